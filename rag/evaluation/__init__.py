@@ -1,0 +1,1 @@
+"""Benchmarks: ASQA data, ALCE metrics, runs, reports, retrieval evaluation."""

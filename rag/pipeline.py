@@ -1,0 +1,205 @@
+"""The answering pipeline: retrieve, prompt, generate, parse citations, optionally verify."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from rag.types import Answer, Passage, ScoredPassage, Statement
+
+if TYPE_CHECKING:
+    from rag.generation import GenerationConfig, Generator
+    from rag.index import Index
+    from rag.judge import Judge
+    from rag.retrieval import RetrievalConfig
+
+log = logging.getLogger(__name__)
+
+PROMPT_STYLES = ("default", "alce")
+
+
+def _default_retrieval() -> RetrievalConfig:
+    from rag.retrieval import RetrievalConfig
+
+    return RetrievalConfig()
+
+
+def _default_generation() -> GenerationConfig:
+    from rag.generation import GenerationConfig
+
+    return GenerationConfig()
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How a question is answered.
+
+    ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own) or
+    ``"alce"`` (ALCE's instruction and one demonstration, for comparability).
+    """
+
+    k: int = 5
+    retrieval: RetrievalConfig = field(default_factory=_default_retrieval)
+    generation: GenerationConfig = field(default_factory=_default_generation)
+    prompt: str = "default"
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
+        if self.prompt not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
+
+
+def premise_of(passages: Sequence[Passage]) -> str:
+    """The judge's premise for a set of passages, as ALCE builds it: ``Title: t\\ntext`` joined by newlines."""
+    return "\n".join(f"Title: {p.title}\n{p.text}" for p in passages)
+
+
+def verify_statements(
+    statements: Sequence[Statement], passages: Sequence[Passage], judge: Judge
+) -> tuple[Statement, ...]:
+    """Mark each statement supported / unsupported by its cited passages, or uncited.
+
+    One batched judge call for all cited statements.
+    """
+    pairs: list[tuple[str, str]] = []
+    cited: list[int] = []
+    for i, st in enumerate(statements):
+        if st.citations and st.text.strip():
+            pairs.append((premise_of([passages[n - 1] for n in st.citations]), st.text))
+            cited.append(i)
+    verdicts = judge.entails_batch(pairs) if pairs else []
+    by_index = dict(zip(cited, verdicts))
+    out: list[Statement] = []
+    for i, st in enumerate(statements):
+        if i in by_index:
+            out.append(replace(st, verdict="supported" if by_index[i] else "unsupported"))
+        else:
+            out.append(replace(st, verdict="uncited"))
+    return tuple(out)
+
+
+class Pipeline:
+    """Answers questions from an index with a generator; the object behind ``rag ask``."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        index: Index | None = None,
+        config: PipelineConfig | None = None,
+        judge: Judge | None = None,
+    ) -> None:
+        self.generator = generator
+        self.index = index
+        self.config = config or PipelineConfig()
+        self.judge = judge
+        self._retriever = None
+
+    @classmethod
+    def from_names(
+        cls,
+        index: str | None = "default",
+        generator: str | None = None,
+        *,
+        config: PipelineConfig | None = None,
+        judge: str | None = None,
+        device: str = "auto",
+    ) -> Pipeline:
+        """Build a pipeline from names: an index name or path, a generator short name / path / HF id,
+        and optionally a judge name (``rag.judge.load_judge``) for verifying statements."""
+        from rag.generation import DEFAULT_GENERATOR, load_generator
+
+        idx = None
+        if index is not None:
+            from rag.index import load_index, resolve_index_path
+
+            idx = load_index(resolve_index_path(index), device=device)
+        gen = load_generator(generator or DEFAULT_GENERATOR, device=device)
+        jdg = None
+        if judge is not None:
+            from rag.judge import load_judge
+
+            jdg = load_judge(judge)
+        return cls(gen, idx, config, jdg)
+
+    @property
+    def retriever(self):  # noqa: ANN201 - rag.retrieval.Retriever, imported lazily
+        if self._retriever is None:
+            if self.index is None:
+                raise ValueError("this pipeline has no index: build one with `rag index PATH` or pass passages")
+            from rag.retrieval import Retriever
+
+            self._retriever = Retriever(self.index, self.config.retrieval)
+        return self._retriever
+
+    def retrieve(self, question: str) -> list[ScoredPassage]:
+        """The top ``k`` passages for a question, fused from BM25 and dense search."""
+        return self.retriever.retrieve(question, self.config.k)
+
+    def _messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+        from rag import prompts
+
+        if self.config.prompt == "alce":
+            return prompts.alce_messages(question, passages)
+        return prompts.rag_messages(question, passages)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        passages: Sequence[Passage] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        verify: bool = False,
+    ) -> Answer:
+        """Answer ``question`` with inline citations.
+
+        With ``passages`` given they are used as they are (no retrieval), e.g. ALCE's own docs.
+        With ``verify`` (needs a judge) each statement gets a verdict against its citations.
+        """
+        from rag.citations import parse_answer
+
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        t0 = time.perf_counter()
+        if passages is None:
+            given = self.retrieve(question)
+        else:
+            given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
+        t_retrieval = time.perf_counter() - t0
+        plain = [sp.passage for sp in given]
+        gen = self.generator.generate(self._messages(question, plain), self.config.generation, on_token)
+        statements = parse_answer(gen.text, len(plain))
+        timings = {
+            "retrieval": t_retrieval,
+            "time_to_first_token": gen.time_to_first_token,
+            "generation": gen.total_time,
+        }
+        if verify:
+            if self.judge is None:
+                raise ValueError("verification needs a judge (e.g. --judge llm)")
+            t1 = time.perf_counter()
+            statements = verify_statements(statements, plain, self.judge)
+            timings["verification"] = time.perf_counter() - t1
+        timings["total"] = time.perf_counter() - t0
+        return Answer(question, gen.text, statements, tuple(given), self.generator.name, timings)
+
+    def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer from the model's memory alone (the closed-book baseline)."""
+        from rag import prompts
+        from rag.citations import parse_answer
+
+        t0 = time.perf_counter()
+        gen = self.generator.generate(
+            prompts.closed_book_messages(question), self.config.generation, on_token
+        )
+        timings = {
+            "retrieval": 0.0,
+            "time_to_first_token": gen.time_to_first_token,
+            "generation": gen.total_time,
+            "total": time.perf_counter() - t0,
+        }
+        return Answer(question, gen.text, parse_answer(gen.text, 0), (), self.generator.name, timings)

@@ -1,0 +1,137 @@
+"""Result types shared by every stage of the pipeline.
+
+Small frozen dataclasses with one fixed shape each; JSON-friendly through ``to_dict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["supported", "unsupported", "uncited"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit of text (a chunk of a source document).
+
+    ``id`` is unique inside an index; ``source`` is the file the passage came from (or the
+    ``source`` field of a JSONL record); ``doc_id`` the document it was cut from.
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    doc_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the passage's row in the index, its score and 1-based rank."""
+
+    row: int
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    """A passage as handed to the generator, with the retrieval evidence behind it."""
+
+    passage: Passage
+    score: float
+    rank: int
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage": self.passage.to_dict(),
+            "score": self.score,
+            "rank": self.rank,
+            "bm25_rank": self.bm25_rank,
+            "dense_rank": self.dense_rank,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A citation marker ``[n]`` (1-based, as numbered in the prompt) resolved to its passage."""
+
+    number: int
+    passage: Passage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "passage_id": self.passage.id}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One sentence of an answer.
+
+    ``text`` has the citation markers removed; ``raw`` is the sentence as generated.
+    ``citations`` are the valid 1-based passage numbers in order of appearance (duplicates
+    removed); ``invalid_citations`` the markers that pointed outside the given passages.
+    ``verdict`` is set when the statement was checked against its cited passages.
+    """
+
+    text: str
+    raw: str
+    citations: tuple[int, ...] = ()
+    invalid_citations: tuple[int, ...] = ()
+    verdict: Verdict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "raw": self.raw,
+            "citations": list(self.citations),
+            "invalid_citations": list(self.invalid_citations),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``Pipeline.ask`` returns."""
+
+    question: str
+    text: str
+    statements: tuple[Statement, ...]
+    passages: tuple[ScoredPassage, ...]
+    generator: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Distinct valid citations in order of first appearance."""
+        seen: dict[int, Citation] = {}
+        for st in self.statements:
+            for n in st.citations:
+                if n not in seen:
+                    seen[n] = Citation(n, self.passages[n - 1].passage)
+        return tuple(seen.values())
+
+    @property
+    def dropped_citations(self) -> tuple[int, ...]:
+        """Citation numbers that pointed to no given passage (never shown as sources)."""
+        out: list[int] = []
+        for st in self.statements:
+            out.extend(n for n in st.invalid_citations if n not in out)
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "statements": [s.to_dict() for s in self.statements],
+            "citations": [c.to_dict() for c in self.citations],
+            "dropped_citations": list(self.dropped_citations),
+            "passages": [p.to_dict() for p in self.passages],
+            "generator": self.generator,
+            "timings": dict(self.timings),
+        }
