@@ -1,0 +1,68 @@
+"""Device selection: ``auto`` | ``cpu`` | ``cuda``, and which GPU search path is available."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Turn a device setting into ``"cpu"`` or ``"cuda"``.
+
+    ``"auto"`` is ``"cuda"`` only when torch sees a GPU, else ``"cpu"`` (silently). An explicit
+    ``"cuda"`` on a machine without a GPU raises ``ValueError``; so does any other value.
+    """
+    value = (device or "").strip().lower()
+    if value not in DEVICE_CHOICES:
+        raise ValueError(
+            f"unknown device {device!r}: choose one of {', '.join(DEVICE_CHOICES)}"
+        )
+    if value == "cpu":
+        return "cpu"
+    has_gpu = _cuda_available()
+    if value == "cuda":
+        if not has_gpu:
+            raise ValueError(
+                "device 'cuda' was requested but torch sees no CUDA GPU on this machine: "
+                "use --device cpu (or auto), or install a CUDA build of torch on a GPU machine"
+            )
+        return "cuda"
+    return "cuda" if has_gpu else "cpu"
+
+
+def faiss_gpu_available() -> bool:
+    """True when the installed faiss is a GPU build that loads and sees at least one GPU."""
+    try:
+        import faiss
+    except (ImportError, OSError) as exc:  # a GPU wheel without its CUDA libraries fails here
+        logger.debug("faiss failed to import: %s", exc)
+        return False
+    try:
+        return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    except Exception as exc:  # noqa: BLE001 - any failure means: not usable
+        logger.debug("faiss GPU probe failed: %s", exc)
+        return False
+
+
+def gpu_backend() -> str:
+    """Which GPU search path this machine has.
+
+    ``"faiss-gpu"`` (faiss's GPU build loads and sees a GPU), ``"torch"`` (a CUDA GPU through
+    torch only: exact search by fp16 matmul + top-k) or ``"none"``.
+    """
+    if not _cuda_available():
+        return "none"
+    if faiss_gpu_available():
+        return "faiss-gpu"
+    return "torch"

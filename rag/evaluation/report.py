@@ -1,0 +1,376 @@
+"""Reports of benchmark runs: ``summary.json``, ``summary.md`` (a markdown table) and ``chart.png``.
+
+A summary holds, per system, every aggregated metric, the number of questions, seconds per
+question and the generator's size, plus the judge (and whether it is ALCE-official), the corpus
+and ``k``. :func:`report_runs` puts the systems of several runs side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+CHART = "chart.png"
+# Column order of the table; metrics not listed here follow in name order.
+METRIC_ORDER = ("str_em", "str_hit", "rougeLsum", "citation_rec", "citation_prec", "faithfulness", "length")
+METRIC_LABELS = {
+    "str_em": "EM rec",
+    "str_hit": "EM hit",
+    "rougeLsum": "ROUGE-Lsum",
+    "citation_rec": "cit rec",
+    "citation_prec": "cit prec",
+    "faithfulness": "faithful",
+    "length": "length (words)",
+    "rougeLsum_bootstrap": "ROUGE-Lsum (ALCE bootstrap)",
+}
+# Metrics on a 0-100 scale (drawn on the chart's main axes).
+PERCENT_METRICS = ("str_em", "str_hit", "rougeLsum", "citation_rec", "citation_prec", "faithfulness")
+ALCE_CORPUS_PASSAGES = 21_000_000
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    return f"{v:.{digits}f}" if _is_num(v) else "–"
+
+
+def _size(n: Any) -> str:
+    if not _is_num(n):
+        return "–"
+    return f"{n / 1e6:.0f} MB" if n < 1e9 else f"{n / 1e9:.2f} GB"
+
+
+def metric_columns(systems: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The metric names present in any system, in :data:`METRIC_ORDER` then name order."""
+    present: set[str] = set()
+    for s in systems.values():
+        present.update(k for k, v in s.get("metrics", {}).items() if _is_num(v) or v is None)
+    return [m for m in METRIC_ORDER if m in present] + sorted(present - set(METRIC_ORDER))
+
+
+def comparability_note(judge: Mapping[str, Any], corpus: Mapping[str, Any] | None) -> str:
+    """The line saying what is not comparable with ALCE's published numbers."""
+    parts: list[str] = []
+    corpus = corpus or {}
+    if corpus.get("kind") == "docs-from-file":
+        parts.append("passages are the data file's own docs (ALCE's GTR top-k when it is ALCE's file)")
+    else:
+        n = next(
+            (corpus[k] for k in ("passage_count", "n_passages", "num_passages") if _is_num(corpus.get(k))),
+            None,
+        )
+        size = f"{int(n):,} passages" if n else "about 10.5k passages (ASQA corpus.jsonl)"
+        parts.append(f"our corpus is {size} vs ALCE's 21M-passage Wikipedia")
+    if judge.get("name") == "none":
+        parts.append("no judge was used, so citation metrics and faithfulness were not computed")
+    elif not judge.get("official"):
+        parts.append(
+            f"our judge is {judge.get('name', '?')}, not TRUE-11B "
+            "(citation and faithfulness scores are not ALCE-official)"
+        )
+    return "Not comparable with ALCE's published numbers: " + "; ".join(parts) + "."
+
+
+def build_summary(
+    *,
+    run: str,
+    systems: Mapping[str, Mapping[str, Any]],
+    judge: Mapping[str, Any],
+    corpus: Mapping[str, Any] | None,
+    k: int | None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A summary dict. ``systems[name]`` holds ``metrics`` (dict), ``n_questions``,
+    ``seconds_per_question``, ``kind``, ``generator``, ``params``, ``file_size``."""
+    return {
+        "run": run,
+        "judge": {"name": judge.get("name"), "official": bool(judge.get("official"))},
+        "corpus": dict(corpus or {}),
+        "k": k,
+        "systems": {name: dict(s) for name, s in systems.items()},
+        "note": comparability_note(judge, corpus),
+        **dict(extra or {}),
+    }
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    """The markdown report: one row per system, the judge named, the comparability note."""
+    systems = summary.get("systems", {})
+    cols = metric_columns(systems)
+    judge = summary.get("judge", {})
+    official = "ALCE-official" if judge.get("official") else "not ALCE-official"
+    head = ["system", "model", "params", "file", "n", *(METRIC_LABELS.get(c, c) for c in cols), "s/question"]
+    lines = [
+        f"# {summary.get('run', 'run')}",
+        "",
+        f"Judge: `{judge.get('name')}` ({official}). k = {summary.get('k')}. "
+        f"Corpus: {_corpus_text(summary.get('corpus', {}))}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for name, s in systems.items():
+        m = s.get("metrics", {})
+        row = [
+            name,
+            str(s.get("generator", "")),
+            str(s.get("params") or "–"),
+            _size(s.get("file_size")),
+            str(s.get("n_questions", "–")),
+            *(_fmt(m.get(c)) for c in cols),
+            _fmt(s.get("seconds_per_question")),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Closed-book systems get no passages: citation metrics and faithfulness do not apply (–).",
+        "",
+        summary.get("note") or comparability_note(judge, summary.get("corpus")),
+    ]
+    if summary.get("command"):
+        lines += ["", f"Command: `{summary['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def _corpus_text(corpus: Mapping[str, Any]) -> str:
+    if corpus.get("kind") == "docs-from-file":
+        return f"docs from {Path(str(corpus.get('data', '?'))).name}"
+    if corpus.get("kind") == "mixed":
+        return "several (see each run)"
+    n = next(
+        (corpus[k] for k in ("passage_count", "n_passages", "num_passages") if _is_num(corpus.get(k))), None
+    )
+    return f"index `{corpus.get('index')}`" + (f" ({int(n):,} passages)" if n else "")
+
+
+def draw_chart(summary: Mapping[str, Any], path: str | Path) -> Path:
+    """A grouped bar chart: one group per metric, one bar per system (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = summary.get("systems", {})
+    names = list(systems)
+    pct = [c for c in metric_columns(systems) if c != "length"]
+    side = [("length", "length (words)"), ("seconds_per_question", "s / question")]
+    fig, (ax, ax2) = plt.subplots(
+        1, 2, figsize=(max(8.0, 1.3 * len(pct) + 5), 4.8), gridspec_kw={"width_ratios": [max(len(pct), 1), 2]}
+    )
+    width = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        m = systems[name].get("metrics", {})
+        xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(pct))]
+        ax.bar(xs, [m.get(c) if _is_num(m.get(c)) else 0.0 for c in pct], width, label=name)
+        vals = [m.get("length"), systems[name].get("seconds_per_question")]
+        xs2 = [j + (i - (len(names) - 1) / 2) * width for j in range(len(side))]
+        ax2.bar(xs2, [v if _is_num(v) else 0.0 for v in vals], width)
+    ax.set_xticks(range(len(pct)), [METRIC_LABELS.get(c, c) for c in pct], rotation=20)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("score (0-100)")
+    judge = summary.get("judge", {})
+    ax.set_title(f"{summary.get('run', '')} - judge {judge.get('name')}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax2.set_xticks(range(len(side)), [label for _, label in side])
+    ax2.set_title("length and time", fontsize=10)
+    fig.tight_layout()
+    p = Path(path)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+def write_report(summary: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``summary.json``, ``summary.md`` and ``chart.png`` into ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / SUMMARY_JSON, "md": out / SUMMARY_MD, "chart": out / CHART}
+    paths["json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths["md"].write_text(summary_markdown(summary), encoding="utf-8")
+    draw_chart(summary, paths["chart"])
+    return paths
+
+
+def read_summary(run_dir: str | Path) -> dict[str, Any]:
+    """A run's ``summary.json`` (written by ``rag eval`` or ``rag eval score``)."""
+    p = Path(run_dir) / SUMMARY_JSON
+    if not p.is_file():
+        raise FileNotFoundError(f"{p} not found: score the run first with `rag eval score {run_dir}`")
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def report_runs(run_dirs: Sequence[str | Path], out: str | Path) -> dict[str, Path]:
+    """One comparison of the systems of several scored runs, written to ``out``.
+
+    Systems are named ``<run>:<system>`` when more than one run is given.
+    """
+    if not run_dirs:
+        raise ValueError("give at least one run directory")
+    summaries = [read_summary(d) for d in run_dirs]
+    if len(summaries) == 1:  # one run: redraw its own report as it is
+        return write_report(summaries[0], out)
+    many = len(summaries) > 1
+    systems: dict[str, Any] = {}
+    for d, s in zip(run_dirs, summaries, strict=True):
+        run = s.get("run") or Path(d).name
+        for name, sys_ in s.get("systems", {}).items():
+            label = f"{run}:{name}" if many else name
+            systems[label] = dict(sys_) | {"run": run, "judge": s.get("judge", {}).get("name")}
+    judges = {json.dumps(s.get("judge", {}), sort_keys=True) for s in summaries}
+    corpora = {json.dumps(s.get("corpus", {}), sort_keys=True) for s in summaries}
+    ks = {s.get("k") for s in summaries}
+    judge = (
+        summaries[0].get("judge", {})
+        if len(judges) == 1
+        else {
+            "name": " / ".join(sorted({s.get("judge", {}).get("name") or "?" for s in summaries})),
+            "official": all(s.get("judge", {}).get("official") for s in summaries),
+        }
+    )
+    corpus = summaries[0].get("corpus", {}) if len(corpora) == 1 else {"kind": "mixed"}
+    summary = build_summary(
+        run=" + ".join(str(s.get("run") or Path(d).name) for d, s in zip(run_dirs, summaries, strict=True)),
+        systems=systems,
+        judge=judge,
+        corpus=corpus,
+        k=ks.pop() if len(ks) == 1 else None,
+        extra={"runs": [str(d) for d in run_dirs]},
+    )
+    return write_report(summary, out)
+
+
+# ---------------------------------------------------------------- scoring
+
+NO_JUDGE = "none"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-") or "judge"
+
+
+def scores_path(run_dir: str | Path, judge_name: str, alce_exact: bool = True) -> Path:
+    """Where a run's per-question scores for one judge live."""
+    return Path(run_dir) / f"scores-{_slug(judge_name)}{'' if alce_exact else '-robust'}.jsonl"
+
+
+def _resolve_judge(judge: Any) -> tuple[Any, dict[str, Any]]:
+    """(judge object or None, {"name", "official"}) from a name, a judge object or None/"none"."""
+    if judge is None or (isinstance(judge, str) and judge.strip().lower() == NO_JUDGE):
+        return None, {"name": NO_JUDGE, "official": False}
+    if isinstance(judge, str):
+        from rag.judge import load_judge
+
+        judge = load_judge(judge)  # nothing loads until the first verdict
+    return judge, {
+        "name": str(getattr(judge, "name", type(judge).__name__)),
+        "official": bool(getattr(judge, "official", False)),
+    }
+
+
+def score_run(
+    run_dir: str | Path,
+    judge: Any = None,
+    *,
+    alce_exact: bool = True,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Score a run's answers with ``judge`` (a name for ``rag.judge.load_judge``, a Judge, or
+    ``"none"``; default: the run's configured judge) and write the report; returns the summary.
+
+    Scores go to ``scores-<judge>.jsonl`` one line per (system, question), appended as made, so an
+    interrupted scoring continues; a second judge gets its own file and nothing is regenerated.
+    Closed-book answers get no citation metrics or faithfulness.
+    """
+    from rag.evaluation import metrics, runner
+    from rag.evaluation.asqa import read_asqa_file
+
+    run_dir = Path(run_dir)
+    doc, config, records = runner.load_run(run_dir)
+    if not records:
+        raise ValueError(f"{run_dir} has no answers yet; run `rag eval --run {run_dir.name}` first")
+    judge_obj, judge_info = _resolve_judge(config.judge if judge is None else judge)
+    items = {it.id: it for it in read_asqa_file(config.data_path())}
+    spath = scores_path(run_dir, judge_info["name"], alce_exact)
+    done = runner._latest(runner.read_outputs(spath, repair=True))
+    answers = runner._latest(records)
+    todo = [key for key in answers if key not in done]
+
+    from tqdm import tqdm
+
+    with spath.open("a", encoding="utf-8") as f:
+        for key in tqdm(todo, desc="scoring", unit="q", disable=not progress, dynamic_ncols=True):
+            rec = answers[key]
+            item = items.get(rec["id"])
+            if item is None:
+                raise ValueError(
+                    f"question {rec['id']} of {run_dir} is not in {config.data_path()}; "
+                    "score with the same --data"
+                )
+            closed = rec.get("kind") == "closed-book"
+            docs = (
+                None
+                if closed
+                else [
+                    {"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")}
+                    for p in rec["passages"]
+                ]
+            )
+            qs = metrics.score_question(
+                item.to_alce_dict(), rec["output"], docs, None if closed else judge_obj, alce_exact=alce_exact
+            )
+            line = {"system": key[0], **asdict(qs)}
+            runner._append(f, line)
+            done[key] = line
+
+    order = list(dict.fromkeys([s for s in doc.get("systems", [])] + [k[0] for k in answers]))
+    systems: dict[str, Any] = {}
+    models = doc.get("models", {})
+    for name in order:
+        keys = [k for k in answers if k[0] == name]
+        if not keys:
+            continue
+        per_q = [metrics.QuestionScores(**{k: v for k, v in done[k].items() if k != "system"}) for k in keys]
+        totals = [float(answers[k].get("timings", {}).get("total", float("nan"))) for k in keys]
+        kind, _, generator = name.partition("/")
+        facts = models.get(generator) or runner.model_facts(generator)
+        agg = metrics.aggregate(per_q)
+        systems[name] = {
+            "kind": kind,
+            "generator": generator,
+            "params": facts.get("params"),
+            "file_size": facts.get("file_size"),
+            "n_questions": len(per_q),
+            "seconds_per_question": sum(totals) / len(totals) if totals else None,
+            "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
+            "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},
+        }
+    summary = build_summary(
+        run=run_dir.name,
+        systems=systems,
+        judge=judge_info,
+        corpus=doc.get("corpus"),
+        k=config.k,
+        extra={
+            "alce_exact": alce_exact,
+            "prompt": config.prompt,
+            "data": config.data_path(),
+            "subset": config.subset,
+            "seed": config.seed,
+            "scores_file": spath.name,
+            "command": command,
+        },
+    )
+    write_report(summary, run_dir)
+    return summary

@@ -1,0 +1,501 @@
+"""Entailment judges: does a premise (cited passages) entail a hypothesis (a statement)?
+
+Implementations, selected by name through :func:`load_judge`:
+
+- ``LLMJudge`` -- a local GGUF model through llama.cpp, asked for a yes/no verdict that is read
+  from the next-token probabilities (the default here: no NLI model can be installed offline);
+- ``NLIJudge`` -- a Hugging Face NLI cross-encoder by id or path;
+- ``TrueJudge`` -- ``google/t5_xxl_true_nli_mixture``, ALCE's own judge (the only "official" one);
+- ``CachedJudge`` -- wraps any judge and keeps its verdicts on disk (append-only JSONL).
+
+Every judge has a ``name`` that goes into every report. Heavy libraries load lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.paths import cache_dir as _default_cache_dir
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_JUDGE = "llm"
+DEFAULT_LLM_JUDGE_MODEL = "qwen2.5-1.5b"
+TRUE_MODEL = "google/t5_xxl_true_nli_mixture"
+JUDGE_FORMS = (
+    '"llm"',
+    '"llm:<model name or GGUF path>"',
+    '"nli:<Hugging Face id or path>"',
+    '"true"',
+    '"true:<Hugging Face id or path>"',
+)
+
+Pair = tuple[str, str]
+
+
+class Judge(ABC):
+    """An entailment judge: ``entails(premise, hypothesis) -> bool``, batched.
+
+    ``name`` identifies the judge in reports and cache keys; ``official`` is True only for TRUE,
+    the judge ALCE's published numbers use.
+    """
+
+    name: str = "judge"
+    official: bool = False
+
+    @property
+    def cache_id(self) -> str:
+        """What the disk cache keys verdicts by, besides the texts (the name, plus any setting
+        that changes verdicts, e.g. an LLM judge's prompt version and threshold)."""
+        return self.name
+
+    @abstractmethod
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Verdicts for ``(premise, hypothesis)`` pairs, in order."""
+
+    def entails(self, premise: str, hypothesis: str) -> bool:
+        """True when ``premise`` entails ``hypothesis``."""
+        return self.entails_batch([(premise, hypothesis)])[0]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+# --------------------------------------------------------------------------------------------
+# LLM judge (llama.cpp)
+
+# Prompt wordings by version; the version is part of the cache key. "v1" is the default (see
+# eval/judge/README.md for the scores of each on the dev split of the labelled pairs).
+PROMPTS: dict[str, tuple[str, str]] = {
+    "v1": (
+        "You are a careful fact checker. Answer with a single word: yes or no.",
+        "Decide whether the passage entails the claim: answer yes only if everything the claim states "
+        "is stated in or directly follows from the passage; answer no if any part of the claim is "
+        "missing from the passage or contradicts it.\n\nPassage:\n{premise}\n\nClaim: {hypothesis}\n\n"
+        "Does the passage entail the claim? Answer yes or no.",
+    ),
+    "v2": (
+        "You are a natural language inference system. Reply with yes or no only.",
+        "Premise:\n{premise}\n\nHypothesis: {hypothesis}\n\nIs every detail of the hypothesis "
+        "(names, numbers, dates, titles, roles) supported by the premise alone? A hypothesis that adds "
+        "anything the premise does not say is not supported. Answer yes or no.",
+    ),
+}
+DEFAULT_PROMPT = "v1"
+_YES = ("yes", "Yes", "YES", " yes", " Yes", " YES")
+_NO = ("no", "No", "NO", " no", " No", " NO")
+_PREMISE_MARKER = "\x00PREMISE\x00"
+_TRUNCATION_NOTE = " [...]"
+_ANSWER_MARGIN = 8  # tokens kept free after the prompt
+
+
+def _resolve_gguf(model: str) -> str:
+    """A GGUF file path for ``model``: an existing file, else the registry's short name."""
+    path = Path(model).expanduser()
+    if path.is_file():
+        return str(path)
+    if path.suffix == ".gguf":
+        raise FileNotFoundError(f"GGUF file {model!r} not found: pass an existing .gguf path or a model name")
+    try:
+        from rag.models import resolve_generator
+    except ImportError as exc:  # the registry is another module; say what is missing
+        raise ValueError(
+            f"cannot resolve model name {model!r}: rag.models is unavailable ({exc}); pass a .gguf path"
+        ) from exc
+    return str(resolve_generator(model))
+
+
+class LLMJudge(Judge):
+    """A yes/no judge on a local GGUF model (llama.cpp), read from token probabilities.
+
+    The prompt (the model's own chat template) gives the passage and the claim and asks whether the
+    passage entails the claim. ``probability`` is P(yes) / (P(yes) + P(no)) over the first answer
+    token, each side summing its case and leading-space variants ("yes", " Yes", "YES", ...);
+    ``entails`` is ``probability >= threshold``. Nothing is sampled, so verdicts are deterministic
+    (the fixed instruction prefix is evaluated once and reused, so every pair takes the same path).
+
+    A premise too long for ``n_ctx`` is truncated (its end is cut, marked "[...]", and a warning
+    is logged); the claim is never cut. The model loads on first use.
+    """
+
+    def __init__(
+        self, model: str = DEFAULT_LLM_JUDGE_MODEL, *, n_ctx: int = 4096, threshold: float = 0.5, prompt: str = DEFAULT_PROMPT
+    ) -> None:
+        if prompt not in PROMPTS:
+            raise ValueError(f"unknown judge prompt {prompt!r}: use one of {', '.join(PROMPTS)}")
+        if not model:
+            raise ValueError("LLMJudge needs a model name or a .gguf path, e.g. 'qwen2.5-1.5b'")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+        if n_ctx < 256:
+            raise ValueError(f"n_ctx must be at least 256 tokens, got {n_ctx}")
+        self.model = model
+        self.n_ctx = n_ctx
+        self.threshold = threshold
+        self.prompt = prompt
+        label = Path(model).name if Path(model).suffix == ".gguf" else model
+        self.name = f"llm:{label}"
+        self.official = False
+        self._llama: Any = None
+        self._prefix: list[int] = []
+        self._yes_ids: list[int] = []
+        self._no_ids: list[int] = []
+
+    @property
+    def cache_id(self) -> str:
+        return f"{self.name}|prompt={self.prompt}|threshold={self.threshold}|n_ctx={self.n_ctx}"
+
+    # -- loading -------------------------------------------------------------------------------
+    def _load(self) -> Any:
+        if self._llama is not None:
+            return self._llama
+        from llama_cpp import Llama
+
+        path = _resolve_gguf(self.model)
+        logger.info("loading judge model %s", path)
+        self._llama = Llama(
+            model_path=path,
+            n_ctx=self.n_ctx,
+            logits_all=False,
+            seed=0,
+            verbose=False,
+            n_threads=max(1, min(os.cpu_count() or 1, 8)),
+        )
+        self._yes_ids = self._first_token_ids(_YES)
+        self._no_ids = [t for t in self._first_token_ids(_NO) if t not in self._yes_ids]
+        if not self._yes_ids or not self._no_ids:
+            raise ValueError(f"model {self.model!r} has no usable yes/no tokens for a judge")
+        # Only the part before the premise is a shared prefix.
+        full = self._render(_PREMISE_MARKER, "")
+        head = full.split(_PREMISE_MARKER)[0]
+        self._prefix = self._tokens(head)
+        return self._llama
+
+    def _first_token_ids(self, words: Sequence[str]) -> list[int]:
+        ids: list[int] = []
+        for w in words:
+            toks = self._llama.tokenize(w.encode("utf-8"), add_bos=False, special=False)
+            if toks and toks[0] not in ids:
+                ids.append(toks[0])
+        return ids
+
+    def _render(self, premise: str, hypothesis: str) -> str:
+        """The full prompt text in the model's chat template, ending where the answer starts."""
+        system, template_text = PROMPTS[self.prompt]
+        user = template_text.format(premise=premise, hypothesis=hypothesis)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            model = self._llama._model
+            formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=model.token_get_text(model.token_eos()),
+                bos_token=model.token_get_text(model.token_bos()),
+                add_generation_prompt=True,
+            )
+            return formatter(messages=messages).prompt
+        # No template in the file: a plain ChatML layout.
+        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+
+    def _tokens(self, text: str) -> list[int]:
+        return list(self._llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def _prompt_tokens(self, premise: str, hypothesis: str) -> list[int]:
+        tokens = self._tokens(self._render(premise, hypothesis))
+        budget = self.n_ctx - _ANSWER_MARGIN
+        if len(tokens) <= budget:
+            return tokens
+        premise_tokens = self._llama.tokenize(premise.encode("utf-8"), add_bos=False, special=False)
+        keep = len(premise_tokens) - (len(tokens) - budget) - 8
+        if keep <= 0:
+            raise ValueError(
+                f"claim too long for the judge's context ({len(tokens)} tokens > n_ctx={self.n_ctx}): raise n_ctx"
+            )
+        cut = self._llama.detokenize(premise_tokens[:keep]).decode("utf-8", errors="ignore")
+        logger.warning("judge premise truncated from %d to %d tokens to fit n_ctx=%d", len(premise_tokens), keep, self.n_ctx)
+        return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget]
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _next_token_logits(self, tokens: list[int]) -> Any:
+        import numpy as np
+
+        llama = self._llama
+        prefix = self._prefix
+        shares_prefix = len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix
+        if shares_prefix:
+            cached = llama.n_tokens >= len(prefix) and list(llama.input_ids[: len(prefix)]) == prefix
+            if not cached:
+                llama.reset()
+                llama.eval(prefix)
+            llama.n_tokens = len(prefix)  # drop the previous pair; eval() clears its KV cells
+            llama.eval(tokens[len(prefix) :])
+        else:
+            llama.reset()
+            llama.eval(tokens)
+        # With logits_all=False llama-cpp-python (0.3.x) no longer copies logits into
+        # ``llama.scores``; read the last token's row from the context directly.
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+        return np.array(logits, dtype=np.float64)
+
+    def probability(self, premise: str, hypothesis: str) -> float:
+        """P(yes) / (P(yes) + P(no)) for the first answer token."""
+        self._load()
+        logits = self._next_token_logits(self._prompt_tokens(premise, hypothesis))
+        top = float(logits.max())
+        yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
+        no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
+        if yes + no == 0.0:
+            return 0.0
+        return yes / (yes + no)
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Verdicts, one pair at a time (llama.cpp evaluates one sequence here)."""
+        return [self.probability(p, h) >= self.threshold for p, h in pairs]
+
+
+# --------------------------------------------------------------------------------------------
+# Hugging Face judges
+
+
+def _torch_device(device: str) -> str:
+    try:
+        from rag.device import resolve_device
+    except ImportError:
+        resolve_device = None
+    if resolve_device is not None:
+        return str(resolve_device(device))
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _entailment_index(id2label: dict[Any, str]) -> int:
+    """The class index whose label names entailment (e.g. 'ENTAILMENT', 'entailment')."""
+    hits = [int(i) for i, lab in id2label.items() if "entail" in str(lab).lower() and "not" not in str(lab).lower()]
+    if len(hits) != 1:
+        raise ValueError(
+            f"cannot find the entailment label in the model's id2label {dict(id2label)}: use an NLI model whose "
+            "config names an 'entailment' class"
+        )
+    return hits[0]
+
+
+class NLIJudge(Judge):
+    """An NLI cross-encoder (``AutoModelForSequenceClassification``) by Hugging Face id or path.
+
+    The premise is the first segment, the hypothesis the second; entailed iff the argmax class is
+    the one ``config.id2label`` names entailment. Long inputs are truncated from the premise. The
+    model loads on first use.
+    """
+
+    def __init__(self, model: str, *, device: str = "auto", batch_size: int = 16) -> None:
+        if not model:
+            raise ValueError("NLIJudge needs a Hugging Face id or a local path, e.g. 'nli:cross-encoder/nli-deberta-v3-base'")
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.name = f"nli:{model}"
+        self.official = False
+        self._tok: Any = None
+        self._net: Any = None
+        self._entail = -1
+
+    def _load(self) -> None:
+        if self._net is not None:
+            return
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self._device = _torch_device(self.device)
+        self._tok = AutoTokenizer.from_pretrained(self.model)
+        self._net = AutoModelForSequenceClassification.from_pretrained(self.model).to(self._device).eval()
+        self._entail = _entailment_index(self._net.config.id2label)
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Argmax-is-entailment verdicts, batched."""
+        if not pairs:
+            return []
+        self._load()
+        import torch
+
+        out: list[bool] = []
+        for i in range(0, len(pairs), self.batch_size):
+            chunk = pairs[i : i + self.batch_size]
+            enc = self._tok(
+                [p for p, _ in chunk], [h for _, h in chunk], padding=True, truncation="only_first", return_tensors="pt"
+            ).to(self._device)
+            with torch.inference_mode():
+                logits = self._net(**enc).logits
+            out.extend(bool(x) for x in (logits.argmax(dim=-1) == self._entail).tolist())
+        return out
+
+
+class TrueJudge(Judge):
+    """TRUE (``google/t5_xxl_true_nli_mixture``), ALCE's judge: ``premise: {P} hypothesis: {H}``,
+    entailed iff the model generates exactly "1". Needs the model from the Hugging Face hub (or a
+    local copy); it is T5-11B, so a GPU is advisable. The model loads on first use."""
+
+    def __init__(self, model: str = TRUE_MODEL, *, device: str = "auto", batch_size: int = 8) -> None:
+        if not model:
+            raise ValueError(f"TrueJudge needs a Hugging Face id or a local path, e.g. {TRUE_MODEL!r}")
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.name = f"true:{model}"
+        self.official = True
+        self._tok: Any = None
+        self._net: Any = None
+
+    def _load(self) -> None:
+        if self._net is not None:
+            return
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self._device = _torch_device(self.device)
+        dtype: Any = "auto"
+        if self._device.startswith("cuda"):
+            import torch
+
+            dtype = torch.bfloat16
+        self._tok = AutoTokenizer.from_pretrained(self.model)
+        self._net = AutoModelForSeq2SeqLM.from_pretrained(self.model, torch_dtype=dtype).to(self._device).eval()
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Greedy generation (at most 10 tokens, as ALCE); "1" means entailed."""
+        if not pairs:
+            return []
+        self._load()
+        import torch
+
+        out: list[bool] = []
+        for i in range(0, len(pairs), self.batch_size):
+            texts = [f"premise: {p} hypothesis: {h}" for p, h in pairs[i : i + self.batch_size]]
+            enc = self._tok(texts, return_tensors="pt", padding=True).to(self._device)
+            with torch.inference_mode():
+                gen = self._net.generate(**enc, max_new_tokens=10)
+            out.extend(t == "1" for t in self._tok.batch_decode(gen, skip_special_tokens=True))
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Disk cache
+
+
+def _slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    return keep.strip("_")[:80] or "judge"
+
+
+class CachedJudge(Judge):
+    """Wraps a judge; verdicts are kept on disk and served from there on later calls.
+
+    One append-only JSONL file per judge (``<cache_dir>/<judge name>.jsonl``, default directory
+    ``rag.paths.cache_dir() / "judge"``), one ``{"key", "verdict"}`` record a line, the key being
+    the sha256 of (the judge's ``cache_id``, premise, hypothesis). A torn last line (an interrupted
+    write) is skipped with a warning and the next write starts on a fresh line. No pickle.
+    """
+
+    def __init__(self, inner: Judge, cache_dir: Path | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.official = inner.official
+        self.dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir() / "judge"
+        self.path = self.dir / f"{_slug(inner.name)}.jsonl"
+        self._verdicts: dict[str, bool] | None = None
+        self._needs_newline = False
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def cache_id(self) -> str:
+        return self.inner.cache_id
+
+    def key(self, premise: str, hypothesis: str) -> str:
+        """The cache key of one pair."""
+        blob = json.dumps([self.inner.cache_id, premise, hypothesis], ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _read(self) -> dict[str, bool]:
+        if self._verdicts is not None:
+            return self._verdicts
+        verdicts: dict[str, bool] = {}
+        if self.path.is_file():
+            data = self.path.read_bytes()
+            self._needs_newline = bool(data) and not data.endswith(b"\n")
+            for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                    verdicts[str(rec["key"])] = bool(rec["verdict"])
+                except (ValueError, KeyError, TypeError):
+                    logger.warning("skipping unreadable line %d of judge cache %s", n, self.path)
+        self._verdicts = verdicts
+        return verdicts
+
+    def _append(self, records: list[tuple[str, bool]]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps({"key": k, "verdict": v}) + "\n" for k, v in records)
+        if self._needs_newline:
+            lines = "\n" + lines
+            self._needs_newline = False
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(lines)
+            fh.flush()
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Cached verdicts where known; the inner judge answers the rest (in one batch)."""
+        verdicts = self._read()
+        keys = [self.key(p, h) for p, h in pairs]
+        todo = [i for i, k in enumerate(keys) if k not in verdicts]
+        todo_unique = list(dict.fromkeys(keys[i] for i in todo))
+        self.hits += len(pairs) - len(todo)
+        self.misses += len(todo)
+        if todo_unique:
+            first = {keys[i]: i for i in reversed(todo)}
+            fresh = self.inner.entails_batch([pairs[first[k]] for k in todo_unique])
+            if len(fresh) != len(todo_unique):
+                raise ValueError(f"judge {self.inner.name!r} returned {len(fresh)} verdicts for {len(todo_unique)} pairs")
+            new = [(k, bool(v)) for k, v in zip(todo_unique, fresh)]
+            verdicts.update(new)
+            self._append(new)
+        return [verdicts[k] for k in keys]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path | None = None) -> Judge:
+    """A judge by name: ``llm``, ``llm:<model>``, ``nli:<hf id or path>``, ``true``, ``true:<id>``.
+
+    Nothing loads until the first verdict. With ``cache`` the judge is wrapped in
+    :class:`CachedJudge`. An unknown name raises ``ValueError`` listing the accepted forms.
+    """
+    kind, sep, arg = (name or "").strip().partition(":")
+    kind = kind.strip().lower()
+    arg = arg.strip()
+    judge: Judge
+    if sep and not arg:
+        raise ValueError(f"judge {name!r} names no model after ':'; use one of {', '.join(JUDGE_FORMS)}")
+    if kind == "llm":
+        judge = LLMJudge(arg or DEFAULT_LLM_JUDGE_MODEL)
+    elif kind == "nli" and arg:
+        judge = NLIJudge(arg)
+    elif kind == "true":
+        judge = TrueJudge(arg or TRUE_MODEL)
+    else:
+        raise ValueError(f"unknown judge {name!r}: use one of {', '.join(JUDGE_FORMS)}")
+    return CachedJudge(judge, cache_dir) if cache else judge

