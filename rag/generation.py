@@ -37,8 +37,18 @@ class GenerationConfig:
     top_p: float = 1.0
     seed: int = 0
     stop: tuple[str, ...] = ()
+    #: GBNF grammar text constraining the output (llama.cpp only; e.g.
+    #: ``rag.constraints.citation_grammar(k)``); ``None`` leaves decoding free.
+    grammar: str | None = None
+    #: llama.cpp's repeat penalty (1.0 = off); the transformers backend maps it to
+    #: ``repetition_penalty``.
+    repeat_penalty: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.grammar is not None and not self.grammar.strip():
+            raise ValueError("grammar is empty; pass GBNF text or None")
+        if self.repeat_penalty <= 0:
+            raise ValueError(f"repeat_penalty must be > 0, got {self.repeat_penalty}")
         if self.max_tokens < 1:
             raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
         if self.temperature < 0:
@@ -165,7 +175,33 @@ class LlamaCppGenerator(Generator):
             verbose=False,
         )
         self._formatter: Any | None = None
+        self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def grammar(self, text: str) -> Any:
+        """``text`` as a ``LlamaGrammar``, checked against this model's vocabulary.
+
+        llama.cpp parses a grammar only when sampling starts and crashes on a bad one, so it is
+        parsed here first; raises ``ValueError`` (with llama.cpp's reason in its log) if it fails.
+        """
+        cached = self._grammars.get(text)
+        if cached is not None:
+            return cached
+        import llama_cpp
+        from llama_cpp import LlamaGrammar
+
+        grammar = LlamaGrammar.from_string(text, verbose=False)
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            self.llama._model.vocab, text.encode("utf-8"), b"root"
+        )
+        if not sampler:
+            raise ValueError(
+                "the GBNF grammar does not parse (llama.cpp logs why with verbose output); "
+                "it needs a 'root' rule, e.g. rag.constraints.citation_grammar(k)"
+            )
+        llama_cpp.llama_sampler_free(sampler)
+        self._grammars[text] = grammar
+        return grammar
 
     def _template_formatter(self) -> Any | None:
         """The GGUF's chat template as a formatter (to count prompt tokens exactly)."""
@@ -217,6 +253,7 @@ class LlamaCppGenerator(Generator):
     ) -> Iterator[str]:
         """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""
         check_messages(messages)
+        grammar = self.grammar(config.grammar) if config.grammar else None
         with self._lock:  # one llama context: never two generations at once
             self._forget_exact_repeat(messages)
             chunks = self.llama.create_chat_completion(
@@ -227,6 +264,8 @@ class LlamaCppGenerator(Generator):
                 top_p=config.top_p,
                 seed=config.seed,
                 stop=list(config.stop) or None,
+                repeat_penalty=config.repeat_penalty,
+                grammar=grammar,
             )
             for chunk in chunks:
                 delta = chunk["choices"][0].get("delta", {})  # type: ignore[index]
@@ -296,6 +335,8 @@ class TransformersGenerator(Generator):
         from transformers import TextIteratorStreamer
 
         check_messages(messages)
+        if config.grammar:
+            logger.warning("the transformers backend ignores GenerationConfig.grammar (llama.cpp only)")
         input_ids = self._input_ids(messages).to(self.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs: dict[str, Any] = {
@@ -310,6 +351,8 @@ class TransformersGenerator(Generator):
             kwargs.update(do_sample=True, temperature=config.temperature, top_p=config.top_p)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if config.repeat_penalty != 1.0:
+            kwargs["repetition_penalty"] = config.repeat_penalty
         if config.stop:
             kwargs.update(stop_strings=list(config.stop), tokenizer=self.tokenizer)
 

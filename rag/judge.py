@@ -127,7 +127,12 @@ class LLMJudge(Judge):
     """
 
     def __init__(
-        self, model: str = DEFAULT_LLM_JUDGE_MODEL, *, n_ctx: int = 4096, threshold: float = 0.5, prompt: str = DEFAULT_PROMPT
+        self,
+        model: str = DEFAULT_LLM_JUDGE_MODEL,
+        *,
+        n_ctx: int = 4096,
+        threshold: float = 0.5,
+        prompt: str = DEFAULT_PROMPT,
     ) -> None:
         if prompt not in PROMPTS:
             raise ValueError(f"unknown judge prompt {prompt!r}: use one of {', '.join(PROMPTS)}")
@@ -205,7 +210,10 @@ class LLMJudge(Judge):
             )
             return formatter(messages=messages).prompt
         # No template in the file: a plain ChatML layout.
-        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+        return (
+            "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+            + "<|im_start|>assistant\n"
+        )
 
     def _tokens(self, text: str) -> list[int]:
         return list(self._llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
@@ -222,7 +230,9 @@ class LLMJudge(Judge):
                 f"claim too long for the judge's context ({len(tokens)} tokens > n_ctx={self.n_ctx}): raise n_ctx"
             )
         cut = self._llama.detokenize(premise_tokens[:keep]).decode("utf-8", errors="ignore")
-        logger.warning("judge premise truncated from %d to %d tokens to fit n_ctx=%d", len(premise_tokens), keep, self.n_ctx)
+        logger.warning(
+            "judge premise truncated from %d to %d tokens to fit n_ctx=%d", len(premise_tokens), keep, self.n_ctx
+        )
         return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget]
 
     # -- scoring -------------------------------------------------------------------------------
@@ -304,7 +314,9 @@ class NLIJudge(Judge):
 
     def __init__(self, model: str, *, device: str = "auto", batch_size: int = 16) -> None:
         if not model:
-            raise ValueError("NLIJudge needs a Hugging Face id or a local path, e.g. 'nli:cross-encoder/nli-deberta-v3-base'")
+            raise ValueError(
+                "NLIJudge needs a Hugging Face id or a local path, e.g. 'nli:cross-encoder/nli-deberta-v3-base'"
+            )
         self.model = model
         self.device = device
         self.batch_size = batch_size
@@ -468,8 +480,10 @@ class CachedJudge(Judge):
             first = {keys[i]: i for i in reversed(todo)}
             fresh = self.inner.entails_batch([pairs[first[k]] for k in todo_unique])
             if len(fresh) != len(todo_unique):
-                raise ValueError(f"judge {self.inner.name!r} returned {len(fresh)} verdicts for {len(todo_unique)} pairs")
-            new = [(k, bool(v)) for k, v in zip(todo_unique, fresh)]
+                raise ValueError(
+                    f"judge {self.inner.name!r} returned {len(fresh)} verdicts for {len(todo_unique)} pairs"
+                )
+            new = [(k, bool(v)) for k, v in zip(todo_unique, fresh, strict=True)]
             verdicts.update(new)
             self._append(new)
         return [verdicts[k] for k in keys]

@@ -72,7 +72,7 @@ def verify_statements(
             pairs.append((premise_of([passages[n - 1] for n in st.citations]), st.text))
             cited.append(i)
     verdicts = judge.entails_batch(pairs) if pairs else []
-    by_index = dict(zip(cited, verdicts))
+    by_index = dict(zip(cited, verdicts, strict=True))
     out: list[Statement] = []
     for i, st in enumerate(statements):
         if i in by_index:
@@ -193,9 +193,7 @@ class Pipeline:
         from rag.citations import parse_answer
 
         t0 = time.perf_counter()
-        gen = self.generator.generate(
-            prompts.closed_book_messages(question), self.config.generation, on_token
-        )
+        gen = self.generator.generate(prompts.closed_book_messages(question), self.config.generation, on_token)
         timings = {
             "retrieval": 0.0,
             "time_to_first_token": gen.time_to_first_token,

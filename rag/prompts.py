@@ -16,23 +16,40 @@ from rag.paths import shared_data_dir
 from rag.types import Passage
 
 PROMPTS: tuple[str, ...] = ("default", "alce")
-STYLES: tuple[str, ...] = ("default", "demo")
+#: ``default``: the current prompt (ALCE-style documents, one worked turn); ``zero-shot``: the
+#: same without the worked turn; ``v1``: the first prompt (``[n] Title:`` passages, question
+#: last), kept for comparison (eval/generators/README.md).
+STYLES: tuple[str, ...] = ("default", "zero-shot", "v1")
 
 ALCE_PROMPT_FILE = "asqa_default.json"
 ALCE_CLOSEDBOOK_FILE = "asqa_closedbook.json"
 ALCE_SEED = 42  # run.py's default --seed, which picks the demonstrations
 
 SYSTEM = (
+    "You answer questions using only the numbered documents you are given, and you cite them. "
+    "Every sentence you write ends with the numbers of the documents that support it, in square "
+    "brackets, right before the full stop, like [1] or [2][3]. Never cite a document that does "
+    "not support the sentence. If the documents do not contain the answer, say that they do not."
+)
+
+# No example sentence here: small models copy it verbatim as their answer (measured: the 0.5B
+# and the 135M answered "The bridge opened in 1937 [2]." to unrelated questions).
+INSTRUCTION = (
+    "Answer the question in two to four short sentences, using only the documents above. "
+    "End every sentence with the numbers of the documents that support it, in square brackets, "
+    "such as [1] or [2][3]."
+)
+
+SYSTEM_V1 = (
     "You answer questions using only the numbered passages you are given. "
     "After every sentence, write the numbers of the passages that support it in square "
     "brackets, like [1] or [2][3]. Never cite a passage that does not support the sentence. "
     "If the passages do not contain the answer, say that they do not. Be concise."
 )
-
-INSTRUCTION = (
-    "Answer the question in a few sentences, using only the passages above. "
-    "End every sentence with the numbers of its supporting passages in square brackets, "
-    "for example: The bridge opened in 1937 [2]."
+INSTRUCTION_V1 = (
+    "Answer the question below in two to four sentences, using only the passages above. "
+    "End every sentence with the numbers of the passages that support it, in square brackets, "
+    "such as [1] or [2][3]."
 )
 
 # A short demonstration written for small models (their own text, not ALCE's): small models
@@ -66,7 +83,7 @@ CLOSED_BOOK_SYSTEM = (
 def format_passages(passages: Sequence[Passage]) -> str:
     """Passages numbered from 1, each as ``[n] Title: <title>\\n<text>``, blank-line separated.
 
-    A passage without a title is shown as ``[n] <text>``.
+    A passage without a title is shown as ``[n] <text>``. (The ``v1`` style's format.)
     """
     blocks = []
     for i, p in enumerate(passages, start=1):
@@ -76,25 +93,50 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
+def format_documents(passages: Sequence[Passage]) -> str:
+    """Passages as ALCE shows them: ``Document [n](Title: <title>): <text>``, one per line.
+
+    A passage without a title is shown as ``Document [n]: <text>``.
+    """
+    lines = []
+    for i, p in enumerate(passages, start=1):
+        text = " ".join(p.text.split())
+        title = " ".join(p.title.split())
+        lines.append(f"Document [{i}](Title: {title}): {text}" if title else f"Document [{i}]: {text}")
+    return "\n".join(lines)
+
+
 def _user_turn(question: str, passages: Sequence[Passage]) -> str:
-    return f"Passages:\n\n{format_passages(passages)}\n\nQuestion: {question.strip()}\n\n{INSTRUCTION}"
+    # the question before the documents (what to look for) and again right before the answer
+    q = question.strip()
+    return f"Question: {q}\n\n{format_documents(passages)}\n\n{INSTRUCTION}\n\nQuestion: {q}"
+
+
+def _user_turn_v1(question: str, passages: Sequence[Passage]) -> str:
+    q = question.strip()
+    return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION_V1}\n\nQuestion: {q}"
 
 
 def rag_messages(question: str, passages: Sequence[Passage], style: str = "default") -> list[dict[str, str]]:
     """The project's prompt: answer from the passages only, cite ``[n]`` after each sentence.
 
-    ``style="default"`` is zero-shot; ``style="demo"`` adds one short worked example (its own
-    passages, question and cited answer) as a previous chat turn.
+    ``style="default"``: a system prompt with the citation rule; one short worked example (its
+    own two documents, question and two-sentence cited answer) as a previous chat turn; then the
+    question, the documents as ``Document [n](Title: t): text``, the instruction, and the
+    question again. ``"zero-shot"`` leaves the worked turn out; ``"v1"`` is the first prompt
+    (``[n] Title:`` passages, question last), kept for comparison. Measurements of each:
+    eval/generators/README.md.
     """
     if not question or not question.strip():
         raise ValueError("the question is empty; pass the question to answer")
     if style not in STYLES:
         raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
-    messages = [{"role": "system", "content": SYSTEM}]
-    if style == "demo":
-        messages.append({"role": "user", "content": _user_turn(_DEMO_QUESTION, _DEMO_PASSAGES)})
+    turn = _user_turn_v1 if style == "v1" else _user_turn
+    messages = [{"role": "system", "content": SYSTEM_V1 if style == "v1" else SYSTEM}]
+    if style != "zero-shot":
+        messages.append({"role": "user", "content": turn(_DEMO_QUESTION, _DEMO_PASSAGES)})
         messages.append({"role": "assistant", "content": _DEMO_ANSWER})
-    messages.append({"role": "user", "content": _user_turn(question, passages)})
+    messages.append({"role": "user", "content": turn(question, passages)})
     return messages
 
 

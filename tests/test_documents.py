@@ -126,3 +126,14 @@ def test_index_text_prefixes_title_once() -> None:
     assert index_text(Passage("1", "Body.", "Title")) == "Title\nBody."
     assert index_text(Passage("1", "Title Body.", "Title")) == "Title Body."
     assert index_text(Passage("1", "Body.")) == "Body."
+
+
+def test_markdown_heading_becomes_title_not_text(tmp_path) -> None:
+    (tmp_path / "a.md").write_text("\n# Tea\n\nTea came from China.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("Intro line.\n# Later heading\nMore.\n", encoding="utf-8")
+    docs = {d.id: d for d in load_documents([tmp_path])}
+    assert docs["a.md"].title == "Tea"
+    assert docs["a.md"].text == "Tea came from China."
+    # a heading that does not open the file names it but stays in the text
+    assert docs["b.md"].title == "Later heading"
+    assert docs["b.md"].text.startswith("Intro line.\n# Later heading")

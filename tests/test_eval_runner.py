@@ -332,3 +332,19 @@ def test_resume_with_the_default_data_path(tmp_path: Path, monkeypatch: pytest.M
         _config(data=None, limit=3), tmp_path / "r", resume=True, pipeline_factory=_factory(), progress=False
     )
     assert (res.written, res.skipped) == (3, 6)  # a larger --limit extends the run
+
+
+def test_systems_are_compared_on_common_questions(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    runner.run_benchmark(_config(limit=2), run_dir, pipeline_factory=_factory(), progress=False)
+    with pytest.raises(Killed):  # the grown run stops after one more answer of the first system
+        runner.run_benchmark(
+            _config(limit=3),
+            run_dir,
+            resume=True,
+            pipeline_factory=_factory([0], die_after=1),
+            progress=False,
+        )
+    systems = runner.score_run(run_dir, "none", progress=False)["systems"]
+    assert systems["rag/fake-a"]["n_answered"] == 3
+    assert {s["n_questions"] for s in systems.values()} == {2}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from rag.constraints import citation_grammar, is_well_cited
 from rag.generation import (
     DEFAULT_GENERATOR,
     Generation,
@@ -147,3 +149,95 @@ def test_stop_strings_cut_the_answer(smol: Generator) -> None:
     assert " " in full.strip()
     cut = smol.generate(MESSAGES, GenerationConfig(max_tokens=40, stop=(" ",))).text
     assert " " not in cut.strip() and full.startswith(cut)
+
+
+# --- constrained citing -------------------------------------------------------------------
+
+
+def test_bad_grammar_config_refused() -> None:
+    with pytest.raises(ValueError, match="grammar is empty"):
+        GenerationConfig(grammar="  ")
+    with pytest.raises(ValueError, match="repeat_penalty"):
+        GenerationConfig(repeat_penalty=0.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tea was first drunk in China [1].",
+        "Tea was first drunk in China [1]. Coffee has about 95 mg a cup [2][3].",
+        "A cup of tea has 2.5 times less caffeine [3]. It is from China[1].",
+        "One [1]. Two [2]. Three [3]. Four [1][2].",
+    ],
+)
+def test_well_cited_texts_admitted(text: str) -> None:
+    assert is_well_cited(text, 3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Tea was first drunk in China.",  # no citation
+        "Tea was first drunk in China [1]. Coffee came later.",  # second sentence uncited
+        "Tea was first drunk in China [4].",  # out of range
+        "Tea was first drunk in China [0].",
+        "Tea was first drunk in China. [1]",  # marker after the full stop
+        "Tea [1] was first drunk in China.",  # citation not at the end
+        "Tea was first drunk in China [1]. ",  # trailing text after the last sentence
+        "Tea [1].\nCoffee [2].",  # newline instead of a space
+        "Tea was first drunk in China [1]",  # no full stop
+        "A [1]. B [1]. C [1]. D [1]. E [1].",  # five sentences, at most four
+        "Was tea first drunk in China? [1].",
+    ],
+)
+def test_badly_cited_texts_rejected(text: str) -> None:
+    assert not is_well_cited(text, 3)
+
+
+def test_max_sentences_and_two_digit_passages() -> None:
+    assert is_well_cited("A [12]. B [10][1].", 12, max_sentences=2)
+    assert not is_well_cited("A [13].", 12)
+    assert not is_well_cited("A [1]. B [1].", 12, max_sentences=1)
+    assert "{0,1}" in citation_grammar(12, max_sentences=2)
+    with pytest.raises(ValueError, match="n_passages"):
+        citation_grammar(0)
+    with pytest.raises(ValueError, match="max_sentences"):
+        is_well_cited("A [1].", 1, max_sentences=0)
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Any:
+    """The tiny model's vocabulary only (no weights): enough for llama.cpp to parse a grammar."""
+    import llama_cpp
+
+    from rag.models import resolve_generator
+
+    return llama_cpp.Llama(model_path=resolve_generator("smollm2-135m"), vocab_only=True, verbose=False)
+
+
+@pytest.mark.parametrize(("k", "max_sentences"), [(1, 1), (5, 4), (12, 3)])
+def test_citation_grammar_parses_in_llama_cpp(vocab: Any, k: int, max_sentences: int) -> None:
+    import llama_cpp
+    from llama_cpp import LlamaGrammar
+
+    text = citation_grammar(k, max_sentences)
+    LlamaGrammar.from_string(text, verbose=False)
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab._model.vocab, text.encode(), b"root")
+    assert sampler  # NULL when llama.cpp's GBNF parser rejects the text
+    llama_cpp.llama_sampler_free(sampler)
+    bad = llama_cpp.llama_sampler_init_grammar(vocab._model.vocab, b"root ::= [abc", b"root")
+    assert not bad
+
+
+def test_generator_refuses_a_bad_grammar(smol: LlamaCppGenerator) -> None:
+    with pytest.raises(ValueError, match="does not parse"):
+        list(smol.stream(MESSAGES, GenerationConfig(max_tokens=4, grammar="root ::= undefined-rule")))
+
+
+def test_grammar_makes_the_tiny_model_cite(smol: LlamaCppGenerator) -> None:
+    cfg = GenerationConfig(max_tokens=80, grammar=citation_grammar(len(PASSAGES), max_sentences=2))
+    text = smol.generate(MESSAGES, cfg).text
+    # either a complete well-cited answer, or one cut by max_tokens inside its grammar
+    assert is_well_cited(text, len(PASSAGES), max_sentences=2) or len(smol.llama.tokenize(text.encode())) >= 79
+    assert "[" in text

@@ -176,6 +176,8 @@ def test_llm_judge_smoke_tiny_model() -> None:
     assert judge.name == "llm:SmolLM2-135M-Instruct.Q4_1.gguf"
     probs = [judge.probability(p, h) for p, h in SMOKE]
     assert all(0.0 <= x <= 1.0 for x in probs)
+    # Real logits were read: unread (all-zero) logits would give exactly 0.5 for every pair.
+    assert probs[0] != probs[1] and 0.5 not in probs
     verdicts = judge.entails_batch(SMOKE)
     assert all(isinstance(v, bool) for v in verdicts)
     assert verdicts == [x >= 0.5 for x in probs]

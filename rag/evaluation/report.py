@@ -337,10 +337,13 @@ def score_run(
     order = list(dict.fromkeys([s for s in doc.get("systems", [])] + [k[0] for k in answers]))
     systems: dict[str, Any] = {}
     models = doc.get("models", {})
-    for name in order:
-        keys = [k for k in answers if k[0] == name]
-        if not keys:
-            continue
+    # Systems are compared on the same questions: those every system has answered (a run that
+    # is still growing has more answers for its first systems).
+    present = [n for n in order if any(k[0] == n for k in answers)]
+    common = set.intersection(*({k[1] for k in answers if k[0] == n} for n in present)) if present else set()
+    for name in present:
+        answered = [k for k in answers if k[0] == name]
+        keys = [k for k in answered if k[1] in common] or answered
         per_q = [metrics.QuestionScores(**{k: v for k, v in done[k].items() if k != "system"}) for k in keys]
         totals = [float(answers[k].get("timings", {}).get("total", float("nan"))) for k in keys]
         kind, _, generator = name.partition("/")
@@ -352,6 +355,7 @@ def score_run(
             "params": facts.get("params"),
             "file_size": facts.get("file_size"),
             "n_questions": len(per_q),
+            "n_answered": len(answered),
             "seconds_per_question": sum(totals) / len(totals) if totals else None,
             "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
             "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},
@@ -369,6 +373,7 @@ def score_run(
             "subset": config.subset,
             "seed": config.seed,
             "scores_file": spath.name,
+            "questions": "those answered by every system" if common else "all answered",
             "command": command,
         },
     )

@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import shlex
-import string
 import sys
 import time
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.evaluation.metrics import normalize_answer
 from rag.paths import shared_data_dir
 from rag.retrieval import RetrievalConfig, Retriever
 
@@ -32,16 +31,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT_TABLE = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(s: str) -> str:
-    """SQuAD normalisation as ALCE uses it: lowercase, drop punctuation, drop a/an/the, collapse
-    white space."""
-    s = s.lower().translate(_PUNCT_TABLE)  # same as dropping each char in string.punctuation
-    s = _ARTICLES.sub(" ", s)
-    return " ".join(s.split())
 
 
 def em_recall(passages: Sequence[str], qa_pairs: Sequence[dict]) -> float:
@@ -116,14 +105,8 @@ class RetrievalReport:
         """A markdown table: one row per configuration, recall@k columns and latency."""
         head = "| retriever | " + " | ".join(f"R@{k}" for k in self.ks) + " | ms/query |"
         sep = "|---|" + "---:|" * (len(self.ks) + 1)
-        lines = (
-            [f"**{title}** ({self.n_questions} questions)", "", head, sep]
-            if title
-            else [
-                head,
-                sep,
-            ]
-        )
+        lines = [f"**{title}** ({self.n_questions} questions)", ""] if title else []
+        lines += [head, sep]
         for r in self.results:
             lat = "" if r.latency_ms is None else f"{r.latency_ms:.1f}"
             lines.append(f"| {r.name} | " + " | ".join(f"{r.recall[k]:.1f}" for k in self.ks) + f" | {lat} |")
@@ -253,7 +236,7 @@ def sweep_fusion(
         for i, q in enumerate(questions):
             b = bm25_all[i][:db] if cfg.mode != "dense" and cfg.weights[0] > 0 else None
             d = dense_all[i][:dd] if cfg.mode != "bm25" and cfg.weights[1] > 0 else None
-            hits = r._fuse(b, d, kmax)
+            hits = r.fuse(b, d, kmax)
             per_q[_question_id(q, i)] = cache.recall([h.passage for h in hits], q["qa_pairs"], kk)
         recall = {k: _mean_pct([v[j] for v in per_q.values()]) for j, k in enumerate(kk)}
         results.append(ConfigResult(name, cfg, recall, None, per_q))
