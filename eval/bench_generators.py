@@ -159,7 +159,7 @@ def main() -> None:
     ap.add_argument("--sample-index", type=Path, help="index of data/sample (skip the sample set if absent)")
     ap.add_argument("--max-tokens", type=int, default=200)
     ap.add_argument("--n-ctx", type=int, default=4096)
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "generators")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "generators" / "variants")
     args = ap.parse_args()
 
     items = asqa_items(args.asqa_n)

@@ -28,6 +28,9 @@ from rag.paths import cache_dir as _default_cache_dir
 logger = logging.getLogger(__name__)
 
 DEFAULT_JUDGE = "llm"
+# Chosen on the dev split of tests/data/judge_pairs.jsonl and checked on its test split
+# (eval/judge/README.md): 0.7 kept recall 1.000 and raised precision from 0.828 to 0.923.
+DEFAULT_THRESHOLD = 0.7
 DEFAULT_LLM_JUDGE_MODEL = "qwen2.5-1.5b"
 TRUE_MODEL = "google/t5_xxl_true_nli_mixture"
 JUDGE_FORMS = (
@@ -131,7 +134,7 @@ class LLMJudge(Judge):
         model: str = DEFAULT_LLM_JUDGE_MODEL,
         *,
         n_ctx: int = 4096,
-        threshold: float = 0.5,
+        threshold: float = DEFAULT_THRESHOLD,
         prompt: str = DEFAULT_PROMPT,
     ) -> None:
         if prompt not in PROMPTS:
@@ -269,8 +272,12 @@ class LLMJudge(Judge):
         return yes / (yes + no)
 
     def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        """Verdicts, one pair at a time (llama.cpp evaluates one sequence here)."""
-        return [self.probability(p, h) >= self.threshold for p, h in pairs]
+        """Verdicts, one pair at a time (llama.cpp evaluates one sequence here).
+
+        A hypothesis with no words (e.g. an answer that was only "[1]") claims nothing and is not
+        entailed: the model is not asked, since small models tend to say "yes" to it.
+        """
+        return [bool(h.strip()) and self.probability(p, h) >= self.threshold for p, h in pairs]
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,19 +285,9 @@ class LLMJudge(Judge):
 
 
 def _torch_device(device: str) -> str:
-    try:
-        from rag.device import resolve_device
-    except ImportError:
-        resolve_device = None
-    if resolve_device is not None:
-        return str(resolve_device(device))
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    if device == "auto":
-        import torch
+    from rag.device import resolve_device
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return resolve_device(device)
 
 
 def _entailment_index(id2label: dict[Any, str]) -> int:

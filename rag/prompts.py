@@ -16,39 +16,40 @@ from rag.paths import shared_data_dir
 from rag.types import Passage
 
 PROMPTS: tuple[str, ...] = ("default", "alce")
-#: ``default``: the current prompt (ALCE-style documents, one worked turn); ``zero-shot``: the
-#: same without the worked turn; ``v1``: the first prompt (``[n] Title:`` passages, question
-#: last), kept for comparison (eval/generators/README.md).
-STYLES: tuple[str, ...] = ("default", "zero-shot", "v1")
+#: ``default``: ``[n] Title:`` passages, the question last, one worked turn; ``zero-shot``: the
+#: same without the worked turn; ``documents``: ALCE-style ``Document [n](Title: t)`` passages,
+#: the question before and after them, one worked turn (measured worse on the 0.5B: it copied
+#: the worked answer verbatim; kept for comparison). Numbers: eval/generators/README.md.
+STYLES: tuple[str, ...] = ("default", "zero-shot", "documents")
 
 ALCE_PROMPT_FILE = "asqa_default.json"
 ALCE_CLOSEDBOOK_FILE = "asqa_closedbook.json"
 ALCE_SEED = 42  # run.py's default --seed, which picks the demonstrations
 
 SYSTEM = (
-    "You answer questions using only the numbered documents you are given, and you cite them. "
-    "Every sentence you write ends with the numbers of the documents that support it, in square "
-    "brackets, right before the full stop, like [1] or [2][3]. Never cite a document that does "
-    "not support the sentence. If the documents do not contain the answer, say that they do not."
-)
-
-# No example sentence here: small models copy it verbatim as their answer (measured: the 0.5B
-# and the 135M answered "The bridge opened in 1937 [2]." to unrelated questions).
-INSTRUCTION = (
-    "Answer the question in two to four short sentences, using only the documents above. "
-    "End every sentence with the numbers of the documents that support it, in square brackets, "
-    "such as [1] or [2][3]."
-)
-
-SYSTEM_V1 = (
     "You answer questions using only the numbered passages you are given. "
     "After every sentence, write the numbers of the passages that support it in square "
     "brackets, like [1] or [2][3]. Never cite a passage that does not support the sentence. "
     "If the passages do not contain the answer, say that they do not. Be concise."
 )
-INSTRUCTION_V1 = (
+
+# No example sentence here: small models copy it verbatim as their answer (measured: the 0.5B
+# and the 135M answered "The bridge opened in 1937 [2]." to unrelated questions).
+INSTRUCTION = (
     "Answer the question below in two to four sentences, using only the passages above. "
     "End every sentence with the numbers of the passages that support it, in square brackets, "
+    "such as [1] or [2][3]."
+)
+
+SYSTEM_DOCUMENTS = (
+    "You answer questions using only the numbered documents you are given, and you cite them. "
+    "Every sentence you write ends with the numbers of the documents that support it, in square "
+    "brackets, right before the full stop, like [1] or [2][3]. Never cite a document that does "
+    "not support the sentence. If the documents do not contain the answer, say that they do not."
+)
+INSTRUCTION_DOCUMENTS = (
+    "Answer the question in two to four short sentences, using only the documents above. "
+    "End every sentence with the numbers of the documents that support it, in square brackets, "
     "such as [1] or [2][3]."
 )
 
@@ -83,7 +84,7 @@ CLOSED_BOOK_SYSTEM = (
 def format_passages(passages: Sequence[Passage]) -> str:
     """Passages numbered from 1, each as ``[n] Title: <title>\\n<text>``, blank-line separated.
 
-    A passage without a title is shown as ``[n] <text>``. (The ``v1`` style's format.)
+    A passage without a title is shown as ``[n] <text>``.
     """
     blocks = []
     for i, p in enumerate(passages, start=1):
@@ -96,7 +97,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
 def format_documents(passages: Sequence[Passage]) -> str:
     """Passages as ALCE shows them: ``Document [n](Title: <title>): <text>``, one per line.
 
-    A passage without a title is shown as ``Document [n]: <text>``.
+    A passage without a title is shown as ``Document [n]: <text>``. (The ``documents`` style.)
     """
     lines = []
     for i, p in enumerate(passages, start=1):
@@ -107,32 +108,34 @@ def format_documents(passages: Sequence[Passage]) -> str:
 
 
 def _user_turn(question: str, passages: Sequence[Passage]) -> str:
-    # the question before the documents (what to look for) and again right before the answer
-    q = question.strip()
-    return f"Question: {q}\n\n{format_documents(passages)}\n\n{INSTRUCTION}\n\nQuestion: {q}"
+    # the question comes last, right before the answer: small models then answer it
+    return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION}\n\nQuestion: {question.strip()}"
 
 
-def _user_turn_v1(question: str, passages: Sequence[Passage]) -> str:
+def _user_turn_documents(question: str, passages: Sequence[Passage]) -> str:
     q = question.strip()
-    return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION_V1}\n\nQuestion: {q}"
+    return f"Question: {q}\n\n{format_documents(passages)}\n\n{INSTRUCTION_DOCUMENTS}\n\nQuestion: {q}"
 
 
 def rag_messages(question: str, passages: Sequence[Passage], style: str = "default") -> list[dict[str, str]]:
     """The project's prompt: answer from the passages only, cite ``[n]`` after each sentence.
 
-    ``style="default"``: a system prompt with the citation rule; one short worked example (its
-    own two documents, question and two-sentence cited answer) as a previous chat turn; then the
-    question, the documents as ``Document [n](Title: t): text``, the instruction, and the
-    question again. ``"zero-shot"`` leaves the worked turn out; ``"v1"`` is the first prompt
-    (``[n] Title:`` passages, question last), kept for comparison. Measurements of each:
-    eval/generators/README.md.
+    ``style="default"``: a system prompt with the citation rule, one short worked example (its
+    own two passages, question and two-sentence cited answer) as a previous chat turn, then the
+    passages as ``[n] Title: t``, the instruction and the question last. ``"zero-shot"`` leaves
+    the worked turn out; ``"documents"`` is an ALCE-style variant (see ``STYLES``).
+
+    Small models cite reliably only with ``rag.constraints.citation_grammar`` as the decoding
+    grammar (measured on the 0.5B: 100% of ASQA sentences cited with it, 15-20% without;
+    eval/generators/README.md).
     """
     if not question or not question.strip():
         raise ValueError("the question is empty; pass the question to answer")
     if style not in STYLES:
         raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
-    turn = _user_turn_v1 if style == "v1" else _user_turn
-    messages = [{"role": "system", "content": SYSTEM_V1 if style == "v1" else SYSTEM}]
+    documents = style == "documents"
+    turn = _user_turn_documents if documents else _user_turn
+    messages = [{"role": "system", "content": SYSTEM_DOCUMENTS if documents else SYSTEM}]
     if style != "zero-shot":
         messages.append({"role": "user", "content": turn(_DEMO_QUESTION, _DEMO_PASSAGES)})
         messages.append({"role": "assistant", "content": _DEMO_ANSWER})

@@ -166,8 +166,9 @@ def test_bad_grammar_config_refused() -> None:
     [
         "Tea was first drunk in China [1].",
         "Tea was first drunk in China [1]. Coffee has about 95 mg a cup [2][3].",
-        "A cup of tea has 2.5 times less caffeine [3]. It is from China[1].",
+        "A cup of tea has 2,5 times less caffeine [3]. It is from China[1][2][3].",
         "One [1]. Two [2]. Three [3]. Four [1][2].",
+        "T" + "e" * 248 + " [1].",  # MAX_SENTENCE_CHARS exactly, with the space
     ],
 )
 def test_well_cited_texts_admitted(text: str) -> None:
@@ -189,6 +190,10 @@ def test_well_cited_texts_admitted(text: str) -> None:
         "Tea was first drunk in China [1]",  # no full stop
         "A [1]. B [1]. C [1]. D [1]. E [1].",  # five sentences, at most four
         "Was tea first drunk in China? [1].",
+        "Tea has 2.5 times less caffeine [1].",  # no full stop inside a sentence
+        "Born in 1986.1 [1].",
+        "Tea [1][2][3][1].",  # at most three markers
+        "T" + "e" * 250 + " [1].",  # a sentence over MAX_SENTENCE_CHARS
     ],
 )
 def test_badly_cited_texts_rejected(text: str) -> None:

@@ -221,3 +221,23 @@ def test_llm_judge_default_model_on_obvious_pairs() -> None:
         ),
     ]
     assert judge.entails_batch([(p, h) for p, h, _ in pairs]) == [label for _, _, label in pairs]
+
+
+def test_llm_judge_says_no_to_an_empty_hypothesis_without_asking(monkeypatch) -> None:
+    from rag.judge import LLMJudge
+
+    judge = LLMJudge("qwen2.5-1.5b")
+    asked: list[tuple[str, str]] = []
+
+    def fake_probability(premise: str, hypothesis: str) -> float:
+        asked.append((premise, hypothesis))
+        return 0.9
+
+    monkeypatch.setattr(judge, "probability", fake_probability)
+    assert judge.entails_batch([("Title: A\ntext", ""), ("Title: A\ntext", "  "), ("P", "claim")]) == [
+        False,
+        False,
+        True,
+    ]
+    assert asked == [("P", "claim")]
+    assert judge.threshold == 0.7  # the calibrated default (eval/judge/README.md)

@@ -52,31 +52,43 @@ def test_rag_messages_structure_and_citation_instruction() -> None:
     assert [m["role"] for m in msgs] == ["system", "user"]
     system, user = msgs[0]["content"], msgs[1]["content"]
     assert "[1]" in system and "[2][3]" in system and "only" in system
-    assert format_documents(P) in user
-    # the question both before the documents and last, right before the answer
-    assert user.startswith("Question: When did the bridge open?\n\nDocument [1](Title: Golden Gate Bridge)")
-    assert user.index("Document [3](Title: San Francisco)") < user.index("End every sentence")
-    assert user.rstrip().endswith("[2][3].\n\nQuestion: When did the bridge open?")
-    assert user.count("Question: When did the bridge open?") == 2
+    assert format_passages(P) in user
+    assert "Question: When did the bridge open?" in user
+    assert user.index("[3] Title: San Francisco") < user.index("Question:")
+    assert "End every sentence" in user
+    assert user.rstrip().endswith("Question: When did the bridge open?")
 
 
 def test_rag_messages_default_style_adds_one_worked_turn() -> None:
     msgs = rag_messages("Q?", P)
     assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
     demo_user, demo_answer = msgs[1]["content"], msgs[2]["content"]
-    assert "Document [2](Title: Hans Meyer)" in demo_user and demo_user.endswith("Question: " + _DEMO_QUESTION)
-    # the demo answer is itself well cited: two sentences, each ending with an in-range marker
+    assert "[2] Title: Hans Meyer" in demo_user and demo_user.endswith("Question: " + _DEMO_QUESTION)
+    # the demo answer is itself in the constrained language: two sentences, each cited in range
     assert is_well_cited(demo_answer, 2, max_sentences=2)
     assert "[1]" in demo_answer and "[2]" in demo_answer
     assert msgs[3]["content"].endswith("Question: Q?")
     assert msgs[0]["content"] == rag_messages("Q?", P, style="zero-shot")[0]["content"]
 
 
-def test_rag_messages_v1_style_is_the_first_prompt() -> None:
-    msgs = rag_messages("Q?", P, style="v1")
+def test_format_documents_alce_shape() -> None:
+    assert format_documents(P) == (
+        "Document [1](Title: Golden Gate Bridge): The bridge opened in 1937.\n"
+        "Document [2]: It is 2,737 m long.\n"
+        "Document [3](Title: San Francisco): A city in California."
+    )
+    assert format_documents([]) == ""
+
+
+def test_rag_messages_documents_style() -> None:
+    msgs = rag_messages("When did the bridge open?", P, style="documents")
     assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
-    assert format_passages(P) in msgs[3]["content"]
-    assert msgs[3]["content"].startswith("Passages:") and msgs[3]["content"].endswith("Question: Q?")
+    user = msgs[3]["content"]
+    assert format_documents(P) in user
+    # the question both before the documents and last, right before the answer
+    assert user.startswith("Question: When did the bridge open?\n\nDocument [1](Title: Golden Gate Bridge)")
+    assert user.rstrip().endswith("[2][3].\n\nQuestion: When did the bridge open?")
+    assert user.count("Question: When did the bridge open?") == 2
 
 
 @pytest.mark.parametrize("bad", ["", "   "])
@@ -88,7 +100,7 @@ def test_empty_question_refused(bad: str) -> None:
 
 
 def test_unknown_style_and_prompt_refused() -> None:
-    with pytest.raises(ValueError, match="default, zero-shot, v1"):
+    with pytest.raises(ValueError, match="default, zero-shot, documents"):
         rag_messages("Q?", P, style="fancy")
     with pytest.raises(ValueError, match="default, alce"):
         build_messages("fancy", "Q?", P)
