@@ -183,7 +183,8 @@ def main() -> None:
             rows = [r for r in result["rows"] if r["set"] == name]
             if rows:
                 result[f"summary_{name}"] = summarize(rows)
-                print(json.dumps({"model": args.model, "variant": variant, "set": name, **result[f"summary_{name}"]}), flush=True)
+                line = {"model": args.model, "variant": variant, "set": name, **result[f"summary_{name}"]}
+                print(json.dumps(line), flush=True)
         out = args.out / f"{args.model}.{variant}.json"
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     gen.close()

@@ -155,6 +155,9 @@ def ask_cmd(
     dense_depth: int | None = typer.Option(None, help="Candidates taken from dense search (default 20)."),
     prompt: str = typer.Option("default", help="Prompt: default | alce."),
     max_tokens: int = typer.Option(300, help="Most tokens to generate."),
+    constrain: bool = typer.Option(
+        True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations [n]."
+    ),
     verify: bool = typer.Option(False, "--verify", help="Check each statement against its citations with a judge."),
     strict: bool = typer.Option(False, "--strict", help="With --verify: hide statements that are not supported."),
     judge: str = typer.Option("llm", help="Judge for --verify (see `rag eval judge-check`)."),
@@ -180,6 +183,7 @@ def ask_cmd(
             ),
             generation=GenerationConfig(max_tokens=max_tokens),
             prompt=prompt,
+            constrain_citations=constrain,
         )
         pipe = Pipeline.from_names(index, generator, config=config, judge=judge if verify else None, device=device)
 

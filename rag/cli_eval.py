@@ -80,6 +80,9 @@ def eval_main(
         "llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."
     ),
     prompt: str = typer.Option("default", "--prompt", help="Prompt: default | alce."),
+    constrain: bool = typer.Option(
+        True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations (default prompt)."
+    ),
     run: str | None = typer.Option(None, "--run", "-r", help="Run name (under eval/results) or directory."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue a run: skip the questions already answered."
@@ -124,6 +127,7 @@ def eval_main(
             index=None if docs_from_file else index,
             k=k,
             prompt=prompt,
+            constrain_citations=constrain,
             generators=_split_names(generators),
             closed_book=closed_book,
             baseline=None if no_baseline else baseline,

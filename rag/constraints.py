@@ -57,7 +57,8 @@ def citation_pattern(n_passages: int, max_sentences: int = 4) -> re.Pattern[str]
     """The regular expression equivalent of ``citation_grammar`` (match with ``fullmatch``)."""
     _check(n_passages, max_sentences)
     numbers = "|".join(str(n) for n in range(n_passages, 0, -1))
-    sentence = r"[^\[\].!?\n ][^\[\].!?\n]{0," + str(MAX_SENTENCE_CHARS - 1) + r"}(?:\[(?:" + numbers + r")\]){1," + str(MAX_MARKERS) + r"}\."
+    text = r"[^\[\].!?\n ][^\[\].!?\n]{0," + str(MAX_SENTENCE_CHARS - 1) + "}"
+    sentence = text + r"(?:\[(?:" + numbers + r")\]){1," + str(MAX_MARKERS) + r"}\."
     return re.compile(sentence + r"(?: " + sentence + r"){0," + str(max_sentences - 1) + "}")
 
 

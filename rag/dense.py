@@ -47,6 +47,22 @@ def _cpu_bf16_supported() -> bool:
         return False
 
 
+def _quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
+    """Run a model loader without transformers' "Loading weights" bar (it would mix into output
+    such as ``rag ask --json``); the setting is restored afterwards."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        return load()
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 class Embedder:
     """A sentence-transformers model that returns float32, L2-normalised embeddings.
 
@@ -61,7 +77,7 @@ class Embedder:
         self.name = name
         self.device = resolve_device(device)
         path = _resolve_embedder_path(name)
-        self._model = SentenceTransformer(path, device=self.device)
+        self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
         self._model.eval()
         if precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError(f"unknown precision {precision!r}: choose auto, fp32, bf16 or fp16")

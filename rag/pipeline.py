@@ -39,12 +39,17 @@ class PipelineConfig:
 
     ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own) or
     ``"alce"`` (ALCE's instruction and one demonstration, for comparability).
+    ``constrain_citations``: with the default prompt, decode under a grammar that makes every
+    sentence end with citations to given passages (``rag.constraints``; measured on the 0.5B:
+    17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
+    cannot constrain decoding ignore it with a warning.
     """
 
     k: int = 5
     retrieval: RetrievalConfig = field(default_factory=_default_retrieval)
     generation: GenerationConfig = field(default_factory=_default_generation)
     prompt: str = "default"
+    constrain_citations: bool = True
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -146,6 +151,15 @@ class Pipeline:
             return prompts.alce_messages(question, passages)
         return prompts.rag_messages(question, passages)
 
+    def _generation_for(self, passages: Sequence[Passage]) -> GenerationConfig:
+        """The generation settings for one answer: the citation grammar added when it applies."""
+        cfg = self.config.generation
+        if self.config.constrain_citations and self.config.prompt == "default" and passages and cfg.grammar is None:
+            from rag.constraints import citation_grammar
+
+            cfg = replace(cfg, grammar=citation_grammar(len(passages)))
+        return cfg
+
     def ask(
         self,
         question: str,
@@ -171,7 +185,7 @@ class Pipeline:
             given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
         t_retrieval = time.perf_counter() - t0
         plain = [sp.passage for sp in given]
-        gen = self.generator.generate(self._messages(question, plain), self.config.generation, on_token)
+        gen = self.generator.generate(self._messages(question, plain), self._generation_for(plain), on_token)
         statements = parse_answer(gen.text, len(plain))
         timings = {
             "retrieval": t_retrieval,

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from rag.constraints import is_well_cited
 from rag.paths import shared_data_dir
 from rag.prompts import (
+    _DEMO_QUESTION,
     PROMPTS,
     alce_messages,
     alce_prompt_text,
     build_messages,
     closed_book_messages,
-    _DEMO_QUESTION,
     format_documents,
     format_passages,
     rag_messages,
 )
-from rag.constraints import is_well_cited
 from rag.types import Passage
 
 P = [
@@ -36,15 +36,6 @@ def test_format_passages_numbers_from_one() -> None:
         "[3] Title: San Francisco\nA city in California."
     )
     assert format_passages([]) == ""
-
-
-def test_format_documents_alce_shape() -> None:
-    assert format_documents(P) == (
-        "Document [1](Title: Golden Gate Bridge): The bridge opened in 1937.\n"
-        "Document [2]: It is 2,737 m long.\n"
-        "Document [3](Title: San Francisco): A city in California."
-    )
-    assert format_documents([]) == ""
 
 
 def test_rag_messages_structure_and_citation_instruction() -> None:

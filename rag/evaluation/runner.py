@@ -39,7 +39,17 @@ KINDS = ("rag", "closed-book")
 DEFAULT_GENERATORS = ("qwen2.5-0.5b",)
 DEFAULT_BASELINE = "qwen2.5-1.5b"  # the largest packaged model
 # Fields that must not change when a run is resumed: they change what every answer means.
-_FIXED_ON_RESUME = ("benchmark", "data", "docs_from_file", "subset", "seed", "index", "k", "prompt")
+_FIXED_ON_RESUME = (
+    "benchmark",
+    "data",
+    "docs_from_file",
+    "subset",
+    "seed",
+    "index",
+    "k",
+    "prompt",
+    "constrain_citations",
+)
 _VERSIONED = (
     "rag",
     "llama_cpp_python",
@@ -91,6 +101,7 @@ class RunConfig:
     index: str | None = "asqa"
     k: int = 5
     prompt: str = "default"
+    constrain_citations: bool = True
     generators: tuple[str, ...] = DEFAULT_GENERATORS
     closed_book: bool = False
     baseline: str | None = DEFAULT_BASELINE
@@ -258,7 +269,7 @@ def _default_factory(config: RunConfig, device: str = "auto") -> Callable[[str],
     generator is loaded when first asked for."""
     from rag.pipeline import Pipeline, PipelineConfig
 
-    pconf = PipelineConfig(k=config.k, prompt=config.prompt)
+    pconf = PipelineConfig(k=config.k, prompt=config.prompt, constrain_citations=config.constrain_citations)
     retrieving = {s.generator for s in config.systems() if s.kind == "rag"}
     shared: dict[str, Any] = {}
 

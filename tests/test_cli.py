@@ -1,0 +1,169 @@
+"""End to end through the CLI (typer's runner) with the real packaged embedder and tiny generator,
+plus the pipeline's own logic with a scripted generator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.generation import GenerationConfig, Generator
+from rag.pipeline import Pipeline, PipelineConfig, verify_statements
+from rag.types import Passage
+
+runner = CliRunner()
+
+DOCS = {
+    "tea.md": "# Tea\n\nTea was first drunk in China, where legend credits the emperor Shennong. "
+    "A cup of black tea holds about 40 to 50 milligrams of caffeine.\n",
+    "coffee.md": "# Coffee\n\nCoffee was first drunk in the Sufi monasteries of Yemen in the fifteenth "
+    "century. A cup of brewed coffee holds about 95 milligrams of caffeine.\n",
+    "bees.txt": "Honeybees live in colonies with one queen, thousands of workers and a few drones.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    target = root / "idx"
+    result = runner.invoke(app, ["index", str(docs), "--name", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "3 passages" in result.output
+    assert (target / "manifest.json").is_file()
+    return target
+
+
+def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["ask", "Where was coffee first drunk?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["answer"].strip()
+    assert len(out["passages"]) == 2
+    given = {p["passage"]["id"] for p in out["passages"]}
+    # the citation grammar is on by default: every statement cites, and only passages that were given
+    assert out["statements"] and all(st["citations"] for st in out["statements"])
+    for st in out["statements"]:
+        assert all(1 <= n <= 2 for n in st["citations"])
+    assert {c["passage_id"] for c in out["citations"]} <= given
+    assert out["citations"]
+    assert out["dropped_citations"] == []
+    assert set(out["timings"]) >= {"retrieval", "time_to_first_token", "generation", "total"}
+
+
+def test_ask_text_shows_sources(built_index: Path) -> None:
+    result = runner.invoke(
+        app, ["ask", "How much caffeine is in tea?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sources:" in result.output
+    assert "first token" in result.output
+
+
+def test_index_refuses_to_overwrite_silently(built_index: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Some text.", encoding="utf-8")
+    result = runner.invoke(app, ["index", str(tmp_path / "a.txt"), "--name", str(built_index)])
+    assert result.exit_code == 1
+    assert "exists" in result.output and "--overwrite" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "anything", "--index", "/nonexistent/idx", "-g", "smollm2-135m"], "/nonexistent/idx"),
+        (["ask", "anything", "--weights", "1"], "--weights"),
+        (["ask", "anything", "--mode", "magic", "-g", "smollm2-135m"], "magic"),
+        (["index", "/nonexistent/docs", "--name", "/tmp/rag-test-never"], "/nonexistent/docs"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+class ScriptedGenerator(Generator):
+    """Returns a fixed answer and records the settings it was called with."""
+
+    name = "scripted"
+    n_ctx = 4096
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.configs: list[GenerationConfig] = []
+
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
+        self.configs.append(config)
+        yield from self.answer.split(" ")[:1]
+        for word in self.answer.split(" ")[1:]:
+            yield " " + word
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+PASSAGES = [
+    Passage("t", "Tea was first drunk in China.", "Tea"),
+    Passage("c", "Coffee was first drunk in Yemen.", "Coffee"),
+]
+
+
+class WordJudge:
+    """Entailed iff every word of the hypothesis occurs in the premise."""
+
+    name = "words"
+
+    def entails_batch(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        out = []
+        for premise, hypothesis in pairs:
+            words = {w.strip(".,").lower() for w in premise.split()}
+            out.append(all(w.strip(".,").lower() in words for w in hypothesis.split()))
+        return out
+
+
+def test_pipeline_parses_citations_and_drops_out_of_range() -> None:
+    gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in Yemen [2][7].")
+    answer = Pipeline(gen, None, PipelineConfig(k=2)).ask("Where?", passages=PASSAGES)
+    assert [st.citations for st in answer.statements] == [(1,), (2,)]
+    assert answer.dropped_citations == (7,)
+    assert [c.passage.id for c in answer.citations] == ["t", "c"]
+    # the citation grammar was applied for the two given passages
+    assert gen.configs[0].grammar is not None and '"2"' in gen.configs[0].grammar
+
+
+def test_pipeline_grammar_only_where_it_applies() -> None:
+    gen = ScriptedGenerator("An answer [1].")
+    Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False)).ask("Q?", passages=PASSAGES)
+    Pipeline(gen, None, PipelineConfig(k=2, prompt="alce")).ask("Q?", passages=PASSAGES)
+    Pipeline(gen, None, PipelineConfig(k=2)).closed_book("Q?")
+    assert [c.grammar for c in gen.configs] == [None, None, None]
+
+
+def test_verify_marks_supported_unsupported_uncited() -> None:
+    gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in China [2]. Both are drinks.")
+    pipe = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False), judge=WordJudge())
+    answer = pipe.ask("Where?", passages=PASSAGES, verify=True)
+    assert [st.verdict for st in answer.statements] == ["supported", "unsupported", "uncited"]
+    assert "verification" in answer.timings
+    # the same function on its own
+    again = verify_statements(answer.statements, PASSAGES, WordJudge())
+    assert [st.verdict for st in again] == ["supported", "unsupported", "uncited"]
+
+
+def test_verify_without_judge_is_a_clear_error() -> None:
+    pipe = Pipeline(ScriptedGenerator("x [1]."), None, PipelineConfig(k=2))
+    with pytest.raises(ValueError, match="judge"):
+        pipe.ask("Q?", passages=PASSAGES, verify=True)
