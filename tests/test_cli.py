@@ -44,7 +44,17 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
     result = runner.invoke(
         app,
-        ["ask", "Where was coffee first drunk?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2", "--json"],
+        [
+            "ask",
+            "Where was coffee first drunk?",
+            "--index",
+            str(built_index),
+            "-g",
+            "smollm2-135m",
+            "--k",
+            "2",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
