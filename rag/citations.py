@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 from rag.paths import nltk_data_dir
@@ -45,6 +46,24 @@ _tokenizer: Any = None
 _tokenizer_lock = threading.Lock()
 
 
+def _find_punkt_tab() -> Path:
+    """The English punkt_tab folder: under ``nltk_data_dir()`` (``$NLTK_DATA`` or the shared data),
+    else under one of nltk's own search paths (e.g. ``~/nltk_data`` after ``nltk.downloader``)."""
+    first = nltk_data_dir() / "tokenizers" / "punkt_tab" / "english"
+    if (first / "sent_starters.txt").is_file():
+        return first
+    try:
+        import nltk.data
+
+        for root in nltk.data.path:
+            candidate = Path(root) / "tokenizers" / "punkt_tab" / "english"
+            if (candidate / "sent_starters.txt").is_file():
+                return candidate
+    except ImportError:  # pragma: no cover - nltk is a dependency
+        pass
+    return first
+
+
 def _punkt_tokenizer() -> Any:
     """Load NLTK's English punkt_tab model once, from ``nltk_data_dir()`` only."""
     global _tokenizer
@@ -52,7 +71,7 @@ def _punkt_tokenizer() -> Any:
         return _tokenizer
     with _tokenizer_lock:
         if _tokenizer is None:
-            english = nltk_data_dir() / "tokenizers" / "punkt_tab" / "english"
+            english = _find_punkt_tab()
             if not (english / "sent_starters.txt").is_file():
                 raise FileNotFoundError(
                     f"NLTK's English punkt_tab model is not at {english}: set NLTK_DATA to a folder "
@@ -73,7 +92,7 @@ def _punkt_tokenizer() -> Any:
 
             # nltk >= 3.9.3 warns when reading outside nltk.data.path: authorise our root just
             # for the load, leaving nltk's global search path as we found it.
-            root = str(nltk_data_dir())
+            root = str(english.parents[2])
             added = root not in nltk.data.path
             if added:
                 nltk.data.path.append(root)
@@ -170,6 +189,23 @@ def _split_after_stop(sentence: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+_FALLBACK_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c(\[]?[A-Z0-9])")
+_warned_fallback = False
+
+
+def _sentences_for_answer(text: str) -> list[str]:
+    """punkt when its data is there; else a plain regex split (with one warning), so that
+    ``rag ask`` works without NLTK's data. The ALCE metrics always use punkt (no fallback)."""
+    global _warned_fallback
+    try:
+        return split_sentences(text)
+    except FileNotFoundError as err:
+        if not _warned_fallback:
+            logger.warning("%s; splitting sentences with a simple rule instead", err)
+            _warned_fallback = True
+        return [s for s in _FALLBACK_SPLIT_RE.split(text.strip()) if s.strip()]
+
+
 def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     """Split an answer into ``Statement``s (robust citation reading, for the project's answers).
 
@@ -181,7 +217,7 @@ def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     attach to) are dropped.
     """
     raws: list[str] = []
-    for sentence in split_sentences(text):
+    for sentence in _sentences_for_answer(text):
         for piece in _split_after_stop(sentence):
             lead = _LEADING_MARKERS_RE.match(piece)
             if lead and raws:

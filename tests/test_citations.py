@@ -127,3 +127,18 @@ def test_split_sentences_missing_data_names_nltk_data(monkeypatch: pytest.Monkey
     monkeypatch.setattr(citations, "_tokenizer", None)
     with pytest.raises(FileNotFoundError, match="NLTK_DATA"):
         split_sentences("A sentence. Another one.")
+
+
+def test_parse_answer_without_punkt_data_falls_back(monkeypatch, tmp_path) -> None:
+    import rag.citations as citations
+
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # an empty folder: no punkt_tab there
+    monkeypatch.setattr(citations, "_tokenizer", None)
+    monkeypatch.setattr("nltk.data.path", [str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match="NLTK_DATA"):
+        citations.split_sentences("One. Two.")  # the metrics never fall back
+    statements = citations.parse_answer("Tea is from China [1]. Coffee is from Yemen [2][9].", 2)
+    assert [(s.text, s.citations, s.invalid_citations) for s in statements] == [
+        ("Tea is from China.", (1,), ()),
+        ("Coffee is from Yemen.", (2,), (9,)),
+    ]
