@@ -52,7 +52,9 @@ def check_search(n: int, dim: int, n_queries: int, k: int, seed: int) -> None:
     same_sets = np.mean(
         [len({h.row for h in a} & {h.row for h in b}) / k for a, b in zip(hits_cpu, hits_gpu, strict=True)]
     )
-    score_diff = max(abs(x.score - y.score) for a, b in zip(hits_cpu, hits_gpu, strict=True) for x, y in zip(a, b))
+    score_diff = max(
+        abs(x.score - y.score) for a, b in zip(hits_cpu, hits_gpu, strict=True) for x, y in zip(a, b, strict=False)
+    )
     print(f"dense search: {n:,} x {dim} unit vectors, {n_queries:,} queries, k={k}, GPU backend {gpu.backend}")
     print(f"  top-{k} lists identical      {same_lists:.4f}")
     print(f"  top-1 identical              {same_top1:.4f}")
