@@ -58,9 +58,7 @@ def _load_alce(alce_dir: Path) -> Any:
     """Import ALCE's eval.py from ``alce_dir`` (stubbing only modules that cannot be installed)."""
     path = alce_dir / "eval.py"
     if not path.is_file():
-        raise FileNotFoundError(
-            f"no eval.py in {alce_dir}: pass --alce-dir the folder of a princeton-nlp/ALCE clone"
-        )
+        raise FileNotFoundError(f"no eval.py in {alce_dir}: pass --alce-dir the folder of a princeton-nlp/ALCE clone")
     sys.path.insert(0, str(alce_dir))
     for _ in range(5):
         spec = importlib.util.spec_from_file_location("alce_eval", path)
@@ -99,9 +97,7 @@ def _alce_prepare(items: list[dict], alce: Any) -> tuple[list[dict], list[dict]]
     return data, normalized
 
 
-def _alce_scores(
-    alce: Any, data: list[dict], normalized: list[dict], at_most: int, seed: int
-) -> dict[str, float]:
+def _alce_scores(alce: Any, data: list[dict], normalized: list[dict], at_most: int, seed: int) -> dict[str, float]:
     import numpy as np
 
     out: dict[str, float] = {"length": float(alce.compute_len(normalized))}
@@ -132,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--alce-dir", type=Path, required=True, help="folder of a princeton-nlp/ALCE clone")
     ap.add_argument("--file", type=Path, required=True, help="ALCE-format output JSON ({'data': [...]})")
-    ap.add_argument(
-        "--judge", default="scripted", help="'scripted' (deterministic word judge) or a rag judge name"
-    )
+    ap.add_argument("--judge", default="scripted", help="'scripted' (deterministic word judge) or a rag judge name")
     ap.add_argument("--at-most-citations", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0, help="seed of the ROUGE bootstrap, both sides")
     args = ap.parse_args(argv)
@@ -190,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     whole = _alce_scores(alce, data, normalized, args.at_most_citations, args.seed)
     whole["rougeLsum"] = 100 * sum(alce_rouge_each) / len(alce_rouge_each)
     print(
-        f"file: {args.file} ({len(items)} questions), judge: {judge.name}, "
-        f"at_most_citations={args.at_most_citations}"
+        f"file: {args.file} ({len(items)} questions), judge: {judge.name}, at_most_citations={args.at_most_citations}"
     )
     print(f"{'metric':<22}{'rag':>14}{'ALCE':>14}  ")
     for key in (

@@ -127,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"queries: {len(queries)} ASQA dev questions; rank-bm25 timed on a fixed sample of {len(sample)}")
     print()
     header = (
-        f"{'corpus':>10} {'impl':>10} {'build s':>9} {'q/s (sample)':>13} "
-        f"{'q/s (all, batch)':>17} {'q/s (1 by 1)':>13}"
+        f"{'corpus':>10} {'impl':>10} {'build s':>9} {'q/s (sample)':>13} {'q/s (all, batch)':>17} {'q/s (1 by 1)':>13}"
     )
     print(header)
     ratios = []
@@ -151,10 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         sys.stdout.flush()
     print()
-    print(
-        f"{'corpus':>10} {'passages':>9} {'build speed-up':>15} "
-        f"{'query speed-up (batch)':>23} {'(1 by 1)':>9}"
-    )
+    print(f"{'corpus':>10} {'passages':>9} {'build speed-up':>15} {'query speed-up (batch)':>23} {'(1 by 1)':>9}")
     for name, n, rb, rq, rs in ratios:
         print(f"{name:>10} {n:>9} {rb:>14.1f}x {rq:>22.1f}x {rs:>8.1f}x")
     print("\nspeed-up = bm25s / rank-bm25 (>1: bm25s faster); same query sample for both.")

@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         ("build_index (chunk+BM25+embed+FAISS)", build),
     )
     for name, r in rows:
-        print(
-            f"{name:<42} {r['seconds']:>8.1f} {r['records'] / r['seconds']:>11.1f} {r['peak_rss_mib']:>13.0f}"
-        )
+        print(f"{name:<42} {r['seconds']:>8.1f} {r['records'] / r['seconds']:>11.1f} {r['peak_rss_mib']:>13.0f}")
     ratio = (build["records"] / build["seconds"]) / (base["records"] / base["seconds"])
     print(f"\nratio build_index / baseline (input passages per second): {ratio:.2f}x")
     return 0

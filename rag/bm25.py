@@ -143,8 +143,7 @@ class BM25Index:
             return []
         part = np.argpartition(-scores, n - 1)[:n] if n < scores.shape[0] else np.arange(scores.shape[0])
         order = sorted(part.tolist(), key=lambda r: (-float(scores[r]), r))
-        return [Hit(row=r, score=float(scores[r]), rank=i + 1)
-                for i, r in enumerate(o for o in order if scores[o] > 0)]
+        return [Hit(row=r, score=float(scores[r]), rank=i + 1) for i, r in enumerate(o for o in order if scores[o] > 0)]
 
     def search_many(self, queries: Sequence[str], k: int) -> list[list[Hit]]:
         """:meth:`search` for each query."""

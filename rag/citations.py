@@ -86,9 +86,7 @@ def _punkt_tokenizer() -> Any:
             try:
                 from nltk.tokenize.punkt import PunktSentenceTokenizer, load_punkt_params
             except ImportError as err:  # nltk < 3.8.2 reads only the pickled punkt model
-                raise ImportError(
-                    "reading punkt_tab needs nltk>=3.9,<3.10: pip install 'nltk>=3.9,<3.10'"
-                ) from err
+                raise ImportError("reading punkt_tab needs nltk>=3.9,<3.10: pip install 'nltk>=3.9,<3.10'") from err
 
             # nltk >= 3.9.3 warns when reading outside nltk.data.path: authorise our root just
             # for the load, leaving nltk's global search path as we found it.

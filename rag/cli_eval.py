@@ -55,17 +55,14 @@ def eval_main(
     data: Path | None = typer.Option(
         None,
         "--data",
-        help="ASQA dev JSON or ALCE's asqa_eval_gtr_top100.json "
-        "(default: $RAG_ASQA or the shared asqa_dev.json).",
+        help="ASQA dev JSON or ALCE's asqa_eval_gtr_top100.json (default: $RAG_ASQA or the shared asqa_dev.json).",
     ),
     docs_from_file: bool = typer.Option(
         False, "--docs-from-file", help="Use each question's own docs (ALCE format) instead of retrieval."
     ),
     limit: int | None = typer.Option(None, "--limit", "-n", help="Answer only the first N questions."),
     subset: str | None = typer.Option(None, "--subset", help="pooled300, or a file of question ids."),
-    seed: int | None = typer.Option(
-        None, "--seed", help="Shuffle the questions with this seed before --limit."
-    ),
+    seed: int | None = typer.Option(None, "--seed", help="Shuffle the questions with this seed before --limit."),
     index: str = typer.Option("asqa", "--index", "-i", help="Index name or path (for retrieval)."),
     k: int = typer.Option(5, "--k", "-k", help="Passages given to the generator."),
     generators: str = typer.Option(
@@ -76,17 +73,13 @@ def eval_main(
     ),
     baseline: str = typer.Option("qwen2.5-1.5b", "--baseline", help="Closed-book baseline model."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Run no closed-book baseline."),
-    judge: str = typer.Option(
-        "llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."
-    ),
+    judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."),
     prompt: str = typer.Option("default", "--prompt", help="Prompt: default | alce."),
     constrain: bool = typer.Option(
         True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations (default prompt)."
     ),
     run: str | None = typer.Option(None, "--run", "-r", help="Run name (under eval/results) or directory."),
-    resume: bool = typer.Option(
-        False, "--resume", help="Continue a run: skip the questions already answered."
-    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue a run: skip the questions already answered."),
     alce_output: bool = typer.Option(False, "--alce-output", help="Also write ALCE-format JSON per system."),
     retrieval_only: bool = typer.Option(
         False, "--retrieval-only", help="Only evaluate retrieval (recall@k), no generation."
@@ -133,9 +126,7 @@ def eval_main(
             baseline=None if no_baseline else baseline,
             judge=judge,
         )
-        run_dir = resolve_run_dir(
-            run or default_run_name(subset, docs_from_file, index, k, prompt), results_dir
-        )
+        run_dir = resolve_run_dir(run or default_run_name(subset, docs_from_file, index, k, prompt), results_dir)
         result = runner.run_benchmark(config, run_dir, resume=resume, device=device)
         typer.secho(
             f"{run_dir}: {result.written} answers written, {result.skipped} already there",
@@ -180,9 +171,7 @@ def score_cmd(
     judge: str | None = typer.Option(
         None, "--judge", "-j", help="Judge (default: the run's); 'none' skips citation metrics."
     ),
-    alce_exact: bool = typer.Option(
-        True, "--alce-exact/--robust", help="ALCE's citation reading or the project's."
-    ),
+    alce_exact: bool = typer.Option(True, "--alce-exact/--robust", help="ALCE's citation reading or the project's."),
     results_dir: Path = typer.Option(RESULTS_DIR, "--results-dir", help="Where runs live."),
 ) -> None:
     """Re-score a finished run with a judge, without regenerating; rewrites its report."""
@@ -209,9 +198,7 @@ def report_cmd(
         dirs = [resolve_run_dir(r, results_dir) for r in runs]
         for d in dirs:
             if not d.is_dir():
-                raise FileNotFoundError(
-                    f"run {d} not found: give a run name under {results_dir} or a directory"
-                )
+                raise FileNotFoundError(f"run {d} not found: give a run name under {results_dir} or a directory")
         target = out or (dirs[0] if len(dirs) == 1 else results_dir / "comparison")
         paths = report_runs(dirs, target)
         typer.echo(paths["md"].read_text(encoding="utf-8"))

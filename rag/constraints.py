@@ -43,7 +43,7 @@ def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
     numbers = " | ".join(f'"{n}"' for n in range(n_passages, 0, -1))
     return "\n".join(
         [
-            f"root ::= sentence (\" \" sentence){{0,{max_sentences - 1}}}",
+            f'root ::= sentence (" " sentence){{0,{max_sentences - 1}}}',
             f'sentence ::= first rest{{0,{MAX_SENTENCE_CHARS - 1}}} cite{{1,{MAX_MARKERS}}} "."',
             r"first ::= [^\[\].!?\n ]",
             r"rest ::= [^\[\].!?\n]",

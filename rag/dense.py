@@ -70,8 +70,7 @@ class Embedder:
     or ``"fp32"`` / ``"bf16"`` / ``"fp16"``.
     """
 
-    def __init__(self, name: str = "all-MiniLM-L6-v2", device: str = "auto",
-                 precision: str = "auto") -> None:
+    def __init__(self, name: str = "all-MiniLM-L6-v2", device: str = "auto", precision: str = "auto") -> None:
         from sentence_transformers import SentenceTransformer
 
         self.name = name
@@ -89,8 +88,7 @@ class Embedder:
         self.precision = precision
         if self.device == "cuda" and precision == "fp16":
             self._model.half()
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
         self.max_seq_length = int(self._model.max_seq_length)
         self.tokenizer = self._model.tokenizer
@@ -143,9 +141,7 @@ class DenseConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in DENSE_KINDS:
-            raise ValueError(
-                f"unknown dense index kind {self.kind!r}: choose one of {', '.join(DENSE_KINDS)}"
-            )
+            raise ValueError(f"unknown dense index kind {self.kind!r}: choose one of {', '.join(DENSE_KINDS)}")
 
 
 def _as_matrix(vectors: np.ndarray, dimension: int | None = None) -> np.ndarray:
@@ -181,8 +177,7 @@ class DenseIndex:
         return faiss.downcast_index(self._index)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, config: DenseConfig = DenseConfig(),
-              device: str = "cpu") -> DenseIndex:
+    def build(cls, vectors: np.ndarray, config: DenseConfig = DenseConfig(), device: str = "cpu") -> DenseIndex:
         """Index ``vectors`` (rows L2-normalised) by inner product; the kind follows ``config``."""
         import faiss
 
@@ -272,7 +267,7 @@ class DenseIndex:
 
         all_scores, all_rows = [], []
         for start in range(0, q.shape[0], _TORCH_QUERY_BATCH):
-            qt = torch.from_numpy(q[start:start + _TORCH_QUERY_BATCH]).to("cuda", torch.float16)
+            qt = torch.from_numpy(q[start : start + _TORCH_QUERY_BATCH]).to("cuda", torch.float16)
             s, r = torch.topk(qt @ self._matrix.T, k, dim=1)
             all_scores.append(s.float().cpu().numpy())
             all_rows.append(r.cpu().numpy())
@@ -285,8 +280,7 @@ class DenseIndex:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self._index, str(directory / FAISS_FILE))
-        meta = {"kind": self.kind, "config": asdict(self.config), "ntotal": self.ntotal,
-                "dimension": self.dimension}
+        meta = {"kind": self.kind, "config": asdict(self.config), "ntotal": self.ntotal, "dimension": self.dimension}
         (directory / DENSE_META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
     @classmethod

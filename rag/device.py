@@ -25,9 +25,7 @@ def resolve_device(device: str = "auto") -> str:
     """
     value = (device or "").strip().lower()
     if value not in DEVICE_CHOICES:
-        raise ValueError(
-            f"unknown device {device!r}: choose one of {', '.join(DEVICE_CHOICES)}"
-        )
+        raise ValueError(f"unknown device {device!r}: choose one of {', '.join(DEVICE_CHOICES)}")
     if value == "cpu":
         return "cpu"
     has_gpu = _cuda_available()

@@ -33,8 +33,7 @@ class ChunkConfig:
             raise ValueError(f"chunk_size must be at least 16 tokens, got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ValueError(
-                f"chunk_overlap must be >= 0 and smaller than chunk_size ({self.chunk_size}), "
-                f"got {self.chunk_overlap}"
+                f"chunk_overlap must be >= 0 and smaller than chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
             )
 
 
@@ -71,9 +70,7 @@ def list_source_files(paths: Sequence[str | Path]) -> list[Path]:
                         continue
                     found.append(Path(root) / name)
             if not found:
-                raise ValueError(
-                    f"folder {path} holds no {', '.join(SUPPORTED_SUFFIXES)} files: nothing to index"
-                )
+                raise ValueError(f"folder {path} holds no {', '.join(SUPPORTED_SUFFIXES)} files: nothing to index")
             candidates = found
         else:
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -127,8 +124,7 @@ def _read_jsonl(path: Path) -> list[Document]:
             except UnicodeDecodeError as exc:  # pragma: no cover - raised by the reader
                 raise ValueError(f"{where}: not valid UTF-8: convert the file to UTF-8") from exc
             if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object with a 'text' field, got "
-                                 f"{type(record).__name__}")
+                raise ValueError(f"{where}: expected a JSON object with a 'text' field, got {type(record).__name__}")
             text = record.get("text")
             if not isinstance(text, str):
                 raise ValueError(f"{where}: missing or non-string 'text' field (every line needs one)")
@@ -147,8 +143,7 @@ def load_file(path: Path, doc_id: str | None = None) -> list[Document]:
         return _read_jsonl(path)
     if suffix not in SUPPORTED_SUFFIXES:
         raise ValueError(
-            f"unsupported file type {suffix or '(none)'!r} for {path}: supported are "
-            f"{', '.join(SUPPORTED_SUFFIXES)}"
+            f"unsupported file type {suffix or '(none)'!r} for {path}: supported are {', '.join(SUPPORTED_SUFFIXES)}"
         )
     text = _read_text(path)
     title, text = _markdown_title(text, path.stem) if suffix == ".md" else (path.stem, text)
@@ -256,9 +251,7 @@ def chunk_documents(
     return passages
 
 
-def _split_within(
-    doc: Document, tokenizer: Any, budget: int, overlap: int, limit: int, full: Any
-) -> list[str]:
+def _split_within(doc: Document, tokenizer: Any, budget: int, overlap: int, limit: int, full: Any) -> list[str]:
     """Split ``doc.text`` so each piece's indexed text is at most ``limit`` tokens."""
     pieces = [p for p in _splitter(tokenizer, budget, overlap).split_text(doc.text) if p.strip()]
     out: list[str] = []
@@ -271,6 +264,14 @@ def _split_within(
         smaller = max(budget * 3 // 4, 8)
         if smaller >= budget:  # pragma: no cover - cannot shrink further
             raise ValueError(f"cannot split document {doc.id!r} under {limit} tokens")
-        out.extend(_split_within(Document(doc.id, piece, doc.title, doc.source), tokenizer,
-                                 smaller, min(overlap, smaller // 4), limit, full))
+        out.extend(
+            _split_within(
+                Document(doc.id, piece, doc.title, doc.source),
+                tokenizer,
+                smaller,
+                min(overlap, smaller // 4),
+                limit,
+                full,
+            )
+        )
     return out

@@ -80,9 +80,7 @@ def check_messages(messages: list[dict[str, str]]) -> None:
         raise ValueError("no messages to generate from; build them with rag.prompts")
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or m.get("role") not in _ROLES or not isinstance(m.get("content"), str):
-            raise ValueError(
-                f"message {i} must be {{'role': one of {'/'.join(_ROLES)}, 'content': str}}, got {m!r}"
-            )
+            raise ValueError(f"message {i} must be {{'role': one of {'/'.join(_ROLES)}, 'content': str}}, got {m!r}")
 
 
 class Generator(ABC):
@@ -94,9 +92,7 @@ class Generator(ABC):
     pieces_are_tokens: bool = False
 
     @abstractmethod
-    def stream(
-        self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Yield the answer to chat ``messages`` piece by piece as it is generated."""
 
     @abstractmethod
@@ -191,9 +187,7 @@ class LlamaCppGenerator(Generator):
         from llama_cpp import LlamaGrammar
 
         grammar = LlamaGrammar.from_string(text, verbose=False)
-        sampler = llama_cpp.llama_sampler_init_grammar(
-            self.llama._model.vocab, text.encode("utf-8"), b"root"
-        )
+        sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode("utf-8"), b"root")
         if not sampler:
             raise ValueError(
                 "the GBNF grammar does not parse (llama.cpp logs why with verbose output); "
@@ -248,9 +242,7 @@ class LlamaCppGenerator(Generator):
         if tokens is not None and len(cached) >= len(tokens) and cached[: len(tokens)].tolist() == tokens:
             self.llama.reset()
 
-    def stream(
-        self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""
         check_messages(messages)
         grammar = self.grammar(config.grammar) if config.grammar else None
@@ -327,9 +319,7 @@ class TransformersGenerator(Generator):
         """Tokens of the templated prompt."""
         return int(self._input_ids(messages).shape[-1])
 
-    def stream(
-        self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Stream decoded text as ``model.generate`` runs in a worker thread."""
         import torch
         from transformers import TextIteratorStreamer

@@ -75,9 +75,17 @@ class IndexConfig:
 class Index:
     """A loaded index: passages (row ``i`` = BM25 row ``i`` = FAISS row ``i``) and both searchers."""
 
-    def __init__(self, path: Path, config: IndexConfig, manifest: dict[str, Any], passages: list[Passage],
-                 bm25: BM25Index, dense: DenseIndex, device: str = "cpu",
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: IndexConfig,
+        manifest: dict[str, Any],
+        passages: list[Passage],
+        bm25: BM25Index,
+        dense: DenseIndex,
+        device: str = "cpu",
+        embedder: Embedder | None = None,
+    ) -> None:
         self.path = Path(path)
         self.config = config
         self.manifest = manifest
@@ -181,8 +189,9 @@ def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def _save_all(tmp: Path, passages: Sequence[Passage], bm25: BM25Index, dense: DenseIndex,
-              manifest: dict[str, Any]) -> None:
+def _save_all(
+    tmp: Path, passages: Sequence[Passage], bm25: BM25Index, dense: DenseIndex, manifest: dict[str, Any]
+) -> None:
     with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
         for p in passages:
             fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
@@ -194,8 +203,15 @@ def _save_all(tmp: Path, passages: Sequence[Passage], bm25: BM25Index, dense: De
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
-def _manifest(config: IndexConfig, embedder: Embedder, dense: DenseIndex, passages: Sequence[Passage],
-              documents: int, sources: list[dict[str, Any]], created: str | None = None) -> dict[str, Any]:
+def _manifest(
+    config: IndexConfig,
+    embedder: Embedder,
+    dense: DenseIndex,
+    passages: Sequence[Passage],
+    documents: int,
+    sources: list[dict[str, Any]],
+    created: str | None = None,
+) -> dict[str, Any]:
     from rag import __version__
 
     now = _now()
@@ -204,8 +220,11 @@ def _manifest(config: IndexConfig, embedder: Embedder, dense: DenseIndex, passag
         "rag_version": __version__,
         "created": created or now,
         "updated": now,
-        "embedder": {"name": config.embedder, "dimension": embedder.dimension,
-                     "max_seq_length": embedder.max_seq_length},
+        "embedder": {
+            "name": config.embedder,
+            "dimension": embedder.dimension,
+            "max_seq_length": embedder.max_seq_length,
+        },
         "metric": METRIC,
         "normalized": True,
         "include_title": config.include_title,
@@ -219,9 +238,16 @@ def _manifest(config: IndexConfig, embedder: Embedder, dense: DenseIndex, passag
 
 
 # --- public API ---
-def build_index(paths: Sequence[str | Path], out_dir: Path, config: IndexConfig = IndexConfig(), *,
-                device: str = "auto", show_progress: bool = True, overwrite: bool = False,
-                batch_size: int = 64) -> Index:
+def build_index(
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    config: IndexConfig = IndexConfig(),
+    *,
+    device: str = "auto",
+    show_progress: bool = True,
+    overwrite: bool = False,
+    batch_size: int = 64,
+) -> Index:
     """Read ``paths``, chunk, embed and index them into the directory ``out_dir``.
 
     Raises ``ValueError`` when ``out_dir`` exists and ``overwrite`` is false, when the documents
@@ -229,17 +255,23 @@ def build_index(paths: Sequence[str | Path], out_dir: Path, config: IndexConfig 
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
-        raise ValueError(f"an index already exists at {out_dir}: pass overwrite=True (--overwrite) to "
-                         "replace it, or add documents to it with add_to_index (--add)")
+        raise ValueError(
+            f"an index already exists at {out_dir}: pass overwrite=True (--overwrite) to "
+            "replace it, or add documents to it with add_to_index (--add)"
+        )
     dev = resolve_device(device)
     files = list_source_files(paths)
     docs = load_documents(paths)
     embedder = Embedder(config.embedder, device=dev)
-    passages = chunk_documents(docs, config.chunking, embedder.tokenizer,
-                               max_tokens=embedder.max_seq_length, include_title=config.include_title)
+    passages = chunk_documents(
+        docs,
+        config.chunking,
+        embedder.tokenizer,
+        max_tokens=embedder.max_seq_length,
+        include_title=config.include_title,
+    )
     if not passages:
-        raise ValueError(f"no passages to index: the documents in {', '.join(map(str, paths))} "
-                         "contain no text")
+        raise ValueError(f"no passages to index: the documents in {', '.join(map(str, paths))} contain no text")
     _check_unique(passages)
     texts = _index_texts(passages, config)
     logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
@@ -258,16 +290,17 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise FileNotFoundError(f"no index at {path}: build one with `rag index PATH... --name {path.name}`")
     mpath = path / MANIFEST
     if not mpath.is_file():
-        raise FileNotFoundError(f"{path} is not a complete rag index ({MANIFEST} is missing): "
-                                f"{_rebuild_hint(path)}")
+        raise FileNotFoundError(f"{path} is not a complete rag index ({MANIFEST} is missing): {_rebuild_hint(path)}")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{mpath} is corrupted (not valid JSON: {exc}): {_rebuild_hint(path)}") from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        raise ValueError(f"index at {path} has format version {version}, but this rag reads format version "
-                         f"{FORMAT_VERSION}: {_rebuild_hint(path)}")
+        raise ValueError(
+            f"index at {path} has format version {version}, but this rag reads format version "
+            f"{FORMAT_VERSION}: {_rebuild_hint(path)}"
+        )
     return manifest
 
 
@@ -281,8 +314,9 @@ def _check_files(path: Path, manifest: dict[str, Any], verify: bool) -> None:
         if not fpath.is_file():
             raise FileNotFoundError(f"index at {path} is missing its file {rel}: {_rebuild_hint(path)}")
         if verify and _sha256(fpath) != digest:
-            raise ValueError(f"index file {fpath} is corrupted (its sha256 does not match {MANIFEST}): "
-                             f"{_rebuild_hint(path)}")
+            raise ValueError(
+                f"index file {fpath} is corrupted (its sha256 does not match {MANIFEST}): {_rebuild_hint(path)}"
+            )
 
 
 def _read_passages(path: Path) -> list[Passage]:
@@ -292,8 +326,9 @@ def _read_passages(path: Path) -> list[Passage]:
             try:
                 out.append(Passage(**json.loads(line)))
             except (json.JSONDecodeError, TypeError) as exc:
-                raise ValueError(f"{path / PASSAGES}:{lineno}: unreadable passage ({exc}): "
-                                 f"{_rebuild_hint(path)}") from exc
+                raise ValueError(
+                    f"{path / PASSAGES}:{lineno}: unreadable passage ({exc}): {_rebuild_hint(path)}"
+                ) from exc
     return out
 
 
@@ -312,15 +347,25 @@ def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", ve
     passages = _read_passages(path)
     bm25 = BM25Index.load(path / BM25_DIR, mmap=mmap)
     dense = DenseIndex.load(path, mmap=mmap, device=dev)
-    sizes = {"passages": len(passages), "bm25": len(bm25), "dense": dense.ntotal,
-             "manifest": int(manifest.get("passage_count", -1))}
+    sizes = {
+        "passages": len(passages),
+        "bm25": len(bm25),
+        "dense": dense.ntotal,
+        "manifest": int(manifest.get("passage_count", -1)),
+    }
     if len(set(sizes.values())) != 1:
         raise ValueError(f"index at {path} is inconsistent (sizes {sizes}): {_rebuild_hint(path)}")
     return Index(path, config, manifest, passages, bm25, dense, device=dev)
 
 
-def add_to_index(path: str | Path, paths: Sequence[str | Path], *, device: str = "auto",
-                 show_progress: bool = True, batch_size: int = 64) -> Index:
+def add_to_index(
+    path: str | Path,
+    paths: Sequence[str | Path],
+    *,
+    device: str = "auto",
+    show_progress: bool = True,
+    batch_size: int = 64,
+) -> Index:
     """Append documents to an existing index, atomically.
 
     New passages are embedded and added to FAISS (old ones are not re-embedded); BM25 is
@@ -337,25 +382,35 @@ def add_to_index(path: str | Path, paths: Sequence[str | Path], *, device: str =
     for entry in sources:
         if entry["path"] in known:
             state = "unchanged" if known[entry["path"]] == entry["sha256"] else "changed since"
-            raise ValueError(f"{entry['path']} is already in the index at {path} ({state}): "
-                             f"to re-index it, {_rebuild_hint(path)}")
+            raise ValueError(
+                f"{entry['path']} is already in the index at {path} ({state}): to re-index it, {_rebuild_hint(path)}"
+            )
     docs = load_documents(paths)
     index.device = dev
     embedder = index.embedder
-    new = chunk_documents(docs, index.config.chunking, embedder.tokenizer,
-                          max_tokens=embedder.max_seq_length, include_title=index.config.include_title)
+    new = chunk_documents(
+        docs,
+        index.config.chunking,
+        embedder.tokenizer,
+        max_tokens=embedder.max_seq_length,
+        include_title=index.config.include_title,
+    )
     if not new:
         raise ValueError(f"no passages to add: the documents in {', '.join(map(str, paths))} contain no text")
     passages = index.passages + new
     _check_unique(passages)
-    vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size,
-                              show_progress=show_progress)
+    vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size, show_progress=show_progress)
     index.dense.add(vectors)
     bm25 = BM25Index.build(_index_texts(passages, index.config), index.config.bm25)
-    manifest = _manifest(index.config, embedder, index.dense, passages,
-                         int(index.manifest.get("document_count", 0)) + len(docs),
-                         list(index.manifest.get("sources", [])) + sources,
-                         created=index.manifest.get("created"))
+    manifest = _manifest(
+        index.config,
+        embedder,
+        index.dense,
+        passages,
+        int(index.manifest.get("document_count", 0)) + len(docs),
+        list(index.manifest.get("sources", [])) + sources,
+        created=index.manifest.get("created"),
+    )
     _write_atomically(path, lambda tmp: _save_all(tmp, passages, bm25, index.dense, manifest))
     dense = index.dense if dev == "cpu" else DenseIndex.load(path, device=dev)
     return Index(path, index.config, manifest, passages, bm25, dense, device=dev, embedder=embedder)

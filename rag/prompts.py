@@ -163,9 +163,7 @@ def load_alce_prompt_file(path: Path) -> dict[str, Any]:
     doc_prompt and demos)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"ALCE prompt file {path} not found; pass prompt_file= or set RAG_SHARED_DATA"
-        )
+        raise FileNotFoundError(f"ALCE prompt file {path} not found; pass prompt_file= or set RAG_SHARED_DATA")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -256,9 +254,7 @@ def alce_messages(
     closed_book: bool = False,
 ) -> list[dict[str, str]]:
     """ALCE's prompt (see ``alce_prompt_text``) as one user message."""
-    text = alce_prompt_text(
-        question, passages, prompt_file=prompt_file, n_demos=n_demos, closed_book=closed_book
-    )
+    text = alce_prompt_text(question, passages, prompt_file=prompt_file, n_demos=n_demos, closed_book=closed_book)
     return [{"role": "user", "content": text}]
 
 

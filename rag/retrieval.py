@@ -61,9 +61,7 @@ class RetrievalConfig:
         if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
             raise ValueError(f"weights must be >= 0 and not both 0, got {self.weights!r}")
         if self.bm25_depth < 1 or self.dense_depth < 1:
-            raise ValueError(
-                f"depths must be >= 1, got bm25_depth={self.bm25_depth}, dense_depth={self.dense_depth}"
-            )
+            raise ValueError(f"depths must be >= 1, got bm25_depth={self.bm25_depth}, dense_depth={self.dense_depth}")
         # accept lists (e.g. from JSON) but keep the dataclass hashable
         object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
 
@@ -121,9 +119,7 @@ class Retriever:
             out.append(self.fuse(b, d, k))
         return out
 
-    def candidates(
-        self, queries: Sequence[str], k: int
-    ) -> tuple[list[list[Hit]] | None, list[list[Hit]] | None]:
+    def candidates(self, queries: Sequence[str], k: int) -> tuple[list[list[Hit]] | None, list[list[Hit]] | None]:
         """Each retriever's raw candidate lists (``None`` for a retriever the mode does not run).
 
         Exposed so that the evaluation can fuse one set of candidates in several ways.

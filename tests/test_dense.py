@@ -20,8 +20,7 @@ def brute_force(x: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 
 def hit_arrays(hits: list) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([[h.row for h in hs] for hs in hits]),
-            np.array([[h.score for h in hs] for hs in hits]))
+    return (np.array([[h.row for h in hs] for hs in hits]), np.array([[h.score for h in hs] for hs in hits]))
 
 
 def test_flat_equals_numpy() -> None:

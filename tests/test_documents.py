@@ -35,8 +35,10 @@ def test_load_folder_of_all_types(tmp_path) -> None:
     (tmp_path / "c.md").write_text("No heading at all.", encoding="utf-8")
     (tmp_path / "skip.pdf").write_bytes(b"%PDF")
     (tmp_path / ".hidden.txt").write_text("hidden", encoding="utf-8")
-    lines = [{"id": "x1", "title": "T1", "text": "First.", "source": "wiki", "extra": 3},
-             {"title": "T2", "text": "Second."}]
+    lines = [
+        {"id": "x1", "title": "T1", "text": "First.", "source": "wiki", "extra": 3},
+        {"title": "T2", "text": "Second."},
+    ]
     (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n\n", encoding="utf-8")
     docs = load_documents([tmp_path])
     by_id = {d.id: d for d in docs}
@@ -58,9 +60,11 @@ def test_single_file_id_is_its_name(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "line,match",
-    [("{not json", r"bad\.jsonl:2: invalid JSON"),
-     ('{"title": "no text"}', r"bad\.jsonl:2: missing or non-string 'text'"),
-     ('["a list"]', r"bad\.jsonl:2: expected a JSON object")],
+    [
+        ("{not json", r"bad\.jsonl:2: invalid JSON"),
+        ('{"title": "no text"}', r"bad\.jsonl:2: missing or non-string 'text'"),
+        ('["a list"]', r"bad\.jsonl:2: expected a JSON object"),
+    ],
 )
 def test_bad_jsonl_lines_name_file_and_line(tmp_path, line: str, match: str) -> None:
     f = tmp_path / "bad.jsonl"

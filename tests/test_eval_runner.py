@@ -34,9 +34,7 @@ class FakeGenerator(Generator):
         self.counter = counter if counter is not None else [0]
         self.die_after = die_after
 
-    def stream(
-        self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()
-    ) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         self.counter[0] += 1
         if self.die_after is not None and self.counter[0] > self.die_after:
             raise Killed()
@@ -147,9 +145,7 @@ def test_docs_from_file_needs_docs(tmp_path: Path) -> None:
     dev = tmp_path / "dev.json"
     dev.write_text(json.dumps([{"id": "a", "question": "q?", "qa_pairs": []}]), encoding="utf-8")
     with pytest.raises(ValueError, match="docs-from-file"):
-        runner.run_benchmark(
-            _config(data=str(dev)), tmp_path / "r", pipeline_factory=_factory(), progress=False
-        )
+        runner.run_benchmark(_config(data=str(dev)), tmp_path / "r", pipeline_factory=_factory(), progress=False)
 
 
 class KeywordJudge:

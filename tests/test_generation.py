@@ -23,9 +23,7 @@ from rag.prompts import rag_messages
 from rag.types import Passage
 
 PASSAGES = [
-    Passage(
-        id="a", title="Golden Gate Bridge", text="The Golden Gate Bridge opened to traffic on May 28, 1937."
-    ),
+    Passage(id="a", title="Golden Gate Bridge", text="The Golden Gate Bridge opened to traffic on May 28, 1937."),
     Passage(id="b", title="San Francisco", text="San Francisco is a city in northern California."),
 ]
 MESSAGES = rag_messages("When did the Golden Gate Bridge open?", PASSAGES)

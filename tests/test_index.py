@@ -21,8 +21,13 @@ DOCS_B = {
     "moon.txt": "The Moon is Earth's only natural satellite; Apollo 11 landed there in July 1969.",
     "volcano.md": "# Volcanoes\nMount Vesuvius erupted in 79 AD and buried the Roman town of Pompeii.",
 }
-QUERIES = ["When was the Eiffel Tower finished?", "how do plants make sugar", "Moon landing Apollo",
-           "Pompeii eruption", "who created Python"]
+QUERIES = [
+    "When was the Eiffel Tower finished?",
+    "how do plants make sugar",
+    "Moon landing Apollo",
+    "Pompeii eruption",
+    "who created Python",
+]
 
 
 def write(folder: Path, docs: dict[str, str]) -> Path:
@@ -34,8 +39,7 @@ def write(folder: Path, docs: dict[str, str]) -> Path:
 
 def results(index) -> tuple[list, list]:
     vectors = index.embedder.encode_queries(QUERIES)
-    bm25 = [[(index.passages[h.row].id, round(h.score, 5)) for h in hs]
-            for hs in index.bm25.search_many(QUERIES, 4)]
+    bm25 = [[(index.passages[h.row].id, round(h.score, 5)) for h in hs] for hs in index.bm25.search_many(QUERIES, 4)]
     dense = [[(index.passages[h.row].id, h.score) for h in hs] for hs in index.dense.search(vectors, 4)]
     return bm25, dense
 
@@ -111,8 +115,9 @@ def test_other_format_version(copy) -> None:
     m = json.loads((copy / "manifest.json").read_text())
     m["format_version"] = FORMAT_VERSION + 1
     (copy / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(ValueError, match=f"format version {FORMAT_VERSION + 1}.*reads format version "
-                                         f"{FORMAT_VERSION}.*rebuild"):
+    with pytest.raises(
+        ValueError, match=f"format version {FORMAT_VERSION + 1}.*reads format version {FORMAT_VERSION}.*rebuild"
+    ):
         load_index(copy)
 
 
@@ -146,8 +151,9 @@ def test_add_equals_full_rebuild(built, tmp_path) -> None:
         (bm25_a, dense_a), (bm25_f, dense_f) = results(index), results(full)
         assert bm25_a == bm25_f
         assert [[i for i, _ in hs] for hs in dense_a] == [[i for i, _ in hs] for hs in dense_f]
-        np.testing.assert_allclose([[s for _, s in hs] for hs in dense_a],
-                                   [[s for _, s in hs] for hs in dense_f], atol=1e-2)
+        np.testing.assert_allclose(
+            [[s for _, s in hs] for hs in dense_a], [[s for _, s in hs] for hs in dense_f], atol=1e-2
+        )
     m = reloaded.manifest
     assert m["passage_count"] == 5 and m["document_count"] == 5 and len(m["sources"]) == 5
     with pytest.raises(ValueError, match="already in the index"):
@@ -157,8 +163,13 @@ def test_add_equals_full_rebuild(built, tmp_path) -> None:
 def test_long_documents_split_within_token_limit(tmp_path) -> None:
     long_text = " ".join(f"Sentence number {i} talks about topic {i % 13} at length." for i in range(400))
     corpus = tmp_path / "c.jsonl"
-    corpus.write_text(json.dumps({"id": "big", "title": "Big", "text": long_text}) + "\n"
-                      + json.dumps({"id": "small", "text": "tiny"}) + "\n", encoding="utf-8")
+    corpus.write_text(
+        json.dumps({"id": "big", "title": "Big", "text": long_text})
+        + "\n"
+        + json.dumps({"id": "small", "text": "tiny"})
+        + "\n",
+        encoding="utf-8",
+    )
     index = build_index([corpus], tmp_path / "ix", device="cpu", show_progress=False)
     ids = [p.id for p in index.passages]
     assert ids[-1] == "small" and ids[0] == "big#0" and len(ids) > 10

@@ -146,9 +146,7 @@ def test_out_of_range_citation(alce_exact: bool) -> None:
 @pytest.mark.parametrize("alce_exact", [True, False])
 def test_four_citations_only_first_three_count(alce_exact: bool) -> None:
     # Docs 4, 2, 3 lack "capital"; doc 1 (the 4th citation) would support it but is dropped.
-    cs = citation_scores(
-        "Paris is the capital of France [4][2][3][1].", DOCS, WordJudge(), alce_exact=alce_exact
-    )
+    cs = citation_scores("Paris is the capital of France [4][2][3][1].", DOCS, WordJudge(), alce_exact=alce_exact)
     assert cs == CitationScores(0.0, 0.0, 1, 3, (0,))
     # With room for four, the same sentence is supported. Doc 1 alone entails -> correct; docs 4, 2
     # and 3 alone do not, and for each the rest (which holds doc 1) does -> irrelevant: 1/4.

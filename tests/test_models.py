@@ -85,9 +85,7 @@ def test_assemble_missing_part_refused(tmp_path: Path) -> None:
     assert not dest.exists()
 
 
-def test_verified_file_is_reused_without_parts_or_hashing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_verified_file_is_reused_without_parts_or_hashing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     parts = _make_parts(tmp_path / "parts", CHUNKS)
     dest = tmp_path / "model.gguf"
     assemble_parts(parts, dest, SHA, size=len(WHOLE))

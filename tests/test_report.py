@@ -67,10 +67,7 @@ def test_table_rows_are_exact() -> None:
         "| closed-book/qwen2.5-1.5b | qwen2.5-1.5b | 1.5B | 1.12 GB | 30 "
         "| 20.0 | 3.3 | 30.0 | – | – | – | 41.0 | 4.5 |" in lines
     )
-    assert (
-        "Judge: `llm:qwen2.5-1.5b` (not ALCE-official). k = 5. Corpus: index `asqa` (10,537 passages)."
-        in lines
-    )
+    assert "Judge: `llm:qwen2.5-1.5b` (not ALCE-official). k = 5. Corpus: index `asqa` (10,537 passages)." in lines
     note = [line for line in lines if line.startswith("Not comparable")]
     assert note == [
         "Not comparable with ALCE's published numbers: our corpus is 10,537 passages vs ALCE's 21M-passage "
@@ -80,9 +77,7 @@ def test_table_rows_are_exact() -> None:
 
 
 def test_official_judge_and_docs_from_file_note() -> None:
-    note = comparability_note(
-        {"name": "true", "official": True}, {"kind": "docs-from-file", "data": "x.json"}
-    )
+    note = comparability_note({"name": "true", "official": True}, {"kind": "docs-from-file", "data": "x.json"})
     assert "TRUE-11B" not in note and "docs" in note
     assert "(ALCE-official)" in summary_markdown(_summary(official=True))
 
@@ -94,10 +89,7 @@ def test_metric_columns_order() -> None:
 
 def test_write_report_files(tmp_path: Path) -> None:
     paths = write_report(_summary(), tmp_path / "out")
-    assert (
-        json.loads(paths["json"].read_text(encoding="utf-8"))["systems"]["rag/qwen2.5-0.5b"]["params"]
-        == "0.5B"
-    )
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["systems"]["rag/qwen2.5-0.5b"]["params"] == "0.5B"
     assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| rag/qwen2.5-0.5b |" in paths["md"].read_text(encoding="utf-8")
 

@@ -135,9 +135,7 @@ def test_evaluate_bad_input() -> None:
 
 
 def test_main_missing_data_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(
-        ["--index", str(tmp_path / "none"), "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path)]
-    )
+    rc = main(["--index", str(tmp_path / "none"), "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path)])
     assert rc == 1
     assert "nope.json" in capsys.readouterr().err
 

@@ -237,8 +237,7 @@ def _alce_base(item: AsqaItem) -> dict[str, Any]:
         base["qa_pairs"] = [_qa_pair_dict(q) for q in item.qa_pairs]
     if not item.raw.get("annotations"):
         base["annotations"] = [
-            {"knowledge": [dict(k) for k in a.knowledge], "long_answer": a.long_answer}
-            for a in item.annotations
+            {"knowledge": [dict(k) for k in a.knowledge], "long_answer": a.long_answer} for a in item.annotations
         ]
     base["answer"] = item.answer
     return base
@@ -254,9 +253,7 @@ def _doc_dict(item: AsqaItem, passage: Passage | Mapping[str, Any]) -> dict[str,
     return {"id": passage.id, "title": passage.title, "text": passage.text}
 
 
-def alce_record(
-    item: AsqaItem, output: str, docs: Iterable[Passage | Mapping[str, Any]] | None
-) -> dict[str, Any]:
+def alce_record(item: AsqaItem, output: str, docs: Iterable[Passage | Mapping[str, Any]] | None) -> dict[str, Any]:
     """One ``data`` item of ALCE's output format: the question's fields, ``output`` and ``docs``.
 
     ``docs`` are the passages given to the generator, in prompt order (citation [n] is docs[n-1]);

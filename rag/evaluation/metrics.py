@@ -163,9 +163,7 @@ def _judge_unique(judge: EntailmentJudge, pairs: list[tuple[str, str]]) -> list[
     return [lookup[p] for p in pairs]
 
 
-def _statements(
-    output: str, n_docs: int, at_most: int, alce_exact: bool
-) -> list[tuple[str, list[int] | None]]:
+def _statements(output: str, n_docs: int, at_most: int, alce_exact: bool) -> list[tuple[str, list[int] | None]]:
     """(hypothesis, 0-based doc indexes or None when rejected) per statement."""
     out: list[tuple[str, list[int] | None]] = []
     if alce_exact:
@@ -299,9 +297,7 @@ def _references(item: dict) -> list[str]:
     answer = item.get("answer")
     if isinstance(answer, str) and answer:
         return [answer]
-    raise ValueError(
-        "the item has neither 'annotations' with long_answer nor an 'answer' to score ROUGE against"
-    )
+    raise ValueError("the item has neither 'annotations' with long_answer nor an 'answer' to score ROUGE against")
 
 
 def score_question(
@@ -327,9 +323,7 @@ def score_question(
     qa_pairs = item.get("qa_pairs") or []
     rec = prec = faith = None
     if docs is not None and judge is not None:
-        cs = citation_scores(
-            prepared, docs, judge, at_most_citations=at_most_citations, alce_exact=alce_exact
-        )
+        cs = citation_scores(prepared, docs, judge, at_most_citations=at_most_citations, alce_exact=alce_exact)
         if cs is not None:
             rec, prec = cs.recall, cs.precision
         faith = faithfulness(prepared, docs, judge)

@@ -148,9 +148,7 @@ def _corpus_text(corpus: Mapping[str, Any]) -> str:
         return f"docs from {Path(str(corpus.get('data', '?'))).name}"
     if corpus.get("kind") == "mixed":
         return "several (see each run)"
-    n = next(
-        (corpus[k] for k in ("passage_count", "n_passages", "num_passages") if _is_num(corpus.get(k))), None
-    )
+    n = next((corpus[k] for k in ("passage_count", "n_passages", "num_passages") if _is_num(corpus.get(k))), None)
     return f"index `{corpus.get('index')}`" + (f" ({int(n):,} passages)" if n else "")
 
 
@@ -315,16 +313,14 @@ def score_run(
             item = items.get(rec["id"])
             if item is None:
                 raise ValueError(
-                    f"question {rec['id']} of {run_dir} is not in {config.data_path()}; "
-                    "score with the same --data"
+                    f"question {rec['id']} of {run_dir} is not in {config.data_path()}; score with the same --data"
                 )
             closed = rec.get("kind") == "closed-book"
             docs = (
                 None
                 if closed
                 else [
-                    {"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")}
-                    for p in rec["passages"]
+                    {"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")} for p in rec["passages"]
                 ]
             )
             qs = metrics.score_question(

@@ -148,9 +148,7 @@ class _NormCache:
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
 
-    def recall(
-        self, passages: Sequence[Any], qa_pairs: Sequence[dict], ks: Sequence[int]
-    ) -> tuple[float, ...]:
+    def recall(self, passages: Sequence[Any], qa_pairs: Sequence[dict], ks: Sequence[int]) -> tuple[float, ...]:
         if not qa_pairs:
             raise ValueError("em_recall needs at least one qa_pair (ASQA items always have some)")
         normed = []

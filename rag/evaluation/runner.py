@@ -181,8 +181,7 @@ def answer_record(item: AsqaItem, system: SystemSpec, answer: Answer) -> dict[st
         "question": item.question,
         "output": answer.text,
         "passages": [
-            {"id": sp.passage.id, "title": sp.passage.title, "text": sp.passage.text}
-            for sp in answer.passages
+            {"id": sp.passage.id, "title": sp.passage.title, "text": sp.passage.text} for sp in answer.passages
         ],
         "timings": {k: round(float(v), 4) for k, v in answer.timings.items()},
     }
@@ -303,9 +302,7 @@ def _check_resume(run_dir: Path, config: RunConfig) -> dict[str, Any] | None:
     return old
 
 
-def write_config(
-    run_dir: Path, config: RunConfig, items: Sequence[AsqaItem], extra: Mapping[str, Any]
-) -> None:
+def write_config(run_dir: Path, config: RunConfig, items: Sequence[AsqaItem], extra: Mapping[str, Any]) -> None:
     """Write ``config.json``: the run config, systems, models, corpus, versions, commit, ids."""
     doc = {
         "run": asdict(config) | {"data": config.data_path()},
@@ -367,11 +364,7 @@ def run_benchmark(
             "--docs-from-file needs ALCE-format data with docs per question; "
             "pass --data with a file like asqa_eval_gtr_top100.json"
         )
-    if (
-        not config.docs_from_file
-        and any(s.kind == "rag" for s in config.systems())
-        and pipeline_factory is None
-    ):
+    if not config.docs_from_file and any(s.kind == "rag" for s in config.systems()) and pipeline_factory is None:
         from rag.index import resolve_index_path
 
         if not resolve_index_path(str(config.index)).is_dir():
@@ -382,9 +375,7 @@ def run_benchmark(
             )
     out_path = run_dir / OUTPUTS
     if out_path.exists() and out_path.stat().st_size > 0 and not resume:
-        raise ValueError(
-            f"{run_dir} already has answers; pass --resume to continue it or choose another --run"
-        )
+        raise ValueError(f"{run_dir} already has answers; pass --resume to continue it or choose another --run")
     run_dir.mkdir(parents=True, exist_ok=True)
     if resume:
         _check_resume(run_dir, config)
@@ -464,10 +455,7 @@ def write_alce_outputs(run_dir: str | Path) -> list[Path]:
     for (system, qid), rec in _latest(records).items():
         if qid not in items:
             raise ValueError(f"question {qid} of {run_dir} is not in {config.data_path()}")
-        docs = [
-            Passage(id=str(p.get("id")), text=p.get("text", ""), title=p.get("title", ""))
-            for p in rec["passages"]
-        ]
+        docs = [Passage(id=str(p.get("id")), text=p.get("text", ""), title=p.get("title", "")) for p in rec["passages"]]
         by_system.setdefault(system, []).append(alce_record(items[qid], rec["output"], docs))
     paths = []
     for system, data in by_system.items():
