@@ -106,6 +106,9 @@ def _retrieval_config(**overrides: object):  # noqa: ANN202 - rag.retrieval.Retr
 
 
 def _render_answer(answer, strict: bool) -> None:  # noqa: ANN001 - rag.types.Answer
+    if strict:  # nothing was streamed: show only what the citations support
+        kept = [st.raw for st in answer.statements if st.verdict == "supported"]
+        typer.echo(" ".join(kept) if kept else "(no statement of the answer is supported by its citations)")
     typer.echo("")
     verdict_marks = {"supported": "✓ supported", "unsupported": "✗ unsupported", "uncited": "· uncited"}
     if any(st.verdict for st in answer.statements):
@@ -191,7 +194,8 @@ def ask_cmd(
             sys.stdout.write(tok)
             sys.stdout.flush()
 
-        answer = pipe.ask(question, on_token=None if json_out else on_token, verify=verify)
+        stream = not json_out and not strict  # --strict shows the answer only once it is checked
+        answer = pipe.ask(question, on_token=on_token if stream else None, verify=verify)
         if json_out:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         else:

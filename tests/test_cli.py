@@ -177,3 +177,24 @@ def test_verify_without_judge_is_a_clear_error() -> None:
     pipe = Pipeline(ScriptedGenerator("x [1]."), None, PipelineConfig(k=2))
     with pytest.raises(ValueError, match="judge"):
         pipe.ask("Q?", passages=PASSAGES, verify=True)
+
+
+def test_strict_rendering_shows_only_supported_statements(capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import _render_answer
+    from rag.types import Answer, ScoredPassage, Statement
+
+    answer = Answer(
+        question="Where?",
+        text="Tea is from China [1]. Coffee is from China [2].",
+        statements=(
+            Statement("Tea is from China.", "Tea is from China [1].", (1,), (), "supported"),
+            Statement("Coffee is from China.", "Coffee is from China [2].", (2,), (), "unsupported"),
+        ),
+        passages=tuple(ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(PASSAGES)),
+        generator="scripted",
+    )
+    _render_answer(answer, strict=True)
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "Tea is from China [1]."
+    assert "Coffee is from China [2]" not in out
+    assert "hidden: ✗ unsupported" in out
