@@ -281,126 +281,17 @@ class LLMJudge(Judge):
 
 
 # --------------------------------------------------------------------------------------------
-# Hugging Face judges
-
-
-def _torch_device(device: str) -> str:
-    from rag.device import resolve_device
-
-    return resolve_device(device)
-
-
-def _entailment_index(id2label: dict[Any, str]) -> int:
-    """The class index whose label names entailment (e.g. 'ENTAILMENT', 'entailment')."""
-    hits = [int(i) for i, lab in id2label.items() if "entail" in str(lab).lower() and "not" not in str(lab).lower()]
-    if len(hits) != 1:
-        raise ValueError(
-            f"cannot find the entailment label in the model's id2label {dict(id2label)}: use an NLI model whose "
-            "config names an 'entailment' class"
-        )
-    return hits[0]
-
-
-class NLIJudge(Judge):
-    """An NLI cross-encoder (``AutoModelForSequenceClassification``) by Hugging Face id or path.
-
-    The premise is the first segment, the hypothesis the second; entailed iff the argmax class is
-    the one ``config.id2label`` names entailment. Long inputs are truncated from the premise. The
-    model loads on first use.
-    """
-
-    def __init__(self, model: str, *, device: str = "auto", batch_size: int = 16) -> None:
-        if not model:
-            raise ValueError(
-                "NLIJudge needs a Hugging Face id or a local path, e.g. 'nli:cross-encoder/nli-deberta-v3-base'"
-            )
-        self.model = model
-        self.device = device
-        self.batch_size = batch_size
-        self.name = f"nli:{model}"
-        self.official = False
-        self._tok: Any = None
-        self._net: Any = None
-        self._entail = -1
-
-    def _load(self) -> None:
-        if self._net is not None:
-            return
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        self._device = _torch_device(self.device)
-        self._tok = AutoTokenizer.from_pretrained(self.model)
-        self._net = AutoModelForSequenceClassification.from_pretrained(self.model).to(self._device).eval()
-        self._entail = _entailment_index(self._net.config.id2label)
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        """Argmax-is-entailment verdicts, batched."""
-        if not pairs:
-            return []
-        self._load()
-        import torch
-
-        out: list[bool] = []
-        for i in range(0, len(pairs), self.batch_size):
-            chunk = pairs[i : i + self.batch_size]
-            enc = self._tok(
-                [p for p, _ in chunk], [h for _, h in chunk], padding=True, truncation="only_first", return_tensors="pt"
-            ).to(self._device)
-            with torch.inference_mode():
-                logits = self._net(**enc).logits
-            out.extend(bool(x) for x in (logits.argmax(dim=-1) == self._entail).tolist())
-        return out
-
-
-class TrueJudge(Judge):
-    """TRUE (``google/t5_xxl_true_nli_mixture``), ALCE's judge: ``premise: {P} hypothesis: {H}``,
-    entailed iff the model generates exactly "1". Needs the model from the Hugging Face hub (or a
-    local copy); it is T5-11B, so a GPU is advisable. The model loads on first use."""
-
-    def __init__(self, model: str = TRUE_MODEL, *, device: str = "auto", batch_size: int = 8) -> None:
-        if not model:
-            raise ValueError(f"TrueJudge needs a Hugging Face id or a local path, e.g. {TRUE_MODEL!r}")
-        self.model = model
-        self.device = device
-        self.batch_size = batch_size
-        self.name = f"true:{model}"
-        self.official = True
-        self._tok: Any = None
-        self._net: Any = None
-
-    def _load(self) -> None:
-        if self._net is not None:
-            return
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        self._device = _torch_device(self.device)
-        dtype: Any = "auto"
-        if self._device.startswith("cuda"):
-            import torch
-
-            dtype = torch.bfloat16
-        self._tok = AutoTokenizer.from_pretrained(self.model)
-        self._net = AutoModelForSeq2SeqLM.from_pretrained(self.model, torch_dtype=dtype).to(self._device).eval()
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        """Greedy generation (at most 10 tokens, as ALCE); "1" means entailed."""
-        if not pairs:
-            return []
-        self._load()
-        import torch
-
-        out: list[bool] = []
-        for i in range(0, len(pairs), self.batch_size):
-            texts = [f"premise: {p} hypothesis: {h}" for p, h in pairs[i : i + self.batch_size]]
-            enc = self._tok(texts, return_tensors="pt", padding=True).to(self._device)
-            with torch.inference_mode():
-                gen = self._net.generate(**enc, max_new_tokens=10)
-            out.extend(t == "1" for t in self._tok.batch_decode(gen, skip_special_tokens=True))
-        return out
-
-
-# --------------------------------------------------------------------------------------------
 # Disk cache
+
+
+def __getattr__(name: str) -> Any:
+    # The Hugging Face judges live in rag.judge_hf (they need torch/transformers); they stay
+    # reachable from here without importing that module at import time.
+    if name in ("NLIJudge", "TrueJudge", "_entailment_index"):
+        from rag import judge_hf
+
+        return getattr(judge_hf, name)
+    raise AttributeError(f"module 'rag.judge' has no attribute {name!r}")
 
 
 def _slug(text: str) -> str:
@@ -504,8 +395,12 @@ def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path
     if kind == "llm":
         judge = LLMJudge(arg or DEFAULT_LLM_JUDGE_MODEL)
     elif kind == "nli" and arg:
+        from rag.judge_hf import NLIJudge
+
         judge = NLIJudge(arg)
     elif kind == "true":
+        from rag.judge_hf import TrueJudge
+
         judge = TrueJudge(arg or TRUE_MODEL)
     else:
         raise ValueError(f"unknown judge {name!r}: use one of {', '.join(JUDGE_FORMS)}")

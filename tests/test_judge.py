@@ -241,3 +241,26 @@ def test_llm_judge_says_no_to_an_empty_hypothesis_without_asking(monkeypatch) ->
     ]
     assert asked == [("P", "claim")]
     assert judge.threshold == 0.7  # the calibrated default (eval/judge/README.md)
+
+
+def test_hugging_face_judges_batch_in_order_and_load_once() -> None:
+    from rag.judge_hf import _HuggingFaceJudge
+
+    class Scripted(_HuggingFaceJudge):
+        loads = 0
+        batches: list[int] = []
+
+        def _load(self) -> None:
+            Scripted.loads += 1
+            self._net = object()
+
+        def _judge(self, batch):  # noqa: ANN001, ANN202
+            Scripted.batches.append(len(batch))
+            return [h in p for p, h in batch]
+
+    judge = Scripted("m", device="cpu", batch_size=2, name="scripted", official=False)
+    assert judge.entails_batch([]) == []
+    pairs = [("abc", "a"), ("abc", "z"), ("xyz", "y"), ("xyz", "q"), ("k", "k")]
+    assert judge.entails_batch(pairs) == [True, False, True, False, True]
+    assert judge.entails_batch(pairs[:1]) == [True]
+    assert Scripted.loads == 1 and Scripted.batches == [2, 2, 1, 1]
