@@ -287,7 +287,9 @@ class TransformersGenerator(Generator):
         except ImportError as exc:  # pragma: no cover - core dependencies
             raise ImportError("the transformers backend needs torch and transformers installed") from exc
 
-        self.device = _resolve_device(device)
+        from rag.device import resolve_device
+
+        self.device = resolve_device(device)
         self.name = name or model
         source, extra = model, {}
         if model.lower().endswith(".gguf") and Path(model).is_file():
@@ -385,20 +387,6 @@ class TransformersGenerator(Generator):
 def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
     found = [text.find(s) for s in stops if s and s in text]
     return min(found) if found else None
-
-
-def _resolve_device(device: str) -> str:
-    try:
-        from rag.device import resolve_device  # the project's shared helper, when present
-    except ImportError:
-        resolve_device = None
-    if resolve_device is not None:
-        return str(resolve_device(device))
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 _CACHE: OrderedDict[tuple[str, int, str], Generator] = OrderedDict()
