@@ -105,10 +105,12 @@ def _retrieval_config(**overrides: object):  # noqa: ANN202 - rag.retrieval.Retr
     return replace(RetrievalConfig(), **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _render_answer(answer, strict: bool) -> None:  # noqa: ANN001 - rag.types.Answer
+def _render_answer(answer, strict: bool, streamed: bool) -> None:  # noqa: ANN001 - rag.types.Answer
     if strict:  # nothing was streamed: show only what the citations support
         kept = [st.raw for st in answer.statements if st.verdict == "supported"]
         typer.echo(" ".join(kept) if kept else "(no statement of the answer is supported by its citations)")
+    elif not streamed:  # post-hoc citing / best-of-n: the final text is shown once made
+        typer.echo(answer.text or "(no statement of the answer is supported by the passages)")
     typer.echo("")
     verdict_marks = {"supported": "✓ supported", "unsupported": "✗ unsupported", "uncited": "· uncited"}
     if any(st.verdict for st in answer.statements):
@@ -122,6 +124,8 @@ def _render_answer(answer, strict: bool) -> None:  # noqa: ANN001 - rag.types.An
                 typer.secho(f"  {i}. [hidden: {mark}]", fg=color)
                 continue
             typer.secho(f"  {i}. {mark}: {st.raw}", fg=color)
+    for st in answer.hidden:
+        typer.secho(f"  hidden, not supported by any passage: {st.text}", fg=typer.colors.RED)
     cites = answer.citations
     if cites:
         typer.secho("\nSources:", bold=True)
@@ -161,6 +165,11 @@ def ask_cmd(
     constrain: bool = typer.Option(
         True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations [n]."
     ),
+    cite: str = typer.Option("model", "--cite", help="Citations: model (the generator's own) | posthoc."),
+    samples: int = typer.Option(1, "--samples", help="Draw N answers and keep the best-cited one."),
+    attribution_judge: str = typer.Option(
+        "llm:qwen2.5-0.5b", help="Judge that picks citations (--cite posthoc) and samples (--samples)."
+    ),
     verify: bool = typer.Option(False, "--verify", help="Check each statement against its citations with a judge."),
     strict: bool = typer.Option(False, "--strict", help="With --verify: hide statements that are not supported."),
     judge: str = typer.Option("llm", help="Judge for --verify (see `rag eval judge-check`)."),
@@ -171,8 +180,8 @@ def ask_cmd(
         from rag.generation import GenerationConfig
         from rag.pipeline import Pipeline, PipelineConfig
 
-        if strict:
-            verify = True
+        if strict and cite != "posthoc":
+            verify = True  # post-hoc citing gives every statement a verdict already
         config = PipelineConfig(
             k=k,
             retrieval=_retrieval_config(
@@ -187,6 +196,9 @@ def ask_cmd(
             generation=GenerationConfig(max_tokens=max_tokens),
             prompt=prompt,
             constrain_citations=constrain,
+            cite=cite,
+            samples=samples,
+            attribution_judge=attribution_judge,
         )
         pipe = Pipeline.from_names(index, generator, config=config, judge=judge if verify else None, device=device)
 
@@ -194,12 +206,13 @@ def ask_cmd(
             sys.stdout.write(tok)
             sys.stdout.flush()
 
-        stream = not json_out and not strict  # --strict shows the answer only once it is checked
+        # --strict shows the answer only once it is checked; post-hoc citing and best-of-n rewrite it
+        stream = not json_out and not strict and cite == "model" and samples == 1
         answer = pipe.ask(question, on_token=on_token if stream else None, verify=verify)
         if json_out:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         else:
-            _render_answer(answer, strict)
+            _render_answer(answer, strict, stream)
 
 
 @app.command("models")

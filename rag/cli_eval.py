@@ -78,6 +78,14 @@ def eval_main(
     constrain: bool = typer.Option(
         True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations (default prompt)."
     ),
+    cite: str = typer.Option("model", "--cite", help="Citations: model (the generator's own) | posthoc."),
+    samples: int = typer.Option(1, "--samples", help="Draw N answers, keep the best-cited (attribution judge)."),
+    hide_unsupported: bool = typer.Option(
+        False, "--hide-unsupported", help="Leave out statements the attribution judge finds unsupported."
+    ),
+    attribution_judge: str = typer.Option(
+        "llm:qwen2.5-0.5b", "--attribution-judge", help="Judge for --cite posthoc, --samples, --hide-unsupported."
+    ),
     run: str | None = typer.Option(None, "--run", "-r", help="Run name (under eval/results) or directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue a run: skip the questions already answered."),
     alce_output: bool = typer.Option(False, "--alce-output", help="Also write ALCE-format JSON per system."),
@@ -121,12 +129,23 @@ def eval_main(
             k=k,
             prompt=prompt,
             constrain_citations=constrain,
+            cite=cite,
+            samples=samples,
+            hide_unsupported=hide_unsupported,
+            attribution_judge=attribution_judge,
             generators=_split_names(generators),
             closed_book=closed_book,
             baseline=None if no_baseline else baseline,
             judge=judge,
         )
         run_dir = resolve_run_dir(run or default_run_name(subset, docs_from_file, index, k, prompt), results_dir)
+        if config.self_graded():
+            typer.secho(
+                f"warning: the attribution judge {attribution_judge} is also the scoring judge {judge}: "
+                "the run grades itself (the report says so)",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
         result = runner.run_benchmark(config, run_dir, resume=resume, device=device)
         typer.secho(
             f"{run_dir}: {result.written} answers written, {result.skipped} already there",

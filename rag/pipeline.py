@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE, AttributionConfig
 from rag.types import Answer, Passage, ScoredPassage, Statement
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROMPT_STYLES = ("default", "alce")
+PROMPT_STYLES = ("default", "quote", "alce")
+CITE_MODES = ("model", "posthoc")
 
 
 def _default_retrieval() -> RetrievalConfig:
@@ -37,12 +39,21 @@ def _default_generation() -> GenerationConfig:
 class PipelineConfig:
     """How a question is answered.
 
-    ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own) or
-    ``"alce"`` (ALCE's instruction and one demonstration, for comparability).
+    ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own),
+    ``"quote"`` (the project's, asking for sentences copied from the passages) or ``"alce"``
+    (ALCE's instruction and one demonstration, for comparability).
     ``constrain_citations``: with the default prompt, decode under a grammar that makes every
     sentence end with citations to given passages (``rag.constraints``; measured on the 0.5B:
     17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
     cannot constrain decoding ignore it with a warning.
+
+    ``cite``: ``"model"`` keeps the generator's own citations; ``"posthoc"`` replaces them with
+    the smallest set of given passages that the *attribution judge* says entails each statement
+    (``rag.attribution``). ``samples`` > 1 draws that many answers (the first greedy, the rest at
+    ``sample_temperature``) and keeps the one with the best citation recall by the attribution
+    judge (``rag.selection``). ``hide_unsupported`` removes the statements that are not supported
+    from the answer text (they stay in ``Answer.hidden``). The attribution judge is by default a
+    different model from the evaluation judge, so that the system does not grade itself.
     """
 
     k: int = 5
@@ -50,12 +61,24 @@ class PipelineConfig:
     generation: GenerationConfig = field(default_factory=_default_generation)
     prompt: str = "default"
     constrain_citations: bool = True
+    cite: str = "model"
+    samples: int = 1
+    sample_temperature: float = 0.7
+    hide_unsupported: bool = False
+    attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
 
     def __post_init__(self) -> None:
         if self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")
         if self.prompt not in PROMPT_STYLES:
             raise ValueError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
+        if self.cite not in CITE_MODES:
+            raise ValueError(f"unknown citation mode {self.cite!r}; choose one of {', '.join(CITE_MODES)}")
+        if self.samples < 1:
+            raise ValueError(f"samples must be at least 1, got {self.samples}")
+        if self.sample_temperature <= 0:
+            raise ValueError(f"sample_temperature must be > 0, got {self.sample_temperature}")
 
 
 def premise_of(passages: Sequence[Passage]) -> str:
@@ -96,12 +119,15 @@ class Pipeline:
         index: Index | None = None,
         config: PipelineConfig | None = None,
         judge: Judge | None = None,
+        attribution_judge: Judge | None = None,
     ) -> None:
         self.generator = generator
         self.index = index
         self.config = config or PipelineConfig()
         self.judge = judge
+        self._attribution_judge = attribution_judge
         self._retriever = None
+        self._embedder = None
 
     @classmethod
     def from_names(
@@ -149,16 +175,65 @@ class Pipeline:
 
         if self.config.prompt == "alce":
             return prompts.alce_messages(question, passages)
-        return prompts.rag_messages(question, passages)
+        return prompts.rag_messages(question, passages, style=self.config.prompt)
 
     def _generation_for(self, passages: Sequence[Passage]) -> GenerationConfig:
         """The generation settings for one answer: the citation grammar added when it applies."""
         cfg = self.config.generation
-        if self.config.constrain_citations and self.config.prompt == "default" and passages and cfg.grammar is None:
+        if self.config.constrain_citations and self.config.prompt != "alce" and passages and cfg.grammar is None:
             from rag.constraints import citation_grammar
 
             cfg = replace(cfg, grammar=citation_grammar(len(passages)))
         return cfg
+
+    @property
+    def attribution_judge(self) -> Judge:
+        """The judge that picks citations and samples (``config.attribution_judge``), loaded on
+        first use and cached on disk."""
+        if self._attribution_judge is None:
+            from rag.judge import load_judge
+
+            self._attribution_judge = load_judge(self.config.attribution_judge)
+        return self._attribution_judge
+
+    def _embed(self, texts: Sequence[str]):  # noqa: ANN202 - numpy array
+        """Unit-length embeddings for attribution's pre-selection (the index's embedder if any)."""
+        if self._embedder is None:
+            if self.index is not None:
+                self._embedder = self.index.embedder
+            else:
+                from rag.dense import Embedder
+
+                self._embedder = Embedder()
+        return self._embedder.encode(texts)
+
+    def _one_answer(
+        self,
+        question: str,
+        plain: Sequence[Passage],
+        sample: int,
+        on_token: Callable[[str], None] | None,
+    ) -> tuple[str, tuple[Statement, ...], float, float]:
+        """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured.
+        Returns ``(text, statements, time to first token, generation seconds)``."""
+        from rag.citations import parse_answer
+
+        cfg = self._generation_for(plain)
+        if sample > 0:
+            cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
+        gen = self.generator.generate(self._messages(question, plain), cfg, on_token)
+        statements = parse_answer(gen.text, len(plain))
+        text = gen.text
+        if self.config.cite == "posthoc" and plain:
+            from rag.attribution import attribute
+
+            att = attribute(
+                statements, plain, self.attribution_judge, config=self.config.attribution, embed=self._embed
+            )
+            statements, text = att.statements, att.text
+        elif self.config.samples > 1 or self.config.hide_unsupported:
+            statements = verify_statements(statements, plain, self.attribution_judge)
+        return text, statements, gen.time_to_first_token, gen.total_time
 
     def ask(
         self,
@@ -172,8 +247,10 @@ class Pipeline:
 
         With ``passages`` given they are used as they are (no retrieval), e.g. ALCE's own docs.
         With ``verify`` (needs a judge) each statement gets a verdict against its citations.
+        ``on_token`` streams the first (greedy) draft; with post-hoc citing the final text differs.
         """
-        from rag.citations import parse_answer
+        from rag.attribution import drop_unsupported, render, renumber
+        from rag.selection import best_sample, score_sample
 
         question = question.strip()
         if not question:
@@ -185,12 +262,30 @@ class Pipeline:
             given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
         t_retrieval = time.perf_counter() - t0
         plain = [sp.passage for sp in given]
-        gen = self.generator.generate(self._messages(question, plain), self._generation_for(plain), on_token)
-        statements = parse_answer(gen.text, len(plain))
+        drafts = []
+        ttft, t_gen = 0.0, 0.0
+        for i in range(self.config.samples):
+            text, statements, first, took = self._one_answer(question, plain, i, on_token if i == 0 else None)
+            drafts.append((text, statements))
+            ttft = first if i == 0 else ttft
+            t_gen += took
+        chosen = best_sample([score_sample(st) for _, st in drafts]) if len(drafts) > 1 else 0
+        text, statements = drafts[chosen]
+        hidden: tuple[Statement, ...] = ()
+        if self.config.hide_unsupported:
+            hidden = tuple(st for st in statements if st.verdict != "supported")
+            statements = drop_unsupported(statements)
+            text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
+        if self.config.cite == "posthoc" and plain:
+            statements, order = renumber(statements, plain)
+            given = [given[old - 1] for old in order]
+            plain = [sp.passage for sp in given]
+            hidden = tuple(replace(st, citations=()) for st in hidden)
+            text = render(statements)
         timings = {
             "retrieval": t_retrieval,
-            "time_to_first_token": gen.time_to_first_token,
-            "generation": gen.total_time,
+            "time_to_first_token": ttft,
+            "generation": t_gen,
         }
         if verify:
             if self.judge is None:
@@ -199,7 +294,17 @@ class Pipeline:
             statements = verify_statements(statements, plain, self.judge)
             timings["verification"] = time.perf_counter() - t1
         timings["total"] = time.perf_counter() - t0
-        return Answer(question, gen.text, statements, tuple(given), self.generator.name, timings)
+        return Answer(
+            question,
+            text,
+            statements,
+            tuple(given),
+            self.generator.name,
+            timings,
+            hidden=hidden,
+            samples=len(drafts),
+            chosen_sample=chosen,
+        )
 
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer from the model's memory alone (the closed-book baseline)."""

@@ -19,8 +19,10 @@ PROMPTS: tuple[str, ...] = ("default", "alce")
 #: ``default``: ``[n] Title:`` passages, the question last, one worked turn; ``zero-shot``: the
 #: same without the worked turn; ``documents``: ALCE-style ``Document [n](Title: t)`` passages,
 #: the question before and after them, one worked turn (measured worse on the 0.5B: it copied
-#: the worked answer verbatim; kept for comparison). Numbers: eval/generators/README.md.
-STYLES: tuple[str, ...] = ("default", "zero-shot", "documents")
+#: the worked answer verbatim; kept for comparison); ``quote``: answer with sentences copied
+#: from the passages (small models copy faithfully; what they rephrase they often get wrong).
+#: Numbers: eval/generators/README.md and eval/citing/README.md.
+STYLES: tuple[str, ...] = ("default", "zero-shot", "documents", "quote")
 
 ALCE_PROMPT_FILE = "asqa_default.json"
 ALCE_CLOSEDBOOK_FILE = "asqa_closedbook.json"
@@ -75,6 +77,23 @@ _DEMO_ANSWER = (
     "Its highest point, Uhuru Peak, is 5,895 metres above sea level [1]."
 )
 
+SYSTEM_QUOTE = (
+    "You answer questions by quoting the numbered passages you are given. Your answer is made of "
+    "sentences copied word for word from the passages, each followed by the number of its passage "
+    "in square brackets, like [2]. Copy only sentences that answer the question. If the question "
+    "has several possible answers, quote a sentence for each."
+)
+INSTRUCTION_QUOTE = (
+    "Answer the question below by copying, word for word, the one to three sentences of the passages "
+    "above that answer it. End every sentence with the number of its passage in square brackets, "
+    "such as [1]."
+)
+_DEMO_ANSWER_QUOTE = (
+    "The German geologist Hans Meyer and the Austrian climber Ludwig Purtscheller were the first to "
+    "reach the summit of Kilimanjaro, in October 1889 [2]. Its highest point, Uhuru Peak, is 5,895 "
+    "metres above sea level [1]."
+)
+
 CLOSED_BOOK_SYSTEM = (
     "You answer questions accurately and concisely from your own knowledge. If a question "
     "is ambiguous, give the answer for each likely reading."
@@ -112,6 +131,10 @@ def _user_turn(question: str, passages: Sequence[Passage]) -> str:
     return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION}\n\nQuestion: {question.strip()}"
 
 
+def _user_turn_quote(question: str, passages: Sequence[Passage]) -> str:
+    return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION_QUOTE}\n\nQuestion: {question.strip()}"
+
+
 def _user_turn_documents(question: str, passages: Sequence[Passage]) -> str:
     q = question.strip()
     return f"Question: {q}\n\n{format_documents(passages)}\n\n{INSTRUCTION_DOCUMENTS}\n\nQuestion: {q}"
@@ -123,7 +146,8 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     ``style="default"``: a system prompt with the citation rule, one short worked example (its
     own two passages, question and two-sentence cited answer) as a previous chat turn, then the
     passages as ``[n] Title: t``, the instruction and the question last. ``"zero-shot"`` leaves
-    the worked turn out; ``"documents"`` is an ALCE-style variant (see ``STYLES``).
+    the worked turn out; ``"documents"`` is an ALCE-style variant; ``"quote"`` asks for sentences
+    copied from the passages, with a worked turn that does so (see ``STYLES``).
 
     Small models cite reliably only with ``rag.constraints.citation_grammar`` as the decoding
     grammar (measured on the 0.5B: 100% of ASQA sentences cited with it, 15-20% without;
@@ -133,12 +157,14 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
         raise ValueError("the question is empty; pass the question to answer")
     if style not in STYLES:
         raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
-    documents = style == "documents"
-    turn = _user_turn_documents if documents else _user_turn
-    messages = [{"role": "system", "content": SYSTEM_DOCUMENTS if documents else SYSTEM}]
+    turn, system, demo = {
+        "documents": (_user_turn_documents, SYSTEM_DOCUMENTS, _DEMO_ANSWER),
+        "quote": (_user_turn_quote, SYSTEM_QUOTE, _DEMO_ANSWER_QUOTE),
+    }.get(style, (_user_turn, SYSTEM, _DEMO_ANSWER))
+    messages = [{"role": "system", "content": system}]
     if style != "zero-shot":
         messages.append({"role": "user", "content": turn(_DEMO_QUESTION, _DEMO_PASSAGES)})
-        messages.append({"role": "assistant", "content": _DEMO_ANSWER})
+        messages.append({"role": "assistant", "content": demo})
     messages.append({"role": "user", "content": turn(question, passages)})
     return messages
 

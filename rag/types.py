@@ -97,7 +97,12 @@ class Statement:
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``Pipeline.ask`` returns."""
+    """What ``Pipeline.ask`` returns.
+
+    ``passages`` are numbered as the citations in ``text`` number them (1-based). ``hidden`` are
+    the statements left out of ``text`` because they were not supported (``hide_unsupported``).
+    ``samples`` answers were drawn and ``chosen_sample`` (0-based) was kept.
+    """
 
     question: str
     text: str
@@ -105,6 +110,9 @@ class Answer:
     passages: tuple[ScoredPassage, ...]
     generator: str
     timings: dict[str, float] = field(default_factory=dict)
+    hidden: tuple[Statement, ...] = ()
+    samples: int = 1
+    chosen_sample: int = 0
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -131,7 +139,10 @@ class Answer:
             "statements": [s.to_dict() for s in self.statements],
             "citations": [c.to_dict() for c in self.citations],
             "dropped_citations": list(self.dropped_citations),
+            "hidden_statements": [s.to_dict() for s in self.hidden],
             "passages": [p.to_dict() for p in self.passages],
             "generator": self.generator,
+            "samples": self.samples,
+            "chosen_sample": self.chosen_sample,
             "timings": dict(self.timings),
         }

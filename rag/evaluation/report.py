@@ -132,6 +132,22 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             _fmt(s.get("seconds_per_question")),
         ]
         lines.append("| " + " | ".join(row) + " |")
+    citing = summary.get("citing")
+    if citing:
+        lines += ["", "Citing: " + ", ".join(f"{k}={v}" for k, v in citing.items() if v is not None) + "."]
+    empty = {n: s.get("empty_answers") for n, s in systems.items() if s.get("empty_answers")}
+    if empty:
+        lines += [
+            "",
+            "Empty answers (no statement kept; they count 0 for EM and are skipped by the citation "
+            "metrics, as ALCE does): " + ", ".join(f"{n} {c}" for n, c in empty.items()) + ".",
+        ]
+    if summary.get("self_graded"):
+        lines += [
+            "",
+            "**SELF-GRADED: the citations or samples were chosen by the judge that scores them; these "
+            "citation scores are not a fair measurement.**",
+        ]
     lines += [
         "",
         "Closed-book systems get no passages: citation metrics and faithfulness do not apply (–).",
@@ -352,6 +368,7 @@ def score_run(
             "file_size": facts.get("file_size"),
             "n_questions": len(per_q),
             "n_answered": len(answered),
+            "empty_answers": sum(not str(answers[k].get("output", "")).strip() for k in keys),
             "seconds_per_question": sum(totals) / len(totals) if totals else None,
             "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
             "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},
@@ -369,6 +386,14 @@ def score_run(
             "subset": config.subset,
             "seed": config.seed,
             "scores_file": spath.name,
+            "citing": {
+                "constrain_citations": config.constrain_citations,
+                "cite": config.cite,
+                "samples": config.samples,
+                "hide_unsupported": config.hide_unsupported,
+                "attribution_judge": config.attribution_judge if config.uses_attribution_judge() else None,
+            },
+            "self_graded": config.self_graded(judge_info["name"]),
             "questions": "those answered by every system" if common else "all answered",
             "command": command,
         },

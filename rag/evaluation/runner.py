@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE
 from rag.evaluation.asqa import AsqaItem, default_data_path, load_asqa
 from rag.evaluation.report import NO_JUDGE, _slug, score_run, scores_path  # noqa: F401 - re-exported
 from rag.types import Answer, Passage
@@ -49,6 +50,10 @@ _FIXED_ON_RESUME = (
     "k",
     "prompt",
     "constrain_citations",
+    "cite",
+    "samples",
+    "hide_unsupported",
+    "attribution_judge",
 )
 _VERSIONED = (
     "rag",
@@ -90,6 +95,9 @@ class RunConfig:
 
     ``generators`` answer with retrieval; with ``closed_book`` each also answers closed-book;
     ``baseline`` (if not None) answers closed-book too. ``judge`` is the default scorer.
+    ``cite``, ``samples``, ``hide_unsupported`` and ``attribution_judge`` are the citing levers of
+    ``rag.pipeline.PipelineConfig``; :meth:`self_graded` says when the attribution judge is the
+    scoring judge (the system would grade itself).
     """
 
     benchmark: str = "asqa"
@@ -102,6 +110,10 @@ class RunConfig:
     k: int = 5
     prompt: str = "default"
     constrain_citations: bool = True
+    cite: str = "model"
+    samples: int = 1
+    hide_unsupported: bool = False
+    attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     generators: tuple[str, ...] = DEFAULT_GENERATORS
     closed_book: bool = False
     baseline: str | None = DEFAULT_BASELINE
@@ -128,6 +140,15 @@ class RunConfig:
 
     def data_path(self) -> str:
         return str(self.data or default_data_path())
+
+    def uses_attribution_judge(self) -> bool:
+        return self.cite == "posthoc" or self.samples > 1 or self.hide_unsupported
+
+    def self_graded(self, judge: str | None = None) -> bool:
+        """True when citations or samples were chosen by the judge that scores them."""
+        from rag.judge import same_judge
+
+        return self.uses_attribution_judge() and same_judge(self.attribution_judge, judge or self.judge)
 
 
 def config_from_dict(d: Mapping[str, Any]) -> RunConfig:
@@ -184,6 +205,8 @@ def answer_record(item: AsqaItem, system: SystemSpec, answer: Answer) -> dict[st
             {"id": sp.passage.id, "title": sp.passage.title, "text": sp.passage.text} for sp in answer.passages
         ],
         "timings": {k: round(float(v), 4) for k, v in answer.timings.items()},
+        "hidden": [st.text for st in answer.hidden],
+        "chosen_sample": answer.chosen_sample,
     }
 
 
@@ -268,7 +291,15 @@ def _default_factory(config: RunConfig, device: str = "auto") -> Callable[[str],
     generator is loaded when first asked for."""
     from rag.pipeline import Pipeline, PipelineConfig
 
-    pconf = PipelineConfig(k=config.k, prompt=config.prompt, constrain_citations=config.constrain_citations)
+    pconf = PipelineConfig(
+        k=config.k,
+        prompt=config.prompt,
+        constrain_citations=config.constrain_citations,
+        cite=config.cite,
+        samples=config.samples,
+        hide_unsupported=config.hide_unsupported,
+        attribution_judge=config.attribution_judge,
+    )
     retrieving = {s.generator for s in config.systems() if s.kind == "rag"}
     shared: dict[str, Any] = {}
 
@@ -282,7 +313,13 @@ def _default_factory(config: RunConfig, device: str = "auto") -> Callable[[str],
 
                 shared["index"] = load_index(resolve_index_path(config.index), device=device)
             index = shared["index"]
-        return Pipeline(load_generator(generator, device=device), index, pconf)
+        if config.uses_attribution_judge() and "attribution_judge" not in shared:
+            from rag.judge import load_judge
+
+            shared["attribution_judge"] = load_judge(config.attribution_judge)
+        return Pipeline(
+            load_generator(generator, device=device), index, pconf, attribution_judge=shared.get("attribution_judge")
+        )
 
     return make
 

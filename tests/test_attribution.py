@@ -1,0 +1,247 @@
+"""Post-hoc attribution and best-of-n selection, with scripted judges (no model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from rag.attribution import (
+    AttributionConfig,
+    attribute,
+    drop_unsupported,
+    overlap,
+    rank_candidates,
+    render,
+    renumber,
+    with_markers,
+)
+from rag.citations import parse_answer
+from rag.generation import GenerationConfig, Generator
+from rag.judge import Judge
+from rag.pipeline import Pipeline, PipelineConfig
+from rag.selection import SampleScore, best_sample, score_sample
+from rag.types import Passage, Statement
+
+PASSAGES = [
+    Passage("p1", "The bridge was designed by Anna Berg.", "Bridge"),
+    Passage("p2", "It opened in 1937 after four years of work.", "Bridge history"),
+    Passage("p3", "The bridge, designed by Anna Berg, opened in 1937.", "Bridge facts"),
+    Passage("p4", "Honeybees live in colonies.", "Bees"),
+    Passage("p5", "Tea was first drunk in China.", "Tea"),
+]
+
+
+class SetJudge(Judge):
+    """Entailed iff the premise contains every required fragment of one of the statement's
+    supporting alternatives; records every pair it is asked."""
+
+    name = "scripted-set"
+
+    def __init__(self, support: dict[str, list[list[str]]]) -> None:
+        self.support = support
+        self.asked: list[tuple[str, str]] = []
+
+    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        self.asked.extend(pairs)
+        out = []
+        for premise, hypothesis in pairs:
+            alternatives = self.support.get(hypothesis, [])
+            out.append(any(all(f in premise for f in alt) for alt in alternatives))
+        return out
+
+
+def st(text: str, citations: tuple[int, ...] = ()) -> Statement:
+    return Statement(text=text, raw=with_markers(text, citations), citations=citations)
+
+
+DESIGNED = "The bridge was designed by Anna Berg and opened in 1937."
+BEES = "Honeybees live in colonies."
+MOON = "The moon is made of cheese."
+
+
+def test_minimal_set_prefers_one_passage_over_a_pair() -> None:
+    # p3 alone states it; p1 + p2 together state it too: the single passage wins
+    judge = SetJudge({DESIGNED: [["Anna Berg, opened in 1937"], ["designed by Anna Berg.", "opened in 1937 after"]]})
+    att = attribute([st(DESIGNED, (1,))], PASSAGES, judge)
+    assert att.statements[0].citations == (3,)
+    assert att.statements[0].verdict == "supported"
+
+
+def test_pair_when_no_single_passage_supports() -> None:
+    judge = SetJudge({DESIGNED: [["designed by Anna Berg.", "opened in 1937 after"]]})
+    att = attribute([st(DESIGNED)], PASSAGES, judge, config=AttributionConfig(candidates=3, max_set=2))
+    assert att.statements[0].citations == (1, 2)
+    # sizes are tried smallest first: three singles, then the pairs up to the supporting one
+    assert att.judge_pairs == len(judge.asked) == 3 + 3
+
+
+def test_unsupported_statement_is_marked_and_loses_its_citations() -> None:
+    judge = SetJudge({BEES: [["Honeybees live in colonies"]]})
+    att = attribute([st(MOON, (4,)), st(BEES, (5,))], PASSAGES, judge)
+    moon, bees = att.statements
+    assert moon.verdict == "unsupported" and moon.citations == ()
+    assert bees.verdict == "supported" and bees.citations == (4,)
+    assert att.text == "The moon is made of cheese. Honeybees live in colonies [4]."
+    assert att.supported == 1 and att.support_rate == 0.5
+    assert drop_unsupported(att.statements) == (bees,)
+
+
+def test_judge_sees_only_preselected_candidates() -> None:
+    judge = SetJudge({})
+    attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=2, max_set=1))
+    # only the two best candidates by word overlap were put to the judge, alone
+    assert len(judge.asked) == 2
+    assert any("Honeybees" in premise for premise, _ in judge.asked)
+    assert not any("Tea was" in premise for premise, _ in judge.asked)
+
+
+def test_preselection_uses_embeddings_overlap_and_own_citations() -> None:
+    assert overlap("Honeybees live in colonies.", PASSAGES[3]) == 1.0
+    assert overlap("the of and", PASSAGES[0]) == 0.0
+    ranked = rank_candidates(st(BEES), PASSAGES)
+    assert ranked[0] == 4 and sorted(ranked) == [1, 2, 3, 4, 5]
+    # a strong similarity moves a passage up; the model's own citation breaks ties
+    sims = [0.0, 0.0, 0.0, 0.0, 2.0]
+    assert rank_candidates(st(BEES), PASSAGES, sims)[0] == 5
+    assert rank_candidates(st("Nothing matches here.", (2,)), PASSAGES)[0] == 2
+
+
+def test_attribute_calls_the_embedding_function() -> None:
+    calls: list[int] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        calls.append(len(texts))
+        # passage 5 is the nearest to every statement
+        vecs = np.zeros((len(texts), 2), dtype=np.float32)
+        vecs[:, 0] = 1.0
+        vecs[-1] = [10.0, 0.0]
+        return vecs
+
+    judge = SetJudge({BEES: [["Tea was first drunk"]]})
+    att = attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=1, max_set=1), embed=embed)
+    assert calls == [1 + 5]
+    assert att.statements[0].citations == (5,)
+
+
+def test_renumbering_is_consistent_in_text_and_passage_order() -> None:
+    statements = (st("A is so.", (3,)), st("B is so.", (1, 3)), st("C is so."), st("D is so.", (5,)))
+    new, order = renumber(statements, PASSAGES)
+    assert order == (3, 1, 5, 2, 4)
+    assert [s.citations for s in new] == [(1,), (1, 2), (), (3,)]
+    assert render(new) == "A is so [1]. B is so [1][2]. C is so. D is so [3]."
+    # the renumbered text cites the same passages as before
+    reordered = [PASSAGES[n - 1] for n in order]
+    for before, after in zip(statements, parse_answer(render(new), len(PASSAGES)), strict=True):
+        assert {PASSAGES[n - 1].id for n in before.citations} == {reordered[n - 1].id for n in after.citations}
+
+
+@pytest.mark.parametrize(
+    ("text", "cites", "expected"),
+    [
+        ("Paris is in France.", (2,), "Paris is in France [2]."),
+        ('He said "yes."', (1, 3), 'He said "yes [1][3]."'),
+        ("No stop", (1,), "No stop [1]"),
+        ("Plain.", (), "Plain."),
+    ],
+)
+def test_with_markers(text: str, cites: tuple[int, ...], expected: str) -> None:
+    assert with_markers(text, cites) == expected
+
+
+def test_config_is_checked() -> None:
+    with pytest.raises(ValueError, match="candidates"):
+        AttributionConfig(candidates=0)
+    with pytest.raises(ValueError, match="max_set"):
+        AttributionConfig(candidates=2, max_set=3)
+
+
+# ---------------------------------------------------------------- best-of-n
+
+
+def test_best_sample_highest_recall_then_supported_then_earliest() -> None:
+    assert best_sample([SampleScore(0.5, 1, 2), SampleScore(1.0, 1, 1), SampleScore(0.0, 0, 3)]) == 1
+    # equal recall: more supported statements wins
+    assert best_sample([SampleScore(1.0, 1, 1), SampleScore(1.0, 3, 3)]) == 1
+    # a full tie goes to the earliest sample, whatever the order of evaluation
+    assert best_sample([SampleScore(0.5, 1, 2), SampleScore(0.5, 1, 2), SampleScore(0.5, 1, 2)]) == 0
+    with pytest.raises(ValueError):
+        best_sample([])
+
+
+def test_score_sample_counts_verdicts() -> None:
+    sts = [Statement("a", "a", (1,), verdict="supported"), Statement("b", "b", verdict="uncited")]
+    assert score_sample(sts) == SampleScore(0.5, 1, 2)
+    assert score_sample([]) == SampleScore(0.0, 0, 0)
+
+
+class SeededGenerator(Generator):
+    """Answers by sample: greedy (temperature 0) and then one fixed answer per seed."""
+
+    name = "seeded"
+    n_ctx = 4096
+
+    def __init__(self, answers: dict[int, str]) -> None:
+        self.answers = answers
+        self.configs: list[GenerationConfig] = []
+
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
+        self.configs.append(config)
+        yield self.answers[-1 if config.temperature == 0 else config.seed]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+SUPPORT = {
+    BEES: [["Honeybees live in colonies"]],
+    "Tea was first drunk in China.": [["Tea was first drunk in China"]],
+}
+
+
+def test_pipeline_best_of_n_picks_the_best_cited_sample() -> None:
+    gen = SeededGenerator(
+        {
+            -1: "The moon is made of cheese [4]. Honeybees live in colonies [4].",  # greedy: 1 of 2
+            1: "Honeybees live in colonies [5].",  # wrong citation: 0 of 1
+            2: "Honeybees live in colonies [4]. Tea was first drunk in China [5].",  # 2 of 2
+            3: "Tea was first drunk in China [5].",  # 1 of 1: same recall, fewer supported
+        }
+    )
+    cfg = PipelineConfig(k=5, constrain_citations=False, samples=4)
+    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    assert answer.samples == 4 and answer.chosen_sample == 2
+    assert answer.text.startswith("Honeybees live in colonies [4]. Tea")
+    assert [c.temperature for c in gen.configs] == [0.0, 0.7, 0.7, 0.7]
+    assert [c.seed for c in gen.configs] == [0, 1, 2, 3]
+
+
+def test_pipeline_posthoc_hides_unsupported_and_renumbers() -> None:
+    gen = SeededGenerator(
+        {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
+    )
+    cfg = PipelineConfig(k=5, constrain_citations=False, cite="posthoc", hide_unsupported=True)
+    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
+    assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]
+    assert [s.verdict for s in answer.statements] == ["supported", "supported"]
+    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
+    assert [c.passage.id for c in answer.citations] == ["p5", "p4"]
+    d = answer.to_dict()
+    assert d["hidden_statements"][0]["verdict"] == "unsupported"
+
+
+def test_pipeline_model_citations_hidden_when_unsupported() -> None:
+    gen = SeededGenerator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
+    cfg = PipelineConfig(k=5, constrain_citations=False, hide_unsupported=True)
+    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    assert answer.text == "Tea was first drunk in China [5]."
+    assert answer.hidden[0].verdict == "unsupported"
+
+
+def test_pipeline_config_checks_levers() -> None:
+    with pytest.raises(ValueError, match="citation mode"):
+        PipelineConfig(cite="magic")
+    with pytest.raises(ValueError, match="samples"):
+        PipelineConfig(samples=0)
