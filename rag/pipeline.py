@@ -80,6 +80,11 @@ class PipelineConfig:
         if self.sample_temperature <= 0:
             raise ValueError(f"sample_temperature must be > 0, got {self.sample_temperature}")
 
+    @property
+    def needs_attribution_judge(self) -> bool:
+        """Whether answering asks the attribution judge (post-hoc citing, best-of-n or hiding)."""
+        return self.cite == "posthoc" or self.samples > 1 or self.hide_unsupported
+
 
 def premise_of(passages: Sequence[Passage]) -> str:
     """The judge's premise for a set of passages, as ALCE builds it: ``Title: t\\ntext`` joined by newlines."""
@@ -213,9 +218,9 @@ class Pipeline:
         plain: Sequence[Passage],
         sample: int,
         on_token: Callable[[str], None] | None,
-    ) -> tuple[str, tuple[Statement, ...], float, float]:
+    ) -> tuple[str, tuple[Statement, ...], float, float, float]:
         """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured.
-        Returns ``(text, statements, time to first token, generation seconds)``."""
+        Returns ``(text, statements, time to first token, generation s, attribution s)``."""
         from rag.citations import parse_answer
 
         cfg = self._generation_for(plain)
@@ -224,6 +229,7 @@ class Pipeline:
         gen = self.generator.generate(self._messages(question, plain), cfg, on_token)
         statements = parse_answer(gen.text, len(plain))
         text = gen.text
+        t0 = time.perf_counter()
         if self.config.cite == "posthoc" and plain:
             from rag.attribution import attribute
 
@@ -233,7 +239,7 @@ class Pipeline:
             statements, text = att.statements, att.text
         elif self.config.samples > 1 or self.config.hide_unsupported:
             statements = verify_statements(statements, plain, self.attribution_judge)
-        return text, statements, gen.time_to_first_token, gen.total_time
+        return text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0
 
     def ask(
         self,
@@ -263,12 +269,13 @@ class Pipeline:
         t_retrieval = time.perf_counter() - t0
         plain = [sp.passage for sp in given]
         drafts = []
-        ttft, t_gen = 0.0, 0.0
+        ttft, t_gen, t_attr = 0.0, 0.0, 0.0
         for i in range(self.config.samples):
-            text, statements, first, took = self._one_answer(question, plain, i, on_token if i == 0 else None)
+            text, statements, first, took, checked = self._one_answer(question, plain, i, on_token if i == 0 else None)
             drafts.append((text, statements))
             ttft = first if i == 0 else ttft
             t_gen += took
+            t_attr += checked
         chosen = best_sample([score_sample(st) for _, st in drafts]) if len(drafts) > 1 else 0
         text, statements = drafts[chosen]
         hidden: tuple[Statement, ...] = ()
@@ -287,6 +294,8 @@ class Pipeline:
             "time_to_first_token": ttft,
             "generation": t_gen,
         }
+        if self.config.needs_attribution_judge:
+            timings["attribution"] = t_attr
         if verify:
             if self.judge is None:
                 raise ValueError("verification needs a judge (e.g. --judge llm)")

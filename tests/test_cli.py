@@ -71,6 +71,27 @@ def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
     assert set(out["timings"]) >= {"retrieval", "time_to_first_token", "generation", "total"}
 
 
+@pytest.mark.parametrize(
+    ("extra", "verdicts"),
+    [
+        (["--verify", "--judge", "llm:smollm2-135m"], {"supported", "unsupported", "uncited"}),
+        (["--cite", "posthoc", "--attribution-judge", "llm:smollm2-135m"], {"supported", "unsupported"}),
+    ],
+)
+def test_ask_json_carries_per_statement_verdicts(built_index: Path, extra: list[str], verdicts: set[str]) -> None:
+    args = ["ask", "Where was coffee first drunk?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2"]
+    result = runner.invoke(app, [*args, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["statements"]
+    assert all(st["verdict"] in verdicts for st in out["statements"])
+    for st in out["statements"]:  # a supported statement cites; post-hoc leaves unsupported ones uncited
+        assert st["verdict"] != "supported" or st["citations"]
+        if "posthoc" in extra and st["verdict"] == "unsupported":
+            assert st["citations"] == []
+    assert out["samples"] == 1 and out["chosen_sample"] == 0
+
+
 def test_ask_text_shows_sources(built_index: Path) -> None:
     result = runner.invoke(
         app, ["ask", "How much caffeine is in tea?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2"]
