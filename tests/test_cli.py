@@ -214,7 +214,7 @@ def test_strict_rendering_shows_only_supported_statements(capsys: pytest.Capture
         passages=tuple(ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(PASSAGES)),
         generator="scripted",
     )
-    _render_answer(answer, strict=True)
+    _render_answer(answer, strict=True, streamed=False)
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "Tea is from China [1]."
     assert "Coffee is from China [2]" not in out
