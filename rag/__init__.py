@@ -43,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "PipelineConfig": "rag.pipeline",
     "Pipeline": "rag.pipeline",
     "parse_answer": "rag.citations",
+    # citing
+    "AttributionConfig": "rag.attribution",
+    "attribute": "rag.attribution",
     # judging
     "Judge": "rag.judge",
     "load_judge": "rag.judge",

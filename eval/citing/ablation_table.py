@@ -56,21 +56,25 @@ def main(argv: list[str] | None = None) -> int:
             m = s["metrics"]
             cells = [f"{m[k]:.1f}" if m.get(k) is not None else "–" for k, _ in COLUMNS]
             empty = s.get("empty_answers", 0)
+            n = s["n_questions"]
+            # ALCE skips empty answers in the citation metrics; counted as 0 here as well, for honesty
+            rec_all = m["citation_rec"] * (n - empty) / n if m.get("citation_rec") is not None else None
             rows.append(
                 [
                     d.name,
                     s["generator"],
                     levers(config["run"]),
-                    str(s["n_questions"]),
+                    str(n),
                     *cells,
                     str(empty),
+                    "–" if rec_all is None else f"{rec_all:.1f}",
                     f"{s['seconds_per_question']:.1f}",
                 ]
             )
     if len(judges) != 1:
         print(f"runs were scored by different judges: {sorted(judges)}", file=sys.stderr)
         return 1
-    head = ["run", "generator", "levers", "n", *(label for _, label in COLUMNS), "empty", "s/q"]
+    head = ["run", "generator", "levers", "n", *(label for _, label in COLUMNS), "empty", "cit rec, empty=0", "s/q"]
     print(f"Judge: `{judges.pop()}`\n")
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join("---" for _ in head) + "|")
