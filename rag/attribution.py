@@ -40,7 +40,8 @@ _STOPWORDS = frozenset(
     "these those as which who whom whose what when where why how he she they them his her their there "
     "also not no has have had do does did than then so such into over after before about".split()
 )
-_END_PUNCT_RE = re.compile(r"([.!?\"'\u201d)]*)$")
+# A sentence's closing punctuation: a stop, then any closing quotes or brackets after it.
+_END_PUNCT_RE = re.compile(r"([.!?][\"'\u201d\u2019)\]]*)$")
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ def with_markers(text: str, citations: Sequence[int]) -> str:
     if not citations:
         return text
     marks = "".join(f"[{n}]" for n in citations)
-    m = _END_PUNCT_RE.search(text)
+    m = _END_PUNCT_RE.search(text.rstrip())
     end = m.group(1) if m else ""
+    text = text.rstrip()
     body = text[: len(text) - len(end)].rstrip()
     return f"{body} {marks}{end}"
 
@@ -213,3 +215,45 @@ def renumber(
 def drop_unsupported(statements: Sequence[Statement]) -> tuple[Statement, ...]:
     """Only the statements whose verdict is ``supported``."""
     return tuple(st for st in statements if st.verdict == "supported")
+
+
+def quote_fallback(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    embed: EmbedFn | None = None,
+    max_sentences: int = 2,
+) -> tuple[Statement, ...]:
+    """When no statement of an answer is supported: the passage sentences nearest the question,
+    quoted word for word and cited to their passage (a quote is supported by its passage).
+
+    Sentences (punkt, as everywhere) are ranked by cosine similarity to the question (with
+    ``embed``) plus word overlap with it; at most one per passage, ``max_sentences`` in all, in
+    rank order. Sentences of fewer than four words are skipped.
+    """
+    from rag.citations import _sentences_for_answer
+
+    cands: list[tuple[int, str]] = []
+    for n, p in enumerate(passages, 1):
+        for sent in _sentences_for_answer(" ".join(p.text.split())):
+            if len(sent.split()) >= 4 and "[" not in sent:
+                cands.append((n, sent))
+    if not cands:
+        return ()
+    q_words = content_words(question)
+    scores = [len(q_words & content_words(s)) / (len(q_words) or 1) for _, s in cands]
+    if embed is not None:
+        vecs = embed([question] + [s for _, s in cands])
+        scores = [a + float(b) for a, b in zip(scores, vecs[1:] @ vecs[0], strict=True)]
+    order = sorted(range(len(cands)), key=lambda i: (-scores[i], i))
+    out: list[Statement] = []
+    used: set[int] = set()
+    for i in order:
+        n, sent = cands[i]
+        if n in used:
+            continue
+        used.add(n)
+        out.append(Statement(text=sent, raw=with_markers(sent, (n,)), citations=(n,), verdict="supported"))
+        if len(out) == max_sentences:
+            break
+    return tuple(out)

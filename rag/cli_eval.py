@@ -83,6 +83,11 @@ def eval_main(
     hide_unsupported: bool = typer.Option(
         False, "--hide-unsupported", help="Leave out statements the attribution judge finds unsupported."
     ),
+    quote_fallback: bool = typer.Option(
+        False,
+        "--quote-fallback",
+        help="With --hide-unsupported: an emptied answer quotes the nearest passage sentences.",
+    ),
     attribution_judge: str = typer.Option(
         "llm:qwen2.5-0.5b", "--attribution-judge", help="Judge for --cite posthoc, --samples, --hide-unsupported."
     ),
@@ -132,6 +137,7 @@ def eval_main(
             cite=cite,
             samples=samples,
             hide_unsupported=hide_unsupported,
+            quote_fallback=quote_fallback,
             attribution_judge=attribution_judge,
             generators=_split_names(generators),
             closed_book=closed_book,

@@ -52,7 +52,9 @@ class PipelineConfig:
     (``rag.attribution``). ``samples`` > 1 draws that many answers (the first greedy, the rest at
     ``sample_temperature``) and keeps the one with the best citation recall by the attribution
     judge (``rag.selection``). ``hide_unsupported`` removes the statements that are not supported
-    from the answer text (they stay in ``Answer.hidden``). The attribution judge is by default a
+    from the answer text (they stay in ``Answer.hidden``); with ``quote_fallback``, an answer left
+    with no statement becomes the passage sentences nearest the question, quoted and cited
+    (``rag.attribution.quote_fallback``). The attribution judge is by default a
     different model from the evaluation judge, so that the system does not grade itself.
     """
 
@@ -65,6 +67,7 @@ class PipelineConfig:
     samples: int = 1
     sample_temperature: float = 0.7
     hide_unsupported: bool = False
+    quote_fallback: bool = False
     attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
 
@@ -283,6 +286,11 @@ class Pipeline:
             hidden = tuple(st for st in statements if st.verdict != "supported")
             statements = drop_unsupported(statements)
             text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
+            if not statements and self.config.quote_fallback and plain:
+                from rag.attribution import quote_fallback
+
+                statements = quote_fallback(question, plain, embed=self._embed)
+                text = render(statements)
         if self.config.cite == "posthoc" and plain:
             statements, order = renumber(statements, plain)
             given = [given[old - 1] for old in order]

@@ -12,6 +12,7 @@ from rag.attribution import (
     attribute,
     drop_unsupported,
     overlap,
+    quote_fallback,
     rank_candidates,
     render,
     renumber,
@@ -144,6 +145,8 @@ def test_renumbering_is_consistent_in_text_and_passage_order() -> None:
         ('He said "yes."', (1, 3), 'He said "yes [1][3]."'),
         ("No stop", (1,), "No stop [1]"),
         ("Plain.", (), "Plain."),
+        ("Tied for most goals (109).", (1,), "Tied for most goals (109) [1]."),
+        ("Tied for most goals (109)", (1,), "Tied for most goals (109) [1]"),
     ],
 )
 def test_with_markers(text: str, cites: tuple[int, ...], expected: str) -> None:
@@ -245,3 +248,35 @@ def test_pipeline_config_checks_levers() -> None:
         PipelineConfig(cite="magic")
     with pytest.raises(ValueError, match="samples"):
         PipelineConfig(samples=0)
+
+
+def test_quote_fallback_quotes_the_nearest_sentence_of_each_passage() -> None:
+    passages = [
+        Passage("a", "Tea is a drink. Tea was first drunk in China under Shennong.", "Tea"),
+        Passage("b", "Honeybees live in colonies with a queen.", "Bees"),
+        Passage("c", "Tea reached Europe in the sixteenth century by sea.", "Tea trade"),
+    ]
+    quotes = quote_fallback("Where was tea first drunk?", passages)
+    assert [q.text for q in quotes] == [
+        "Tea was first drunk in China under Shennong.",  # 3 of 3 question words; "Tea is a drink." too short
+        "Tea reached Europe in the sixteenth century by sea.",
+    ]
+    assert [q.citations for q in quotes] == [(1,), (3,)]
+    assert all(q.verdict == "supported" for q in quotes)
+    assert quote_fallback("Anything?", [Passage("x", "Too short.", "")]) == ()
+
+
+class FlatEmbedder:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+
+def test_pipeline_quote_fallback_when_nothing_is_supported() -> None:
+    gen = SeededGenerator({-1: "The moon is made of cheese [1]."})
+    cfg = PipelineConfig(k=5, constrain_citations=False, cite="posthoc", hide_unsupported=True, quote_fallback=True)
+    pipe = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT))
+    pipe._embedder = FlatEmbedder()  # all texts equally similar: word overlap decides
+    answer = pipe.ask("Where was tea first drunk?", passages=PASSAGES[3:])
+    assert answer.text.startswith("Tea was first drunk in China [1].")
+    assert answer.passages[0].passage.id == "p5"
+    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]

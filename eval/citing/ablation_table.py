@@ -33,6 +33,8 @@ def levers(run: dict) -> str:
         parts.append(f"best of {run['samples']}")
     if run.get("hide_unsupported"):
         parts.append("hide unsupported")
+    if run.get("quote_fallback"):
+        parts.append("quote fallback")
     if run.get("cite") == "posthoc" or run.get("samples", 1) > 1 or run.get("hide_unsupported"):
         parts.append(f"attribution judge {run.get('attribution_judge', 'llm:qwen2.5-0.5b')}")
     return ", ".join(parts)

@@ -391,6 +391,7 @@ def score_run(
                 "cite": config.cite,
                 "samples": config.samples,
                 "hide_unsupported": config.hide_unsupported,
+                "quote_fallback": config.quote_fallback,
                 "attribution_judge": config.attribution_judge if config.uses_attribution_judge() else None,
             },
             "self_graded": config.self_graded(judge_info["name"]),

@@ -53,6 +53,7 @@ _FIXED_ON_RESUME = (
     "cite",
     "samples",
     "hide_unsupported",
+    "quote_fallback",
     "attribution_judge",
 )
 _VERSIONED = (
@@ -113,6 +114,7 @@ class RunConfig:
     cite: str = "model"
     samples: int = 1
     hide_unsupported: bool = False
+    quote_fallback: bool = False
     attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     generators: tuple[str, ...] = DEFAULT_GENERATORS
     closed_book: bool = False
@@ -298,6 +300,7 @@ def _default_factory(config: RunConfig, device: str = "auto") -> Callable[[str],
         cite=config.cite,
         samples=config.samples,
         hide_unsupported=config.hide_unsupported,
+        quote_fallback=config.quote_fallback,
         attribution_judge=config.attribution_judge,
     )
     retrieving = {s.generator for s in config.systems() if s.kind == "rag"}
