@@ -3,10 +3,11 @@ passages that a judge says entails it, and cite exactly those.
 
 For every statement the given passages are first ranked cheaply (cosine similarity of
 embeddings when an embedding function is given, plus word overlap, plus a small bonus for the
-passages the model itself cited); only the ``candidates`` best are put to the judge: each alone,
-in rank order, then pairs (and larger sets up to ``max_set``) of them. The first set the judge
-accepts becomes the statement's citations; a statement no candidate set supports loses its
-citations and is marked ``unsupported``.
+passages the model itself cited). A statement copied word for word from one of the
+``candidates`` best is cited to that passage without asking the judge; for the others, only
+those candidates are put to the judge: each alone, in rank order, then pairs (and larger sets up
+to ``max_set``) of them. The first set the judge accepts becomes the statement's citations; a
+statement no candidate set supports loses its citations and is marked ``unsupported``.
 
 The judge used here is the *attribution* judge. In the headline configuration it must not be the
 evaluation judge (``rag.judge.DEFAULT_LLM_JUDGE_MODEL``): a system whose citations were chosen by
@@ -47,10 +48,13 @@ _END_PUNCT_RE = re.compile(r"([.!?][\"'\u201d\u2019)\]]*)$")
 @dataclass(frozen=True)
 class AttributionConfig:
     """How post-hoc attribution searches: ``candidates`` passages pre-selected per statement,
-    citation sets of at most ``max_set`` passages tried (smallest first)."""
+    citation sets of at most ``max_set`` passages tried (smallest first). With ``quotes``, a
+    statement copied from a candidate (``quote_coverage`` >= ``QUOTE_COVERAGE``) is cited to it
+    without asking the judge (lexical evidence: a passage entails what it says word for word)."""
 
     candidates: int = 3
     max_set: int = 2
+    quotes: bool = True
 
     def __post_init__(self) -> None:
         if self.candidates < 1:
@@ -90,6 +94,27 @@ def overlap(statement: str, passage: Passage) -> float:
     if not words:
         return 0.0
     return len(words & content_words(f"{passage.title} {passage.text}")) / len(words)
+
+
+#: A statement is a quote of a passage when at least this share of its words appear in the
+#: passage in the same order, in runs of at least ``QUOTE_MIN_RUN`` words.
+QUOTE_COVERAGE = 0.9
+QUOTE_MIN_RUN = 3
+QUOTE_MIN_WORDS = 4
+
+
+def quote_coverage(statement: str, passage: Passage) -> float:
+    """Share of the statement's words (all words, lower-cased) that appear in the passage (title
+    and text) in the same order, in runs of ``QUOTE_MIN_RUN`` words or more (difflib's matching
+    blocks). 1.0 for a sentence copied word for word; 0 for a statement under ``QUOTE_MIN_WORDS``."""
+    from difflib import SequenceMatcher
+
+    words = _WORD_RE.findall(statement.lower())
+    if len(words) < QUOTE_MIN_WORDS:
+        return 0.0
+    source = _WORD_RE.findall(f"{passage.title} {passage.text}".lower())
+    blocks = SequenceMatcher(None, words, source, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= QUOTE_MIN_RUN) / len(words)
 
 
 def rank_candidates(
@@ -180,7 +205,10 @@ def attribute(
     for i, st in enumerate(statements):
         ranked = rank_candidates(st, passages, None if sims is None else sims[i])[: cfg.candidates]
         found: tuple[int, ...] | None = None
-        if st.text.strip() and ranked:
+        if cfg.quotes:
+            quoted = [n for n in ranked if quote_coverage(st.text, passages[n - 1]) >= QUOTE_COVERAGE]
+            found = (quoted[0],) if quoted else None
+        if found is None and st.text.strip() and ranked:
             found, n = minimal_support(st.text, ranked, passages, judge, min(cfg.max_set, len(ranked)))
             asked += n
         cites = found or ()

@@ -12,6 +12,7 @@ from rag.attribution import (
     attribute,
     drop_unsupported,
     overlap,
+    quote_coverage,
     quote_fallback,
     rank_candidates,
     render,
@@ -91,7 +92,7 @@ def test_unsupported_statement_is_marked_and_loses_its_citations() -> None:
 
 def test_judge_sees_only_preselected_candidates() -> None:
     judge = SetJudge({})
-    attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=2, max_set=1))
+    attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=2, max_set=1, quotes=False))
     # only the two best candidates by word overlap were put to the judge, alone
     assert len(judge.asked) == 2
     assert any("Honeybees" in premise for premise, _ in judge.asked)
@@ -280,3 +281,23 @@ def test_pipeline_quote_fallback_when_nothing_is_supported() -> None:
     assert answer.text.startswith("Tea was first drunk in China [1].")
     assert answer.passages[0].passage.id == "p5"
     assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
+
+
+def test_quote_coverage_counts_words_copied_in_order() -> None:
+    p = PASSAGES[2]  # "The bridge, designed by Anna Berg, opened in 1937."
+    assert quote_coverage("The bridge, designed by Anna Berg, opened in 1937.", p) == 1.0
+    assert quote_coverage("Designed by Anna Berg, opened in 1937.", p) == 1.0  # a copied part
+    assert quote_coverage("designed by Anna Berg, the bridge opened in 1937", p) < 0.9  # order matters
+    assert quote_coverage("The bridge opened in 1990 and was designed by nobody.", p) < 0.9
+    assert quote_coverage("Bridge facts.", p) == 0.0  # too short to count as a quote
+
+
+def test_quotes_are_cited_without_asking_the_judge() -> None:
+    judge = SetJudge({})
+    quote = "It opened in 1937 after four years of work."
+    att = attribute([st(quote, (5,)), st(MOON)], PASSAGES, judge, config=AttributionConfig(max_set=1))
+    assert att.statements[0].citations == (2,) and att.statements[0].verdict == "supported"
+    assert all(h != quote for _, h in judge.asked)  # only the moon was put to the judge
+    assert att.statements[1].verdict == "unsupported"
+    off = attribute([st(quote)], PASSAGES, judge, config=AttributionConfig(quotes=False))
+    assert off.statements[0].verdict == "unsupported"  # the scripted judge says no to everything
