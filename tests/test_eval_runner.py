@@ -344,3 +344,12 @@ def test_systems_are_compared_on_common_questions(tmp_path: Path) -> None:
     systems = runner.score_run(run_dir, "none", progress=False)["systems"]
     assert systems["rag/fake-a"]["n_answered"] == 3
     assert {s["n_questions"] for s in systems.values()} == {2}
+
+
+def test_self_graded_when_the_attribution_judge_scores() -> None:
+    from rag.evaluation.runner import RunConfig
+
+    assert not RunConfig(cite="posthoc").self_graded()  # 0.5B attributes, 1.5B scores
+    assert RunConfig(cite="posthoc", attribution_judge="llm:qwen2.5-1.5b").self_graded()
+    assert RunConfig(samples=4, attribution_judge="llm").self_graded("llm:qwen2.5-1.5b")
+    assert not RunConfig(attribution_judge="llm").self_graded()  # no lever asks the attribution judge

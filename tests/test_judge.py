@@ -264,3 +264,21 @@ def test_hugging_face_judges_batch_in_order_and_load_once() -> None:
     assert judge.entails_batch(pairs) == [True, False, True, False, True]
     assert judge.entails_batch(pairs[:1]) == [True]
     assert Scripted.loads == 1 and Scripted.batches == [2, 2, 1, 1]
+
+
+def test_same_judge_reads_the_spellings_of_one_judge() -> None:
+    from rag.judge import canonical_judge, same_judge
+
+    assert canonical_judge("llm") == "llm:qwen2.5-1.5b"
+    assert same_judge("llm", "llm:qwen2.5-1.5b")
+    assert same_judge("LLM:qwen2.5-1.5b", "llm")
+    assert not same_judge("llm", "llm:qwen2.5-0.5b")
+    assert same_judge("true", "true:google/t5_xxl_true_nli_mixture")
+
+
+def test_calibrated_threshold_per_model() -> None:
+    from rag.judge import LLMJudge
+
+    assert LLMJudge("qwen2.5-0.5b").threshold == 0.5  # eval/citing/README.md
+    assert LLMJudge("qwen2.5-0.5b", threshold=0.6).threshold == 0.6
+    assert LLMJudge("some-other.gguf").threshold == 0.7
