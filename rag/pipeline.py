@@ -282,6 +282,7 @@ class Pipeline:
         chosen = best_sample([score_sample(st) for _, st in drafts]) if len(drafts) > 1 else 0
         text, statements = drafts[chosen]
         hidden: tuple[Statement, ...] = ()
+        fallback = False
         if self.config.hide_unsupported:
             hidden = tuple(st for st in statements if st.verdict != "supported")
             statements = drop_unsupported(statements)
@@ -291,6 +292,7 @@ class Pipeline:
 
                 statements = quote_fallback(question, plain, embed=self._embed)
                 text = render(statements)
+                fallback = bool(statements)
         if self.config.cite == "posthoc" and plain:
             statements, order = renumber(statements, plain)
             given = [given[old - 1] for old in order]
@@ -321,6 +323,7 @@ class Pipeline:
             hidden=hidden,
             samples=len(drafts),
             chosen_sample=chosen,
+            quoted_fallback=fallback,
         )
 
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:

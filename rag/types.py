@@ -101,7 +101,8 @@ class Answer:
 
     ``passages`` are numbered as the citations in ``text`` number them (1-based). ``hidden`` are
     the statements left out of ``text`` because they were not supported (``hide_unsupported``).
-    ``samples`` answers were drawn and ``chosen_sample`` (0-based) was kept.
+    ``samples`` answers were drawn and ``chosen_sample`` (0-based) was kept. ``quoted_fallback``:
+    no generated statement was supported, and the answer quotes the passages instead.
     """
 
     question: str
@@ -113,6 +114,7 @@ class Answer:
     hidden: tuple[Statement, ...] = ()
     samples: int = 1
     chosen_sample: int = 0
+    quoted_fallback: bool = False
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -144,5 +146,6 @@ class Answer:
             "generator": self.generator,
             "samples": self.samples,
             "chosen_sample": self.chosen_sample,
+            "quoted_fallback": self.quoted_fallback,
             "timings": dict(self.timings),
         }

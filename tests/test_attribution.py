@@ -279,6 +279,7 @@ def test_pipeline_quote_fallback_when_nothing_is_supported() -> None:
     pipe._embedder = FlatEmbedder()  # all texts equally similar: word overlap decides
     answer = pipe.ask("Where was tea first drunk?", passages=PASSAGES[3:])
     assert answer.text.startswith("Tea was first drunk in China [1].")
+    assert answer.quoted_fallback and answer.to_dict()["quoted_fallback"]
     assert answer.passages[0].passage.id == "p5"
     assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
 

@@ -142,6 +142,13 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             "Empty answers (no statement kept; they count 0 for EM and are skipped by the citation "
             "metrics, as ALCE does): " + ", ".join(f"{n} {c}" for n, c in empty.items()) + ".",
         ]
+    quoted = {n: s.get("quoted_fallbacks") for n, s in systems.items() if s.get("quoted_fallbacks")}
+    if quoted:
+        lines += [
+            "",
+            "Answers that quote the passages because no generated statement was supported (quote "
+            "fallback): " + ", ".join(f"{n} {c}" for n, c in quoted.items()) + ".",
+        ]
     if summary.get("self_graded"):
         lines += [
             "",
@@ -369,6 +376,7 @@ def score_run(
             "n_questions": len(per_q),
             "n_answered": len(answered),
             "empty_answers": sum(not str(answers[k].get("output", "")).strip() for k in keys),
+            "quoted_fallbacks": sum(bool(answers[k].get("quoted_fallback")) for k in keys),
             "seconds_per_question": sum(totals) / len(totals) if totals else None,
             "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
             "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},

@@ -209,6 +209,7 @@ def answer_record(item: AsqaItem, system: SystemSpec, answer: Answer) -> dict[st
         "timings": {k: round(float(v), 4) for k, v in answer.timings.items()},
         "hidden": [st.text for st in answer.hidden],
         "chosen_sample": answer.chosen_sample,
+        "quoted_fallback": answer.quoted_fallback,
     }
 
 
