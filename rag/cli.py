@@ -160,12 +160,18 @@ def ask_cmd(
     norm: str | None = typer.Option(None, help="Score normalisation for weighted fusion: minmax | zscore."),
     bm25_depth: int | None = typer.Option(None, help="Candidates taken from BM25 (default 20)."),
     dense_depth: int | None = typer.Option(None, help="Candidates taken from dense search (default 20)."),
-    prompt: str = typer.Option("default", help="Prompt: default | alce."),
+    prompt: str = typer.Option("quote", help="Prompt: quote | default | alce."),
     max_tokens: int = typer.Option(300, help="Most tokens to generate."),
     constrain: bool = typer.Option(
-        True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations [n]."
+        False, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations [n]."
     ),
-    cite: str = typer.Option("model", "--cite", help="Citations: model (the generator's own) | posthoc."),
+    cite: str = typer.Option("posthoc", "--cite", help="Citations: posthoc | model (the generator's own)."),
+    hide_unsupported: bool = typer.Option(
+        True, "--hide-unsupported/--show-unsupported", help="Leave out statements no given passage supports."
+    ),
+    quote_fallback: bool = typer.Option(
+        True, "--quote-fallback/--no-quote-fallback", help="An answer left empty quotes the nearest passage sentences."
+    ),
     samples: int = typer.Option(1, "--samples", help="Draw N answers and keep the best-cited one."),
     attribution_judge: str = typer.Option(
         "llm:qwen2.5-0.5b", help="Judge that picks citations (--cite posthoc) and samples (--samples)."
@@ -198,6 +204,8 @@ def ask_cmd(
             constrain_citations=constrain,
             cite=cite,
             samples=samples,
+            hide_unsupported=hide_unsupported,
+            quote_fallback=quote_fallback,
             attribution_judge=attribution_judge,
         )
         pipe = Pipeline.from_names(index, generator, config=config, judge=judge if verify else None, device=device)
@@ -207,7 +215,7 @@ def ask_cmd(
             sys.stdout.flush()
 
         # --strict shows the answer only once it is checked; post-hoc citing and best-of-n rewrite it
-        stream = not json_out and not strict and cite == "model" and samples == 1
+        stream = not json_out and not strict and cite == "model" and samples == 1 and not hide_unsupported
         answer = pipe.ask(question, on_token=on_token if stream else None, verify=verify)
         if json_out:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))

@@ -74,18 +74,20 @@ def eval_main(
     baseline: str = typer.Option("qwen2.5-1.5b", "--baseline", help="Closed-book baseline model."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Run no closed-book baseline."),
     judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."),
-    prompt: str = typer.Option("default", "--prompt", help="Prompt: default | alce."),
+    prompt: str = typer.Option("quote", "--prompt", help="Prompt: quote | default | alce."),
     constrain: bool = typer.Option(
-        True, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations (default prompt)."
+        False, "--constrain/--no-constrain", help="Decode so that every sentence ends with citations [n]."
     ),
-    cite: str = typer.Option("model", "--cite", help="Citations: model (the generator's own) | posthoc."),
+    cite: str = typer.Option("posthoc", "--cite", help="Citations: posthoc | model (the generator's own)."),
     samples: int = typer.Option(1, "--samples", help="Draw N answers, keep the best-cited (attribution judge)."),
     hide_unsupported: bool = typer.Option(
-        False, "--hide-unsupported", help="Leave out statements the attribution judge finds unsupported."
+        True,
+        "--hide-unsupported/--keep-unsupported",
+        help="Leave out statements the attribution judge finds unsupported.",
     ),
     quote_fallback: bool = typer.Option(
-        False,
-        "--quote-fallback",
+        True,
+        "--quote-fallback/--no-quote-fallback",
         help="With --hide-unsupported: an emptied answer quotes the nearest passage sentences.",
     ),
     attribution_judge: str = typer.Option(

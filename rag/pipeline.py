@@ -61,13 +61,13 @@ class PipelineConfig:
     k: int = 5
     retrieval: RetrievalConfig = field(default_factory=_default_retrieval)
     generation: GenerationConfig = field(default_factory=_default_generation)
-    prompt: str = "default"
-    constrain_citations: bool = True
-    cite: str = "model"
+    prompt: str = "quote"
+    constrain_citations: bool = False
+    cite: str = "posthoc"
     samples: int = 1
     sample_temperature: float = 0.7
-    hide_unsupported: bool = False
-    quote_fallback: bool = False
+    hide_unsupported: bool = True
+    quote_fallback: bool = True
     attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
 

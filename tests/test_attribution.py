@@ -213,7 +213,7 @@ def test_pipeline_best_of_n_picks_the_best_cited_sample() -> None:
             3: "Tea was first drunk in China [5].",  # 1 of 1: same recall, fewer supported
         }
     )
-    cfg = PipelineConfig(k=5, constrain_citations=False, samples=4)
+    cfg = PipelineConfig(k=5, prompt="default", cite="model", samples=4, hide_unsupported=False)
     answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.samples == 4 and answer.chosen_sample == 2
     assert answer.text.startswith("Honeybees live in colonies [4]. Tea")
@@ -225,7 +225,7 @@ def test_pipeline_posthoc_hides_unsupported_and_renumbers() -> None:
     gen = SeededGenerator(
         {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
     )
-    cfg = PipelineConfig(k=5, constrain_citations=False, cite="posthoc", hide_unsupported=True)
+    cfg = PipelineConfig(k=5, cite="posthoc", hide_unsupported=True, quote_fallback=False)
     answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
     assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]
@@ -238,7 +238,7 @@ def test_pipeline_posthoc_hides_unsupported_and_renumbers() -> None:
 
 def test_pipeline_model_citations_hidden_when_unsupported() -> None:
     gen = SeededGenerator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
-    cfg = PipelineConfig(k=5, constrain_citations=False, hide_unsupported=True)
+    cfg = PipelineConfig(k=5, prompt="default", cite="model", hide_unsupported=True, quote_fallback=False)
     answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.text == "Tea was first drunk in China [5]."
     assert answer.hidden[0].verdict == "unsupported"

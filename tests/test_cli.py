@@ -54,6 +54,14 @@ def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
             "--k",
             "2",
             "--json",
+            # the grammar with the generator's own citations (the defaults re-cite post hoc)
+            "--prompt",
+            "default",
+            "--constrain",
+            "--cite",
+            "model",
+            "--show-unsupported",
+            "--no-quote-fallback",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -74,8 +82,16 @@ def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "verdicts"),
     [
-        (["--verify", "--judge", "llm:smollm2-135m"], {"supported", "unsupported", "uncited"}),
-        (["--cite", "posthoc", "--attribution-judge", "llm:smollm2-135m"], {"supported", "unsupported"}),
+        (
+            ["--verify", "--judge", "llm:smollm2-135m", "--cite", "model", "--show-unsupported"],
+            {"supported", "unsupported", "uncited"},
+        ),
+        (
+            ["--cite", "posthoc", "--show-unsupported", "--attribution-judge", "llm:smollm2-135m"],
+            {"supported", "unsupported"},
+        ),
+        # the defaults: post-hoc citations, unsupported statements hidden, quotes if nothing is left
+        (["--attribution-judge", "llm:smollm2-135m"], {"supported"}),
     ],
 )
 def test_ask_json_carries_per_statement_verdicts(built_index: Path, extra: list[str], verdicts: set[str]) -> None:
@@ -90,11 +106,24 @@ def test_ask_json_carries_per_statement_verdicts(built_index: Path, extra: list[
         if "posthoc" in extra and st["verdict"] == "unsupported":
             assert st["citations"] == []
     assert out["samples"] == 1 and out["chosen_sample"] == 0
+    assert all(h["verdict"] == "unsupported" for h in out["hidden_statements"])
 
 
 def test_ask_text_shows_sources(built_index: Path) -> None:
     result = runner.invoke(
-        app, ["ask", "How much caffeine is in tea?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2"]
+        app,
+        [
+            "ask",
+            "How much caffeine is in tea?",
+            "--index",
+            str(built_index),
+            "-g",
+            "smollm2-135m",
+            "--k",
+            "2",
+            "--attribution-judge",
+            "llm:smollm2-135m",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Sources:" in result.output
@@ -146,6 +175,9 @@ class ScriptedGenerator(Generator):
         return len(text.split())
 
 
+# the generator's own citations, as before the citing levers (the defaults now re-cite post hoc)
+MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
+
 PASSAGES = [
     Passage("t", "Tea was first drunk in China.", "Tea"),
     Passage("c", "Coffee was first drunk in Yemen.", "Coffee"),
@@ -167,7 +199,9 @@ class WordJudge:
 
 def test_pipeline_parses_citations_and_drops_out_of_range() -> None:
     gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in Yemen [2][7].")
-    answer = Pipeline(gen, None, PipelineConfig(k=2)).ask("Where?", passages=PASSAGES)
+    answer = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=True, **MODEL_CITES)).ask(
+        "Where?", passages=PASSAGES
+    )
     assert [st.citations for st in answer.statements] == [(1,), (2,)]
     assert answer.dropped_citations == (7,)
     assert [c.passage.id for c in answer.citations] == ["t", "c"]
@@ -185,7 +219,7 @@ def test_pipeline_grammar_only_where_it_applies() -> None:
 
 def test_verify_marks_supported_unsupported_uncited() -> None:
     gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in China [2]. Both are drinks.")
-    pipe = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False), judge=WordJudge())
+    pipe = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False, **MODEL_CITES), judge=WordJudge())
     answer = pipe.ask("Where?", passages=PASSAGES, verify=True)
     assert [st.verdict for st in answer.statements] == ["supported", "unsupported", "uncited"]
     assert "verification" in answer.timings

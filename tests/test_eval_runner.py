@@ -61,14 +61,20 @@ def _config(**kw: object) -> runner.RunConfig:
         closed_book=True,
         baseline="fake-b",
         judge="none",
+        cite="model",
+        hide_unsupported=False,
+        quote_fallback=False,
     )
     base.update(kw)
     return runner.RunConfig(**base)  # type: ignore[arg-type]
 
 
+MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
+
+
 def _factory(counter: list[int] | None = None, die_after: int | None = None):  # noqa: ANN202
     def make(name: str) -> Pipeline:
-        return Pipeline(FakeGenerator(name, counter, die_after), None, PipelineConfig(k=3))
+        return Pipeline(FakeGenerator(name, counter, die_after), None, PipelineConfig(k=3, **MODEL_CITES))
 
     return make
 
@@ -303,6 +309,8 @@ def test_end_to_end_tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             "--closed-book",
             "--judge",
             "llm:smollm2-135m",
+            "--attribution-judge",
+            "llm:smollm2-135m",
             "--run",
             str(run_dir),
         ]
@@ -352,4 +360,6 @@ def test_self_graded_when_the_attribution_judge_scores() -> None:
     assert not RunConfig(cite="posthoc").self_graded()  # 0.5B attributes, 1.5B scores
     assert RunConfig(cite="posthoc", attribution_judge="llm:qwen2.5-1.5b").self_graded()
     assert RunConfig(samples=4, attribution_judge="llm").self_graded("llm:qwen2.5-1.5b")
-    assert not RunConfig(attribution_judge="llm").self_graded()  # no lever asks the attribution judge
+    no_levers = {"cite": "model", "samples": 1, "hide_unsupported": False}
+    assert not RunConfig(attribution_judge="llm", **no_levers).self_graded()  # nothing asks the attribution judge
+    assert RunConfig(attribution_judge="llm").self_graded()  # the defaults ask it

@@ -56,6 +56,7 @@ _FIXED_ON_RESUME = (
     "quote_fallback",
     "attribution_judge",
 )
+_LEGACY_LEVERS = {"cite": "model", "samples": 1, "hide_unsupported": False, "quote_fallback": False}
 _VERSIONED = (
     "rag",
     "llama_cpp_python",
@@ -109,12 +110,12 @@ class RunConfig:
     seed: int | None = None
     index: str | None = "asqa"
     k: int = 5
-    prompt: str = "default"
-    constrain_citations: bool = True
-    cite: str = "model"
+    prompt: str = "quote"
+    constrain_citations: bool = False
+    cite: str = "posthoc"
     samples: int = 1
-    hide_unsupported: bool = False
-    quote_fallback: bool = False
+    hide_unsupported: bool = True
+    quote_fallback: bool = True
     attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     generators: tuple[str, ...] = DEFAULT_GENERATORS
     closed_book: bool = False
@@ -155,7 +156,8 @@ class RunConfig:
 
 def config_from_dict(d: Mapping[str, Any]) -> RunConfig:
     """Read back the ``run`` part of a ``config.json``."""
-    known = {k: d[k] for k in RunConfig.__dataclass_fields__ if k in d}
+    # runs made before the citing levers existed used the generator's own citations
+    known = dict(_LEGACY_LEVERS) | {k: d[k] for k in RunConfig.__dataclass_fields__ if k in d}
     if "generators" in known:
         known["generators"] = tuple(known["generators"])
     return RunConfig(**known)
