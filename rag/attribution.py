@@ -106,13 +106,17 @@ QUOTE_MIN_WORDS = 4
 def quote_coverage(statement: str, passage: Passage) -> float:
     """Share of the statement's words (all words, lower-cased) that appear in the passage (title
     and text) in the same order, in runs of ``QUOTE_MIN_RUN`` words or more (difflib's matching
-    blocks). 1.0 for a sentence copied word for word; 0 for a statement under ``QUOTE_MIN_WORDS``."""
+    blocks). 1.0 for a sentence copied word for word; 0 for a statement under ``QUOTE_MIN_WORDS``
+    words or with any word the passage does not contain (so a copy with one detail changed is
+    left to the judge)."""
     from difflib import SequenceMatcher
 
     words = _WORD_RE.findall(statement.lower())
     if len(words) < QUOTE_MIN_WORDS:
         return 0.0
     source = _WORD_RE.findall(f"{passage.title} {passage.text}".lower())
+    if not set(words) <= set(source):
+        return 0.0  # a word the passage never uses (a changed date, name, number): not a quote
     blocks = SequenceMatcher(None, words, source, autojunk=False).get_matching_blocks()
     return sum(b.size for b in blocks if b.size >= QUOTE_MIN_RUN) / len(words)
 

@@ -291,6 +291,8 @@ def test_quote_coverage_counts_words_copied_in_order() -> None:
     assert quote_coverage("designed by Anna Berg, the bridge opened in 1937", p) < 0.9  # order matters
     assert quote_coverage("The bridge opened in 1990 and was designed by nobody.", p) < 0.9
     assert quote_coverage("Bridge facts.", p) == 0.0  # too short to count as a quote
+    # one detail changed: 8 of 9 words copied in order, but "1938" is not in the passage
+    assert quote_coverage("The bridge, designed by Anna Berg, opened in 1938.", p) == 0.0
 
 
 def test_quotes_are_cited_without_asking_the_judge() -> None:
