@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from rag.judge import same_judge
+
 COLUMNS = (
     ("str_em", "str_em"),
     ("str_hit", "str_hit"),
@@ -36,7 +38,10 @@ def levers(run: dict) -> str:
     if run.get("quote_fallback"):
         parts.append("quote fallback")
     if run.get("cite") == "posthoc" or run.get("samples", 1) > 1 or run.get("hide_unsupported"):
-        parts.append(f"attribution judge {run.get('attribution_judge', 'llm:qwen2.5-0.5b')}")
+        attribution = run.get("attribution_judge", "llm:qwen2.5-0.5b")
+        parts.append(f"attribution judge {attribution}")
+        if same_judge(attribution, run.get("judge", "llm")):
+            parts.append("**SELF-GRADED**")
     return ", ".join(parts)
 
 
