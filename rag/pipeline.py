@@ -42,7 +42,7 @@ class PipelineConfig:
     ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own),
     ``"quote"`` (the project's, asking for sentences copied from the passages) or ``"alce"``
     (ALCE's instruction and one demonstration, for comparability).
-    ``constrain_citations``: with the default prompt, decode under a grammar that makes every
+    ``constrain_citations``: with the project's prompts, decode under a grammar that makes every
     sentence end with citations to given passages (``rag.constraints``; measured on the 0.5B:
     17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
     cannot constrain decoding ignore it with a warning.
