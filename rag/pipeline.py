@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE, AttributionConfig
+from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE, AttributionConfig, premise
 from rag.types import Answer, Passage, ScoredPassage, Statement
 
 if TYPE_CHECKING:
@@ -89,11 +89,6 @@ class PipelineConfig:
         return self.cite == "posthoc" or self.samples > 1 or self.hide_unsupported
 
 
-def premise_of(passages: Sequence[Passage]) -> str:
-    """The judge's premise for a set of passages, as ALCE builds it: ``Title: t\\ntext`` joined by newlines."""
-    return "\n".join(f"Title: {p.title}\n{p.text}" for p in passages)
-
-
 def verify_statements(
     statements: Sequence[Statement], passages: Sequence[Passage], judge: Judge
 ) -> tuple[Statement, ...]:
@@ -105,7 +100,7 @@ def verify_statements(
     cited: list[int] = []
     for i, st in enumerate(statements):
         if st.citations and st.text.strip():
-            pairs.append((premise_of([passages[n - 1] for n in st.citations]), st.text))
+            pairs.append((premise([passages[n - 1] for n in st.citations]), st.text))
             cited.append(i)
     verdicts = judge.entails_batch(pairs) if pairs else []
     by_index = dict(zip(cited, verdicts, strict=True))
