@@ -135,20 +135,21 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     citing = summary.get("citing")
     if citing:
         lines += ["", "Citing: " + ", ".join(f"{k}={v}" for k, v in citing.items() if v is not None) + "."]
-    empty = {n: s.get("empty_answers") for n, s in systems.items() if s.get("empty_answers")}
-    if empty:
-        lines += [
-            "",
-            "Empty answers (no statement kept; they count 0 for EM and are skipped by the citation "
-            "metrics, as ALCE does): " + ", ".join(f"{n} {c}" for n, c in empty.items()) + ".",
-        ]
-    quoted = {n: s.get("quoted_fallbacks") for n, s in systems.items() if s.get("quoted_fallbacks")}
-    if quoted:
-        lines += [
-            "",
-            "Answers that quote the passages because no generated statement was supported (quote "
-            "fallback): " + ", ".join(f"{n} {c}" for n, c in quoted.items()) + ".",
-        ]
+    counted = (
+        (
+            "empty_answers",
+            "Empty answers (no statement kept; they count 0 for EM and are skipped by the "
+            "citation metrics, as ALCE does)",
+        ),
+        (
+            "quoted_fallbacks",
+            "Answers that quote the passages because no generated statement was supported (quote fallback)",
+        ),
+    )
+    for key, label in counted:
+        counts = {n: s.get(key) for n, s in systems.items() if s.get(key)}
+        if counts:
+            lines += ["", label + ": " + ", ".join(f"{n} {c}" for n, c in counts.items()) + "."]
     if summary.get("self_graded"):
         lines += [
             "",
