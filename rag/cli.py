@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 
+from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE
 from rag.cli_common import errors_as_exit, fail
 
 app = typer.Typer(
@@ -174,7 +175,7 @@ def ask_cmd(
     ),
     samples: int = typer.Option(1, "--samples", help="Draw N answers and keep the best-cited one."),
     attribution_judge: str = typer.Option(
-        "llm:qwen2.5-0.5b", help="Judge that picks citations (--cite posthoc) and samples (--samples)."
+        DEFAULT_ATTRIBUTION_JUDGE, help="Judge that picks citations (--cite posthoc) and samples (--samples)."
     ),
     verify: bool = typer.Option(False, "--verify", help="Check each statement against its citations with a judge."),
     strict: bool = typer.Option(False, "--strict", help="With --verify: hide statements that are not supported."),

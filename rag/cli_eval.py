@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE
 from rag.cli_common import errors_as_exit, fail
 
 eval_app = typer.Typer(
@@ -91,7 +92,9 @@ def eval_main(
         help="With --hide-unsupported: an emptied answer quotes the nearest passage sentences.",
     ),
     attribution_judge: str = typer.Option(
-        "llm:qwen2.5-0.5b", "--attribution-judge", help="Judge for --cite posthoc, --samples, --hide-unsupported."
+        DEFAULT_ATTRIBUTION_JUDGE,
+        "--attribution-judge",
+        help="Judge for --cite posthoc, --samples, --hide-unsupported.",
     ),
     run: str | None = typer.Option(None, "--run", "-r", help="Run name (under eval/results) or directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue a run: skip the questions already answered."),
