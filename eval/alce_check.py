@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.judge == "scripted":
         judge: Any = ScriptedJudge()
     else:
-        from rag.judge import load_judge
+        from rag.judges import load_judge
 
         judge = load_judge(args.judge)
     alce = _load_alce(args.alce_dir)

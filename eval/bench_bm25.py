@@ -70,7 +70,7 @@ def make_tokenizer():
 
 
 def bench_bm25s(texts: list[str], queries: list[str], sample: list[str], k: int) -> dict:
-    from rag.bm25 import BM25Config, BM25Index
+    from rag.indexing.bm25 import BM25Config, BM25Index
 
     t0 = time.perf_counter()
     index = BM25Index.build(texts, BM25Config())

@@ -56,7 +56,7 @@ def index_bytes(index) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.dense import DenseConfig, DenseIndex
+    from rag.indexing.dense import DenseConfig, DenseIndex
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000")

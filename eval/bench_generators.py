@@ -7,9 +7,9 @@ One model is loaded once; each variant answers two question sets:
 * ``sample``: the 5 example questions of data/README.md over an index of ``data/sample``
   (top-5 hybrid retrieval; "key facts" hit = share of hand-picked answer strings in the output).
 
-A variant is ``STYLE[+grammar][+rpX]``: ``STYLE`` a ``rag.prompts.rag_messages`` style,
-``+grammar`` adds ``rag.constraints.citation_grammar(k)``, ``+rp1.1`` a repeat penalty.
-Per variant: share of sentences (``rag.citations.parse_answer``) with a valid citation, answers
+A variant is ``STYLE[+grammar][+rpX]``: ``STYLE`` a ``rag.generation.prompts.rag_messages`` style,
+``+grammar`` adds ``rag.generation.constraints.citation_grammar(k)``, ``+rp1.1`` a repeat penalty.
+Per variant: share of sentences (``rag.citing.citations.parse_answer``) with a valid citation, answers
 without any, invalid markers, str_em / key facts, words per answer, seconds per question,
 decode tokens/s. Writes ``<out>/<model>.<variant>.json`` with every answer, prints one summary
 line per variant and set.
@@ -28,12 +28,13 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.citations import parse_answer, strip_citations
-from rag.constraints import citation_grammar
+from rag.citing.citations import parse_answer, strip_citations
 from rag.evaluation.metrics import str_em
-from rag.generation import GenerationConfig, LlamaCppGenerator, load_generator
+from rag.generation import GenerationConfig, load_generator
+from rag.generation.constraints import citation_grammar
+from rag.generation.llamacpp import LlamaCppGenerator
+from rag.generation.prompts import STYLES, rag_messages
 from rag.paths import shared_data_dir
-from rag.prompts import STYLES, rag_messages
 from rag.types import Passage
 
 K = 5
@@ -80,7 +81,7 @@ def asqa_items(n: int) -> list[dict]:
 
 def sample_items(index_path: Path) -> list[dict]:
     """The data/README.md example questions with their top-5 hybrid passages."""
-    from rag.index import load_index
+    from rag.indexing.store import load_index
     from rag.retrieval import Retriever
 
     retriever = Retriever(load_index(index_path, device="cpu"))

@@ -47,7 +47,7 @@ def _peak_rss_mib() -> float:
 
 
 def phase_build(n: int) -> dict:
-    from rag.index import build_index
+    from rag.indexing.store import build_index
 
     recs = _sample_records(n)
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,7 @@ def _timed(fn, repeat: int = 3):  # noqa: ANN001, ANN202
 
 
 def check_search(n: int, dim: int, n_queries: int, k: int, seed: int) -> None:
-    from rag.dense import DenseConfig, DenseIndex
+    from rag.indexing.dense import DenseConfig, DenseIndex
 
     rng = np.random.default_rng(seed)
     vectors = _unit(rng.standard_normal((n, dim), dtype=np.float32))
@@ -64,7 +64,7 @@ def check_search(n: int, dim: int, n_queries: int, k: int, seed: int) -> None:
 
 
 def check_embedding(n_texts: int, seed: int) -> None:
-    from rag.dense import Embedder
+    from rag.indexing.dense import Embedder
 
     rng = np.random.default_rng(seed)
     words = "river bridge music history engine coffee volcano island printing telegraph vaccine chess".split()

@@ -19,17 +19,17 @@ _EXPORTS: dict[str, str] = {
     "Statement": "rag.types",
     "Answer": "rag.types",
     # indexing
-    "ChunkConfig": "rag.documents",
-    "Document": "rag.documents",
-    "load_documents": "rag.documents",
-    "BM25Config": "rag.bm25",
-    "DenseConfig": "rag.dense",
-    "Embedder": "rag.dense",
-    "IndexConfig": "rag.index",
-    "Index": "rag.index",
-    "build_index": "rag.index",
-    "load_index": "rag.index",
-    "add_to_index": "rag.index",
+    "ChunkConfig": "rag.indexing.documents",
+    "Document": "rag.indexing.documents",
+    "load_documents": "rag.indexing.documents",
+    "BM25Config": "rag.indexing.bm25",
+    "DenseConfig": "rag.indexing.dense",
+    "Embedder": "rag.indexing.dense",
+    "IndexConfig": "rag.indexing.store",
+    "Index": "rag.indexing.store",
+    "build_index": "rag.indexing.store",
+    "load_index": "rag.indexing.store",
+    "add_to_index": "rag.indexing.store",
     # retrieval
     "RetrievalConfig": "rag.retrieval",
     "Retriever": "rag.retrieval",
@@ -42,13 +42,15 @@ _EXPORTS: dict[str, str] = {
     # answers
     "PipelineConfig": "rag.pipeline",
     "Pipeline": "rag.pipeline",
-    "parse_answer": "rag.citations",
+    "parse_answer": "rag.citing.citations",
     # citing
-    "AttributionConfig": "rag.attribution",
-    "attribute": "rag.attribution",
+    "AttributionConfig": "rag.citing.attribution",
+    "attribute": "rag.citing.attribution",
     # judging
-    "Judge": "rag.judge",
-    "load_judge": "rag.judge",
+    "Judge": "rag.judges",
+    "load_judge": "rag.judges",
+    # errors
+    "RagError": "rag.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

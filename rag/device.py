@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from rag.errors import RagError
+
 logger = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -25,13 +27,13 @@ def resolve_device(device: str = "auto") -> str:
     """
     value = (device or "").strip().lower()
     if value not in DEVICE_CHOICES:
-        raise ValueError(f"unknown device {device!r}: choose one of {', '.join(DEVICE_CHOICES)}")
+        raise RagError(f"unknown device {device!r}: choose one of {', '.join(DEVICE_CHOICES)}")
     if value == "cpu":
         return "cpu"
     has_gpu = _cuda_available()
     if value == "cuda":
         if not has_gpu:
-            raise ValueError(
+            raise RagError(
                 "device 'cuda' was requested but torch sees no CUDA GPU on this machine: "
                 "use --device cpu (or auto), or install a CUDA build of torch on a GPU machine"
             )

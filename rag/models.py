@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.errors import MissingFileError, RagError
+from rag.files import sha256_file
 from rag.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class ModelSpec:
         return "pip install " + " ".join(self.packages)
 
 
-class ModelNotInstalledError(FileNotFoundError):
+class ModelNotInstalledError(MissingFileError):
     """A packaged model was asked for by name but its pip package(s) are not installed."""
 
     def __init__(self, spec: ModelSpec, missing: Sequence[str]) -> None:
@@ -198,14 +200,6 @@ def _part_paths(spec: ModelSpec) -> list[Path]:
     return paths
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _marker(dest: Path) -> Path:
     return dest.with_name(dest.name + ".sha256")
 
@@ -247,23 +241,23 @@ def assemble_parts(parts: Sequence[Path], dest: Path, sha256: str, size: int | N
     if _verified(dest, sha256, size):
         return dest
     if dest.is_file() and (size is None or dest.stat().st_size == size):
-        if _sha256_file(dest) == sha256:
+        if sha256_file(dest) == sha256:
             _write_marker(dest, sha256)
             return dest
         logger.warning("%s does not match its checksum; assembling it again", dest)
 
     parts = [Path(p) for p in parts]
     if not parts:
-        raise ValueError(f"no parts given to assemble {dest.name}")
+        raise RagError(f"no parts given to assemble {dest.name}")
     missing = [str(p) for p in parts if not p.is_file()]
     if missing:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"cannot assemble {dest.name}: {len(missing)} part file(s) missing "
             f"(first: {missing[0]}); reinstall the model's packages"
         )
     total = sum(p.stat().st_size for p in parts)
     if size is not None and total != size:
-        raise ValueError(
+        raise RagError(
             f"cannot assemble {dest.name}: parts total {total} bytes, expected {size}; reinstall the model's packages"
         )
 
@@ -283,7 +277,7 @@ def assemble_parts(parts: Sequence[Path], dest: Path, sha256: str, size: int | N
             os.fsync(out.fileno())
         actual = digest.hexdigest()
         if actual != sha256:
-            raise ValueError(
+            raise RagError(
                 f"assembled {dest.name} has sha256 {actual}, expected {sha256}; "
                 "the part files are corrupt or from another version: reinstall them"
             )
@@ -308,7 +302,7 @@ def _packaged_file(spec: ModelSpec) -> Path:
     assert folder is not None
     path = folder / spec.file
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"package {spec.packages[0]} is installed but lacks {spec.file}; "
             f"reinstall it: pip install --force-reinstall {spec.packages[0]}"
         )
@@ -320,7 +314,7 @@ def resolve_embedder(name: str) -> str:
     spec = get_spec(name)
     if spec is not None:
         if spec.role != "embedder":
-            raise ValueError(f"{name!r} is a {spec.role}, not an embedder; try {DEFAULT_EMBEDDER!r}")
+            raise RagError(f"{name!r} is a {spec.role}, not an embedder; try {DEFAULT_EMBEDDER!r}")
         missing = _missing_modules(spec)
         if missing:
             raise ModelNotInstalledError(spec, missing)
@@ -338,7 +332,7 @@ def resolve_generator(name: str) -> str:
     spec = get_spec(name)
     if spec is not None:
         if spec.role != "generator":
-            raise ValueError(f"{name!r} is an {spec.role}, not a generator")
+            raise RagError(f"{name!r} is an {spec.role}, not a generator")
         return str(_packaged_file(spec))
     path = Path(name).expanduser()
     if path.exists():

@@ -4,35 +4,37 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
-from rag.attribution import DEFAULT_ATTRIBUTION_JUDGE, AttributionConfig, premise
+import numpy as np
+
+from rag.citing.attribution import (
+    DEFAULT_ATTRIBUTION_JUDGE,
+    AttributionConfig,
+    attribute,
+    drop_unsupported,
+    premise,
+    quote_fallback,
+    render,
+    renumber,
+)
+from rag.citing.citations import parse_answer
+from rag.citing.selection import best_sample, score_sample
+from rag.errors import RagError
+from rag.generation import DEFAULT_GENERATOR, GenerationConfig, Generator, load_generator, prompts
+from rag.generation.constraints import citation_grammar
+from rag.indexing.dense import Embedder
+from rag.indexing.store import Index, load_index, resolve_index_path
+from rag.judges import Judge, load_judge
+from rag.retrieval import RetrievalConfig, Retriever
 from rag.types import Answer, Passage, ScoredPassage, Statement
-
-if TYPE_CHECKING:
-    from rag.generation import GenerationConfig, Generator
-    from rag.index import Index
-    from rag.judge import Judge
-    from rag.retrieval import RetrievalConfig
 
 log = logging.getLogger(__name__)
 
 PROMPT_STYLES = ("default", "quote", "alce")
 CITE_MODES = ("model", "posthoc")
-
-
-def _default_retrieval() -> RetrievalConfig:
-    from rag.retrieval import RetrievalConfig
-
-    return RetrievalConfig()
-
-
-def _default_generation() -> GenerationConfig:
-    from rag.generation import GenerationConfig
-
-    return GenerationConfig()
 
 
 @dataclass(frozen=True)
@@ -43,24 +45,24 @@ class PipelineConfig:
     ``"quote"`` (the project's, asking for sentences copied from the passages) or ``"alce"``
     (ALCE's instruction and one demonstration, for comparability).
     ``constrain_citations``: with the project's prompts, decode under a grammar that makes every
-    sentence end with citations to given passages (``rag.constraints``; measured on the 0.5B:
+    sentence end with citations to given passages (``rag.generation.constraints``; measured on the 0.5B:
     17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
     cannot constrain decoding ignore it with a warning.
 
     ``cite``: ``"model"`` keeps the generator's own citations; ``"posthoc"`` replaces them with
     the smallest set of given passages that the *attribution judge* says entails each statement
-    (``rag.attribution``). ``samples`` > 1 draws that many answers (the first greedy, the rest at
+    (``rag.citing.attribution``). ``samples`` > 1 draws that many answers (the first greedy, the rest at
     ``sample_temperature``) and keeps the one with the best citation recall by the attribution
-    judge (``rag.selection``). ``hide_unsupported`` removes the statements that are not supported
+    judge (``rag.citing.selection``). ``hide_unsupported`` removes the statements that are not supported
     from the answer text (they stay in ``Answer.hidden``); with ``quote_fallback``, an answer left
     with no statement becomes the passage sentences nearest the question, quoted and cited
-    (``rag.attribution.quote_fallback``). The attribution judge is by default a
+    (``rag.citing.attribution.quote_fallback``). The attribution judge is by default a
     different model from the evaluation judge, so that the system does not grade itself.
     """
 
     k: int = 5
-    retrieval: RetrievalConfig = field(default_factory=_default_retrieval)
-    generation: GenerationConfig = field(default_factory=_default_generation)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
     prompt: str = "quote"
     constrain_citations: bool = False
     cite: str = "posthoc"
@@ -73,20 +75,54 @@ class PipelineConfig:
 
     def __post_init__(self) -> None:
         if self.k < 1:
-            raise ValueError(f"k must be at least 1, got {self.k}")
+            raise RagError(f"k must be at least 1, got {self.k}")
         if self.prompt not in PROMPT_STYLES:
-            raise ValueError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
+            raise RagError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
         if self.cite not in CITE_MODES:
-            raise ValueError(f"unknown citation mode {self.cite!r}; choose one of {', '.join(CITE_MODES)}")
+            raise RagError(f"unknown citation mode {self.cite!r}; choose one of {', '.join(CITE_MODES)}")
         if self.samples < 1:
-            raise ValueError(f"samples must be at least 1, got {self.samples}")
+            raise RagError(f"samples must be at least 1, got {self.samples}")
         if self.sample_temperature <= 0:
-            raise ValueError(f"sample_temperature must be > 0, got {self.sample_temperature}")
+            raise RagError(f"sample_temperature must be > 0, got {self.sample_temperature}")
 
     @property
     def needs_attribution_judge(self) -> bool:
         """Whether answering asks the attribution judge (post-hoc citing, best-of-n or hiding)."""
         return self.cite == "posthoc" or self.samples > 1 or self.hide_unsupported
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting as plain JSON types (tuples become lists); :meth:`from_dict` reads it back."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PipelineConfig:
+        """The config saved by :meth:`to_dict`; a missing field takes its default, an unknown one
+        is an error (it would change answers in a way this version cannot reproduce)."""
+        nested = {"retrieval": RetrievalConfig, "generation": GenerationConfig, "attribution": AttributionConfig}
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RagError(f"unknown pipeline setting(s) {', '.join(unknown)}; this version of rag has {sorted(known)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in nested:
+                sub = nested[key]
+                sub_known = {f.name for f in fields(sub)}
+                bad = sorted(set(value) - sub_known)
+                if bad:
+                    raise RagError(f"unknown {key} setting(s) {', '.join(bad)}")
+                values[key] = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+            else:
+                values[key] = value
+        return cls(**values)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def verify_statements(
@@ -143,29 +179,21 @@ class Pipeline:
         device: str = "auto",
     ) -> Pipeline:
         """Build a pipeline from names: an index name or path, a generator short name / path / HF id,
-        and optionally a judge name (``rag.judge.load_judge``) for verifying statements."""
-        from rag.generation import DEFAULT_GENERATOR, load_generator
-
+        and optionally a judge name (``rag.judges.load_judge``) for verifying statements."""
         idx = None
         if index is not None:
-            from rag.index import load_index, resolve_index_path
-
             idx = load_index(resolve_index_path(index), device=device)
         gen = load_generator(generator or DEFAULT_GENERATOR, device=device)
         jdg = None
         if judge is not None:
-            from rag.judge import load_judge
-
             jdg = load_judge(judge)
         return cls(gen, idx, config, jdg)
 
     @property
-    def retriever(self):  # noqa: ANN201 - rag.retrieval.Retriever, imported lazily
+    def retriever(self) -> Retriever:
         if self._retriever is None:
             if self.index is None:
-                raise ValueError("this pipeline has no index: build one with `rag index PATH` or pass passages")
-            from rag.retrieval import Retriever
-
+                raise RagError("this pipeline has no index: build one with `rag index PATH` or pass passages")
             self._retriever = Retriever(self.index, self.config.retrieval)
         return self._retriever
 
@@ -174,8 +202,6 @@ class Pipeline:
         return self.retriever.retrieve(question, self.config.k)
 
     def _messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
-        from rag import prompts
-
         if self.config.prompt == "alce":
             return prompts.alce_messages(question, passages)
         return prompts.rag_messages(question, passages, style=self.config.prompt)
@@ -184,8 +210,6 @@ class Pipeline:
         """The generation settings for one answer: the citation grammar added when it applies."""
         cfg = self.config.generation
         if self.config.constrain_citations and self.config.prompt != "alce" and passages and cfg.grammar is None:
-            from rag.constraints import citation_grammar
-
             cfg = replace(cfg, grammar=citation_grammar(len(passages)))
         return cfg
 
@@ -194,19 +218,15 @@ class Pipeline:
         """The judge that picks citations and samples (``config.attribution_judge``), loaded on
         first use and cached on disk."""
         if self._attribution_judge is None:
-            from rag.judge import load_judge
-
             self._attribution_judge = load_judge(self.config.attribution_judge)
         return self._attribution_judge
 
-    def _embed(self, texts: Sequence[str]):  # noqa: ANN202 - numpy array
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings for attribution's pre-selection (the index's embedder if any)."""
         if self._embedder is None:
             if self.index is not None:
                 self._embedder = self.index.embedder
             else:
-                from rag.dense import Embedder
-
                 self._embedder = Embedder()
         return self._embedder.encode(texts)
 
@@ -219,8 +239,6 @@ class Pipeline:
     ) -> tuple[str, tuple[Statement, ...], float, float, float]:
         """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured.
         Returns ``(text, statements, time to first token, generation s, attribution s)``."""
-        from rag.citations import parse_answer
-
         cfg = self._generation_for(plain)
         if sample > 0:
             cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
@@ -229,8 +247,6 @@ class Pipeline:
         text = gen.text
         t0 = time.perf_counter()
         if self.config.cite == "posthoc" and plain:
-            from rag.attribution import attribute
-
             att = attribute(
                 statements, plain, self.attribution_judge, config=self.config.attribution, embed=self._embed
             )
@@ -253,12 +269,9 @@ class Pipeline:
         With ``verify`` (needs a judge) each statement gets a verdict against its citations.
         ``on_token`` streams the first (greedy) draft; with post-hoc citing the final text differs.
         """
-        from rag.attribution import drop_unsupported, render, renumber
-        from rag.selection import best_sample, score_sample
-
         question = question.strip()
         if not question:
-            raise ValueError("the question is empty")
+            raise RagError("the question is empty")
         t0 = time.perf_counter()
         if passages is None:
             given = self.retrieve(question)
@@ -283,8 +296,6 @@ class Pipeline:
             statements = drop_unsupported(statements)
             text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
             if not statements and self.config.quote_fallback and plain:
-                from rag.attribution import quote_fallback
-
                 statements = quote_fallback(question, plain, embed=self._embed)
                 text = render(statements)
                 fallback = bool(statements)
@@ -303,7 +314,7 @@ class Pipeline:
             timings["attribution"] = t_attr
         if verify:
             if self.judge is None:
-                raise ValueError("verification needs a judge (e.g. --judge llm)")
+                raise RagError("verification needs a judge (e.g. --judge llm)")
             t1 = time.perf_counter()
             statements = verify_statements(statements, plain, self.judge)
             timings["verification"] = time.perf_counter() - t1
@@ -323,9 +334,6 @@ class Pipeline:
 
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer from the model's memory alone (the closed-book baseline)."""
-        from rag import prompts
-        from rag.citations import parse_answer
-
         t0 = time.perf_counter()
         gen = self.generator.generate(prompts.closed_book_messages(question), self.config.generation, on_token)
         timings = {

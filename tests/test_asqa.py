@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.asqa import (
+from rag.evaluation.data import (
     ASQA_ENV,
     AsqaItem,
     alce_record,

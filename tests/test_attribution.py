@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pytest
 
-from rag.attribution import (
+from rag.citing.attribution import (
     AttributionConfig,
     attribute,
     drop_unsupported,
@@ -19,11 +19,11 @@ from rag.attribution import (
     renumber,
     with_markers,
 )
-from rag.citations import parse_answer
+from rag.citing.citations import parse_answer
+from rag.citing.selection import SampleScore, best_sample, score_sample
 from rag.generation import GenerationConfig, Generator
-from rag.judge import Judge
+from rag.judges import Judge
 from rag.pipeline import Pipeline, PipelineConfig
-from rag.selection import SampleScore, best_sample, score_sample
 from rag.types import Passage, Statement
 
 PASSAGES = [

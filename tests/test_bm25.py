@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from rag.bm25 import BM25Config, BM25Index
+from rag.indexing.bm25 import BM25Config, BM25Index
 
 CORPUS = [
     "The cat sat on the mat while the dog slept.",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag import citations
-from rag.citations import (
+from rag.citing import citations
+from rag.citing.citations import (
     alce_citation_numbers,
     alce_remove_citations,
     parse_answer,
@@ -130,7 +130,7 @@ def test_split_sentences_missing_data_names_nltk_data(monkeypatch: pytest.Monkey
 
 
 def test_parse_answer_without_punkt_data_falls_back(monkeypatch, tmp_path) -> None:
-    import rag.citations as citations
+    import rag.citing.citations as citations
 
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # an empty folder: no punkt_tab there
     monkeypatch.setattr(citations, "_tokenizer", None)

@@ -235,7 +235,7 @@ def test_verify_without_judge_is_a_clear_error() -> None:
 
 
 def test_strict_rendering_shows_only_supported_statements(capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import _render_answer
+    from rag.cli.render import render_answer as _render_answer
     from rag.types import Answer, ScoredPassage, Statement
 
     answer = Answer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.dense import DenseConfig, DenseIndex
+from rag.indexing.dense import DenseConfig, DenseIndex
 
 
 def unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -110,7 +110,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def embedders():
-    from rag.dense import Embedder
+    from rag.indexing.dense import Embedder
 
     return Embedder(device="cpu", precision="fp32"), Embedder(device="cpu", precision="bf16")
 

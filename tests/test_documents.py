@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rag.documents import (
+from rag.indexing.documents import (
     ChunkConfig,
     Document,
     chunk_documents,
@@ -61,7 +61,7 @@ def test_single_file_id_is_its_name(tmp_path) -> None:
 @pytest.mark.parametrize(
     "line,match",
     [
-        ("{not json", r"bad\.jsonl:2: invalid JSON"),
+        ("{not json", r"bad\.jsonl:2: not valid JSON"),
         ('{"title": "no text"}', r"bad\.jsonl:2: missing or non-string 'text'"),
         ('["a list"]', r"bad\.jsonl:2: expected a JSON object"),
     ],

@@ -10,13 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.evaluation import runner
-from rag.evaluation.asqa import read_asqa_file
+from rag.evaluation.data import read_asqa_file
+from rag.evaluation.rundir import OUTPUTS, RunConfig, read_outputs, write_alce_outputs
+from rag.evaluation.scoring import score_run
 from rag.generation import GenerationConfig, Generator
-from rag.paths import shared_data_dir
 from rag.pipeline import Pipeline, PipelineConfig
 
-SAMPLE10 = shared_data_dir() / "asqa" / "asqa_alce_format_sample10.json"
-pytestmark = pytest.mark.skipif(not SAMPLE10.is_file(), reason="shared ASQA data not present")
+# Five hand-written questions in ALCE's format (qa_pairs, annotations, four docs each): the
+# runner's tests never depend on the shared data.
+TINY = Path(__file__).parent / "data" / "asqa_tiny.json"
 
 
 class Killed(Exception):
@@ -50,23 +52,24 @@ class FakeGenerator(Generator):
         return len(text.split())
 
 
-def _config(**kw: object) -> runner.RunConfig:
-    base = dict(
-        data=str(SAMPLE10),
+_PIPELINE_FIELDS = ("k", "prompt", "cite", "samples", "hide_unsupported", "quote_fallback", "attribution_judge")
+
+
+def _config(**kw: object) -> RunConfig:
+    base: dict[str, object] = dict(
+        data=str(TINY),
         docs_from_file=True,
         index=None,
-        k=3,
         limit=5,
         generators=("fake-a",),
         closed_book=True,
         baseline="fake-b",
         judge="none",
-        cite="model",
-        hide_unsupported=False,
-        quote_fallback=False,
     )
-    base.update(kw)
-    return runner.RunConfig(**base)  # type: ignore[arg-type]
+    pipe: dict[str, object] = dict(k=3, cite="model", hide_unsupported=False, quote_fallback=False)
+    for key, value in kw.items():
+        (pipe if key in _PIPELINE_FIELDS else base)[key] = value
+    return RunConfig(**base, pipeline=PipelineConfig(**pipe))  # type: ignore[arg-type]
 
 
 MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
@@ -90,17 +93,17 @@ def _lines_without_timings(path: Path) -> list[dict]:
 
 
 def test_systems_of_the_2x2() -> None:
-    cfg = runner.RunConfig(generators=("qwen2.5-0.5b", "qwen2.5-1.5b"), closed_book=True)
+    cfg = RunConfig(generators=("qwen2.5-0.5b", "qwen2.5-1.5b"), closed_book=True)
     assert [s.name for s in cfg.systems()] == [
         "rag/qwen2.5-0.5b",
         "closed-book/qwen2.5-0.5b",
         "rag/qwen2.5-1.5b",
         "closed-book/qwen2.5-1.5b",
     ]
-    cfg = runner.RunConfig(generators=("qwen2.5-0.5b",))
+    cfg = RunConfig(generators=("qwen2.5-0.5b",))
     assert [s.name for s in cfg.systems()] == ["rag/qwen2.5-0.5b", "closed-book/qwen2.5-1.5b"]
     with pytest.raises(ValueError, match="benchmark"):
-        runner.RunConfig(benchmark="eli5")
+        RunConfig(benchmark="eli5")
 
 
 def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path) -> None:
@@ -111,17 +114,17 @@ def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path) -> None:
         15,
         0,
     )  # 5 questions x (rag/fake-a, closed-book/fake-a, closed-book/fake-b)
-    expected = _lines_without_timings(full / runner.OUTPUTS)
+    expected = _lines_without_timings(full / OUTPUTS)
     assert [(r["system"], r["id"]) for r in expected[:6]] == [
-        ("rag/fake-a", it.id) for it in read_asqa_file(SAMPLE10)[:5]
-    ] + [("closed-book/fake-a", read_asqa_file(SAMPLE10)[0].id)]
+        ("rag/fake-a", it.id) for it in read_asqa_file(TINY)[:5]
+    ] + [("closed-book/fake-a", read_asqa_file(TINY)[0].id)]
     assert expected[0]["output"].endswith("[1].") and len(expected[0]["passages"]) == 3
     assert expected[5]["passages"] == [] and expected[5]["output"].startswith("fake-a says")
 
     part = tmp_path / "part"
     with pytest.raises(Killed):
         runner.run_benchmark(cfg, part, pipeline_factory=_factory([0], die_after=7), progress=False)
-    out = part / runner.OUTPUTS
+    out = part / OUTPUTS
     assert len(out.read_text(encoding="utf-8").splitlines()) == 7
     with out.open("a", encoding="utf-8") as f:  # the kill tore the 8th line while it was written
         f.write('{"id": "-123", "system": "closed-bo')
@@ -144,7 +147,7 @@ def test_read_outputs_rejects_a_corrupt_middle_line(tmp_path: Path) -> None:
     p = tmp_path / "outputs.jsonl"
     p.write_text('{"a": 1}\nnot json\n{"b": 2}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
-        runner.read_outputs(p)
+        read_outputs(p)
 
 
 def test_docs_from_file_needs_docs(tmp_path: Path) -> None:
@@ -172,7 +175,7 @@ def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     runner.run_benchmark(_config(limit=3), run_dir, pipeline_factory=_factory(), progress=False)
     judge = KeywordJudge()
-    summary = runner.score_run(run_dir, judge, progress=False)
+    summary = score_run(run_dir, judge, progress=False)
     assert judge.calls > 0
     assert summary["judge"] == {"name": "keyword", "official": False}
     systems = summary["systems"]
@@ -180,7 +183,8 @@ def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
     assert systems["rag/fake-a"]["n_questions"] == 3
     assert "citation_rec" in systems["rag/fake-a"]["metrics"]
     assert "citation_rec" not in systems["closed-book/fake-a"]["metrics"]
-    # hand-checked: the fake answers name no short answer of the first three questions
+    # hand-checked: the fake answers ("fake-b says <question>") name no short answer of the first
+    # three questions
     assert systems["closed-book/fake-b"]["metrics"]["str_em"] == 0.0
     lines = (run_dir / "scores-keyword.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 9
@@ -188,14 +192,15 @@ def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
         assert (run_dir / name).is_file()
     # scoring again reuses the stored scores (no judge call); another judge gets its own file
     judge2 = KeywordJudge()
-    runner.score_run(run_dir, judge2, progress=False)
+    score_run(run_dir, judge2, progress=False)
     assert judge2.calls == 0
-    summary = runner.score_run(run_dir, "none", progress=False)
+    summary = score_run(run_dir, "none", progress=False)
     assert summary["judge"]["name"] == "none"
     assert (run_dir / "scores-none.jsonl").is_file()
     assert "citation_rec" not in summary["systems"]["rag/fake-a"]["metrics"]
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    assert config["run"]["k"] == 3 and config["systems"][0] == "rag/fake-a"
+    assert config["run"]["pipeline"]["k"] == 3 and config["systems"][0] == "rag/fake-a"
+    assert config["run"]["pipeline"]["retrieval"]["rrf_k"] == 5  # every setting is recorded
     assert config["corpus"]["kind"] == "docs-from-file" and "python" in config["versions"]
 
 
@@ -207,13 +212,13 @@ def test_alce_outputs(tmp_path: Path) -> None:
         pipeline_factory=_factory(),
         progress=False,
     )
-    (path,) = runner.write_alce_outputs(run_dir)
+    (path,) = write_alce_outputs(run_dir)
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    items = read_asqa_file(SAMPLE10)
+    items = read_asqa_file(TINY)
     assert [d["sample_id"] for d in data] == [items[0].id, items[1].id]
     assert data[0]["output"].endswith("[1].")
     # the docs given are the item's first k, with all of ALCE's fields
-    assert data[0]["docs"] == json.loads(SAMPLE10.read_text(encoding="utf-8"))[0]["docs"][:3]
+    assert data[0]["docs"] == json.loads(TINY.read_text(encoding="utf-8"))[0]["docs"][:3]
 
 
 # ---------------------------------------------------------------- CLI errors
@@ -222,7 +227,7 @@ cli = CliRunner()
 
 
 def _invoke(args: list[str]):  # noqa: ANN202
-    from rag.cli_eval import eval_app
+    from rag.cli.eval import eval_app
 
     return cli.invoke(eval_app, args)
 
@@ -235,7 +240,7 @@ def _invoke(args: list[str]):  # noqa: ANN202
         (["--subset", "pooled301"], "unknown subset"),
         (["score", "/nonexistent/run"], "not a run directory"),
         (["report", "/nonexistent/run"], "not found"),
-        (["--data", str(SAMPLE10), "--limit", "0", "--no-baseline", "--run", "/tmp/never"], "--limit"),
+        (["--data", str(TINY), "--limit", "0", "--no-baseline", "--run", "/tmp/never"], "--limit"),
     ],
 )
 def test_cli_errors_are_one_red_line(args: list[str], message: str) -> None:
@@ -252,7 +257,7 @@ def test_cli_runs_scores_and_reports_with_a_fake(tmp_path: Path, monkeypatch: py
     run_dir = tmp_path / "r1"
     args = [
         "--data",
-        str(SAMPLE10),
+        str(TINY),
         "--docs-from-file",
         "--limit",
         "2",
@@ -286,7 +291,6 @@ def test_cli_runs_scores_and_reports_with_a_fake(tmp_path: Path, monkeypatch: py
 def test_end_to_end_tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`rag eval --limit 3` with the packaged 135M model as generator, baseline and judge."""
     monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))  # the judge's verdict cache
-    pytest.importorskip("llama_cpp")
     from rag.models import get_spec, is_installed
 
     spec = get_spec("smollm2-135m")
@@ -296,7 +300,7 @@ def test_end_to_end_tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     result = _invoke(
         [
             "--data",
-            str(SAMPLE10),
+            str(TINY),
             "--docs-from-file",
             "--limit",
             "3",
@@ -323,13 +327,13 @@ def test_end_to_end_tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert {"str_em", "str_hit", "rougeLsum", "length"} <= set(rag["metrics"])
     assert 0.0 <= rag["metrics"]["rougeLsum"] <= 100.0
     assert summary["judge"]["official"] is False and "smollm2" in summary["judge"]["name"]
-    records = runner.read_outputs(run_dir / runner.OUTPUTS)
+    records = read_outputs(run_dir / OUTPUTS)
     assert len(records) == 6 and all(r["generator"] == "smollm2-135m" for r in records)
     assert (run_dir / "chart.png").is_file()
 
 
 def test_resume_with_the_default_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAG_ASQA", str(SAMPLE10))
+    monkeypatch.setenv("RAG_ASQA", str(TINY))
     cfg = _config(data=None, limit=2)
     runner.run_benchmark(cfg, tmp_path / "r", pipeline_factory=_factory(), progress=False)
     res = runner.run_benchmark(
@@ -349,17 +353,18 @@ def test_systems_are_compared_on_common_questions(tmp_path: Path) -> None:
             pipeline_factory=_factory([0], die_after=1),
             progress=False,
         )
-    systems = runner.score_run(run_dir, "none", progress=False)["systems"]
+    systems = score_run(run_dir, "none", progress=False)["systems"]
     assert systems["rag/fake-a"]["n_answered"] == 3
     assert {s["n_questions"] for s in systems.values()} == {2}
 
 
 def test_self_graded_when_the_attribution_judge_scores() -> None:
-    from rag.evaluation.runner import RunConfig
+    def run(**pipe: object) -> RunConfig:
+        return RunConfig(pipeline=PipelineConfig(**pipe))  # type: ignore[arg-type]
 
-    assert not RunConfig(cite="posthoc").self_graded()  # 0.5B attributes, 1.5B scores
-    assert RunConfig(cite="posthoc", attribution_judge="llm:qwen2.5-1.5b").self_graded()
-    assert RunConfig(samples=4, attribution_judge="llm").self_graded("llm:qwen2.5-1.5b")
+    assert not run(cite="posthoc").self_graded()  # 0.5B attributes, 1.5B scores
+    assert run(cite="posthoc", attribution_judge="llm:qwen2.5-1.5b").self_graded()
+    assert run(samples=4, attribution_judge="llm").self_graded("llm:qwen2.5-1.5b")
     no_levers = {"cite": "model", "samples": 1, "hide_unsupported": False}
-    assert not RunConfig(attribution_judge="llm", **no_levers).self_graded()  # nothing asks the attribution judge
-    assert RunConfig(attribution_judge="llm").self_graded()  # the defaults ask it
+    assert not run(attribution_judge="llm", **no_levers).self_graded()  # nothing asks the attribution judge
+    assert run(attribution_judge="llm").self_graded()  # the defaults ask it

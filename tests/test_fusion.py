@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.fusion import normalize_scores, rrf, weighted_fusion
+from rag.retrieval.fusion import normalize_scores, rrf, weighted_fusion
 from rag.types import Hit
 
 

@@ -8,18 +8,12 @@ from typing import Any
 
 import pytest
 
-from rag.constraints import citation_grammar, is_well_cited
-from rag.generation import (
-    DEFAULT_GENERATOR,
-    Generation,
-    GenerationConfig,
-    Generator,
-    LlamaCppGenerator,
-    check_messages,
-    load_generator,
-)
+from rag.generation import DEFAULT_GENERATOR, Generation, GenerationConfig, Generator, load_generator
+from rag.generation.base import check_messages
+from rag.generation.constraints import citation_grammar, is_well_cited
+from rag.generation.llamacpp import LlamaCppGenerator
+from rag.generation.prompts import rag_messages
 from rag.models import REGISTRY
-from rag.prompts import rag_messages
 from rag.types import Passage
 
 PASSAGES = [

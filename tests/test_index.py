@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.documents import index_text
-from rag.index import FORMAT_VERSION, IndexConfig, add_to_index, build_index, load_index, resolve_index_path
+from rag.indexing.documents import index_text
+from rag.indexing.store import FORMAT_VERSION, IndexConfig, add_to_index, build_index, load_index, resolve_index_path
 
 DOCS_A = {
     "paris.md": "# Eiffel Tower\nThe Eiffel Tower in Paris was completed in 1889 for the World's Fair.",

@@ -1,4 +1,4 @@
-"""Tests for rag.judge: the disk cache, name parsing, label lookup, and the LLM judge."""
+"""Tests for rag.judges: the disk cache, name parsing, label lookup, and the LLM judge."""
 
 from __future__ import annotations
 
@@ -11,16 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.judge import (
-    DEFAULT_JUDGE,
-    CachedJudge,
-    Judge,
-    LLMJudge,
-    NLIJudge,
-    TrueJudge,
-    _entailment_index,
-    load_judge,
-)
+from rag.judges import DEFAULT_JUDGE, CachedJudge, Judge, load_judge
+from rag.judges.hf import NLIJudge, TrueJudge, _entailment_index
+from rag.judges.llm import LLMJudge
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,7 +68,7 @@ def test_cache_read_by_a_new_process(tmp_path: Path) -> None:
     CachedJudge(ScriptedJudge(), tmp_path).entails_batch(PAIRS)
     script = f"""
 import json, sys
-from rag.judge import CachedJudge, Judge
+from rag.judges import CachedJudge, Judge
 class Refuse(Judge):
     name = "scripted"
     def entails_batch(self, pairs):
@@ -224,7 +217,7 @@ def test_llm_judge_default_model_on_obvious_pairs() -> None:
 
 
 def test_llm_judge_says_no_to_an_empty_hypothesis_without_asking(monkeypatch) -> None:
-    from rag.judge import LLMJudge
+    from rag.judges.llm import LLMJudge
 
     judge = LLMJudge("qwen2.5-1.5b")
     asked: list[tuple[str, str]] = []
@@ -244,7 +237,7 @@ def test_llm_judge_says_no_to_an_empty_hypothesis_without_asking(monkeypatch) ->
 
 
 def test_hugging_face_judges_batch_in_order_and_load_once() -> None:
-    from rag.judge_hf import _HuggingFaceJudge
+    from rag.judges.hf import _HuggingFaceJudge
 
     class Scripted(_HuggingFaceJudge):
         loads = 0
@@ -267,7 +260,7 @@ def test_hugging_face_judges_batch_in_order_and_load_once() -> None:
 
 
 def test_same_judge_reads_the_spellings_of_one_judge() -> None:
-    from rag.judge import canonical_judge, same_judge
+    from rag.judges import canonical_judge, same_judge
 
     assert canonical_judge("llm") == "llm:qwen2.5-1.5b"
     assert same_judge("llm", "llm:qwen2.5-1.5b")
@@ -277,7 +270,7 @@ def test_same_judge_reads_the_spellings_of_one_judge() -> None:
 
 
 def test_calibrated_threshold_per_model() -> None:
-    from rag.judge import LLMJudge
+    from rag.judges.llm import LLMJudge
 
     assert LLMJudge("qwen2.5-0.5b").threshold == 0.5  # eval/citing/README.md
     assert LLMJudge("qwen2.5-0.5b", threshold=0.6).threshold == 0.6

@@ -10,7 +10,7 @@ import pytest
 
 from rag.evaluation import judge_check as jc
 from rag.evaluation.judge_check import LabelledPair, candidate_pairs, judge_check, load_pairs, select_split
-from rag.judge import Judge
+from rag.judges import Judge
 
 PAIRS_FILE = Path(__file__).parent / "data" / "judge_pairs.jsonl"
 
@@ -201,7 +201,7 @@ def test_main_scores_and_writes_reports(tmp_path: Path, monkeypatch: pytest.Monk
         seen.update(name=name, cache=cache)
         return Substring()
 
-    monkeypatch.setattr("rag.judge.load_judge", fake_load)
+    monkeypatch.setattr(jc, "load_judge", fake_load)
     out = tmp_path / "out"
     assert jc.main(["--judge", "llm:fake", "--pairs", str(path), "--out", str(out), "--no-cache"]) == 0
     assert seen == {"name": "llm:fake", "cache": False}

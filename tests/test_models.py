@@ -96,7 +96,7 @@ def test_verified_file_is_reused_without_parts_or_hashing(tmp_path: Path, monkey
     def no_hashing(path: Path) -> str:
         raise AssertionError("a verified file must not be hashed again")
 
-    monkeypatch.setattr(models, "_sha256_file", no_hashing)
+    monkeypatch.setattr(models, "sha256_file", no_hashing)
     assert assemble_parts(parts, dest, SHA, size=len(WHOLE)) == dest
     assert dest.stat().st_mtime_ns == mtime
 
@@ -238,7 +238,7 @@ def test_split_model_is_assembled_into_cache_once(tmp_path: Path, monkeypatch: p
     path = Path(resolve_generator("fake-split"))
     assert path == tmp_path / "cache" / "models" / "fake.gguf"
     assert path.read_bytes() == WHOLE
-    monkeypatch.setattr(models, "_sha256_file", lambda p: pytest.fail("re-hashed"))
+    monkeypatch.setattr(models, "sha256_file", lambda p: pytest.fail("re-hashed"))
     assert Path(resolve_generator("fake-split")) == path
 
 

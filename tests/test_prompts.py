@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.constraints import is_well_cited
-from rag.paths import shared_data_dir
-from rag.prompts import (
+from rag.generation.constraints import is_well_cited
+from rag.generation.prompts import (
     _DEMO_QUESTION,
     PROMPTS,
     alce_messages,
@@ -20,6 +19,7 @@ from rag.prompts import (
     format_passages,
     rag_messages,
 )
+from rag.paths import shared_data_dir
 from rag.types import Passage
 
 P = [
@@ -165,7 +165,7 @@ def test_alce_list_answer_joined_with_newlines(tmp_path: Path) -> None:
 def test_alce_demo_choice_follows_run_py_seed() -> None:
     import numpy as np
 
-    from rag.prompts import _alce_demo_ids
+    from rag.generation.prompts import _alce_demo_ids
 
     np.random.seed(42)  # ALCE run.py, default --seed
     reference = [int(i) for i in np.random.choice(4, 2, replace=False)]

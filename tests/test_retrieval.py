@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from rag.fusion import rrf
 from rag.retrieval import RetrievalConfig, Retriever
+from rag.retrieval.fusion import rrf
 from rag.types import Hit, Passage
 
 # the values below were worked out for plain RRF, k = 60, equal weights: fixed here so that
@@ -194,9 +194,9 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def tiny_index(tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("rag.index")
+    pytest.importorskip("rag.indexing.store")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.index import build_index
+    from rag.indexing.store import build_index
 
     tmp = tmp_path_factory.mktemp("tiny")
     src = tmp / "docs.jsonl"

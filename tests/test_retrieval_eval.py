@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.retrieval_eval import (
+from rag.evaluation.retrieval import (
     em_recall,
     evaluate_retrieval,
     main,
@@ -152,7 +152,7 @@ def _squad_reference(s: str) -> str:
 
 
 def test_normalize_matches_reference_and_cache_matches_em_recall() -> None:
-    from rag.evaluation.retrieval_eval import _NormCache, recall_at_ks
+    from rag.evaluation.retrieval import _NormCache, recall_at_ks
 
     texts = [
         "The (1889) Eiffel-Tower, Paris... a",

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from rag.judge import same_judge
+from rag.judges import same_judge
 
 COLUMNS = (
     ("str_em", "str_em"),
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     d.name,
                     s["generator"],
-                    levers(config["run"]),
+                    levers({**config["run"], **config["run"].get("pipeline", {})}),  # both layouts
                     str(n),
                     *cells,
                     str(empty),

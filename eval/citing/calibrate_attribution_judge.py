@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rag.evaluation.judge_check import load_pairs, split_of
-from rag.judge import LLMJudge
+from rag.judges.llm import LLMJudge
 
 
 def scores(rows: list[dict], threshold: float) -> tuple[float, float, float, int]:

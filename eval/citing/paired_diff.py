@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from rag.evaluation.paired import PAIRED_METRICS, compare, diff_markdown, read_scores
-from rag.evaluation.report import scores_path
+from rag.evaluation.rundir import scores_path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Choose RetrievalConfig's hybrid defaults by measurement on the ASQA corpus.
 
 Tries a fixed grid of fusion settings (printed with its size) from one pair of BM25 / dense
-candidate searches (``rag.evaluation.retrieval_eval.sweep_fusion``). To limit overfitting the
+candidate searches (``rag.evaluation.retrieval.sweep_fusion``). To limit overfitting the
 choice is made on the 648 dev questions NOT in pooled300_ids.txt (selection set) by recall@5;
 the pooled-300 questions are reported as held-out. Writes ``sweep_<index>.json`` and ``.md``.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from rag.evaluation.retrieval_eval import load_ids, load_questions, sweep_fusion  # noqa: E402
+from rag.evaluation.retrieval import load_ids, load_questions, sweep_fusion  # noqa: E402
 from rag.paths import shared_data_dir  # noqa: E402
 from rag.retrieval import RetrievalConfig  # noqa: E402
 
@@ -68,7 +68,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(Path(__file__).parent))
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.index import load_index
+    from rag.indexing.store import load_index
 
     questions = load_questions(args.data)
     pooled = load_ids(args.subset)

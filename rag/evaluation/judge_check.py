@@ -19,10 +19,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from rag.judge import Judge
+from rag.errors import MissingFileError, RagError
+from rag.files import iter_jsonl, slug
+from rag.judges import Judge, load_judge
+from rag.paths import shared_data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -75,22 +77,16 @@ def load_pairs(path: Path) -> list[LabelledPair]:
     """Read labelled pairs from JSONL (fields premise, hypothesis, label, kind, source)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"pairs file {path} not found: pass --pairs with a JSONL of labelled pairs")
+        raise MissingFileError(f"pairs file {path} not found: pass --pairs with a JSONL of labelled pairs")
     pairs: list[LabelledPair] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError as exc:
-            raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
+    for n, rec in iter_jsonl(path):
+        if not isinstance(rec, dict):
+            raise RagError(f"{path}:{n}: expected a JSON object with fields {', '.join(_REQUIRED)}")
         missing = [k for k in _REQUIRED if k not in rec]
         if missing:
-            raise ValueError(
-                f"{path}:{n}: missing field(s) {', '.join(missing)}; each line needs {', '.join(_REQUIRED)}"
-            )
+            raise RagError(f"{path}:{n}: missing field(s) {', '.join(missing)}; each line needs {', '.join(_REQUIRED)}")
         if not isinstance(rec["label"], bool):
-            raise ValueError(f"{path}:{n}: label must be true or false, got {rec['label']!r}")
+            raise RagError(f"{path}:{n}: label must be true or false, got {rec['label']!r}")
         source = rec["source"]
         if isinstance(source, dict):
             source = f"{source.get('question_id', '')}/{source.get('passage_id', '')}"
@@ -98,7 +94,7 @@ def load_pairs(path: Path) -> list[LabelledPair]:
             LabelledPair(str(rec["premise"]), str(rec["hypothesis"]), rec["label"], str(rec["kind"]), str(source))
         )
     if not pairs:
-        raise ValueError(f"pairs file {path} holds no pairs")
+        raise RagError(f"pairs file {path} holds no pairs")
     return pairs
 
 
@@ -114,7 +110,7 @@ def split_of(pair: LabelledPair) -> str:
 def select_split(pairs: Sequence[LabelledPair], split: str) -> list[LabelledPair]:
     """The pairs of one split: "all", "dev" or "test"."""
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+        raise RagError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
     return list(pairs) if split == "all" else [p for p in pairs if split_of(p) == split]
 
 
@@ -125,12 +121,12 @@ def _ratio(a: int, b: int) -> float:
 def judge_check(judge: Judge, pairs: Sequence[LabelledPair]) -> JudgeCheckResult:
     """Run ``judge`` on ``pairs`` and compare its verdicts with the labels."""
     if not pairs:
-        raise ValueError("judge_check needs at least one labelled pair")
+        raise RagError("judge_check needs at least one labelled pair")
     start = time.perf_counter()
     verdicts = judge.entails_batch([(p.premise, p.hypothesis) for p in pairs])
     elapsed = time.perf_counter() - start
     if len(verdicts) != len(pairs):
-        raise ValueError(f"judge {judge.name!r} returned {len(verdicts)} verdicts for {len(pairs)} pairs")
+        raise RagError(f"judge {judge.name!r} returned {len(verdicts)} verdicts for {len(pairs)} pairs")
     conf = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
     kinds: dict[str, list[int]] = {}
     for pair, v in zip(pairs, verdicts, strict=True):
@@ -211,9 +207,9 @@ def candidate_pairs(asqa: Sequence[dict], corpus: Path, n: int, seed: int = 0) -
     """
     corpus = Path(corpus)
     if not corpus.is_file():
-        raise FileNotFoundError(f"corpus {corpus} not found: pass the ASQA corpus.jsonl")
+        raise MissingFileError(f"corpus {corpus} not found: pass the ASQA corpus.jsonl")
     if n <= 0:
-        raise ValueError(f"n must be positive, got {n}")
+        raise RagError(f"n must be positive, got {n}")
     by_title: dict[str, list[dict]] = {}
     by_text: dict[tuple[str, str], str] = {}
     with open(corpus, encoding="utf-8") as fh:
@@ -286,6 +282,59 @@ def result_markdown(result: JudgeCheckResult, command: str, pairs_path: Path, sp
     return "\n".join(lines)
 
 
+def write_candidates(n: int, asqa: Path | None, corpus: Path | None, seed: int, output: Path | None) -> None:
+    """Write candidate pairs for ``n`` sentences to label (JSONL to ``output``, else stdout)."""
+    asqa_path = asqa or shared_data_dir() / "asqa" / "asqa_dev.json"
+    corpus = corpus or shared_data_dir() / "asqa" / "corpus.jsonl"
+    if not asqa_path.is_file():
+        raise MissingFileError(f"ASQA file {asqa_path} not found: pass --asqa")
+    cands = candidate_pairs(json.loads(asqa_path.read_text(encoding="utf-8")), corpus, n, seed)
+    text = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cands)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def run_judge_check(
+    judge_name: str,
+    pairs_path: Path = DEFAULT_PAIRS,
+    *,
+    split: str = "all",
+    limit: int | None = None,
+    out: Path | None = None,
+    cache: bool = True,
+    command: str = "",
+) -> str:
+    """Score a judge on labelled pairs; returns the markdown report (also written to ``out`` as
+    ``<judge>[_<split>].md`` and ``.json`` when given)."""
+    if split not in SPLITS:
+        raise RagError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    pairs = select_split(load_pairs(pairs_path), split)
+    if limit is not None:
+        pairs = pairs[:limit]
+    judge = load_judge(judge_name, cache=cache)
+    result = judge_check(judge, pairs)
+    report = result_markdown(result, command, pairs_path, split)
+    hits = getattr(judge, "hits", 0)
+    if hits:
+        report += f"\n{hits} of {result.n} verdicts came from the disk cache, so s/pair understates a cold run.\n"
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        stem = slug(result.judge, sep="_") + (f"_{split}" if split != "all" else "")
+        payload = {
+            **result.to_dict(),
+            "judge_settings": judge.cache_id,
+            "pairs": str(pairs_path),
+            "split": split,
+            "cached_verdicts": hits,
+            "command": command,
+        }
+        (out / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        (out / f"{stem}.md").write_text(report, encoding="utf-8")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: score a judge on labelled pairs, or (``--candidates N``) write candidates to label."""
     ap = argparse.ArgumentParser(prog="python -m rag.evaluation.judge_check", description=__doc__.splitlines()[0])
@@ -301,54 +350,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", type=Path, default=None, help="candidates JSONL (for --candidates)")
     args = ap.parse_args(argv)
+    command = "python -m rag.evaluation.judge_check " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         if args.candidates is not None:
-            from rag.paths import shared_data_dir
-
-            asqa_path = args.asqa or shared_data_dir() / "asqa" / "asqa_dev.json"
-            corpus = args.corpus or shared_data_dir() / "asqa" / "corpus.jsonl"
-            if not asqa_path.is_file():
-                raise FileNotFoundError(f"ASQA file {asqa_path} not found: pass --asqa")
-            cands = candidate_pairs(
-                json.loads(asqa_path.read_text(encoding="utf-8")), corpus, args.candidates, args.seed
-            )
-            text = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cands)
-            if args.output:
-                args.output.write_text(text, encoding="utf-8")
-            else:
-                sys.stdout.write(text)
+            write_candidates(args.candidates, args.asqa, args.corpus, args.seed, args.output)
             return 0
-        from rag.judge import load_judge
-
-        pairs = select_split(load_pairs(args.pairs), args.split)
-        if args.limit is not None:
-            pairs = pairs[: args.limit]
-        judge = load_judge(args.judge, cache=not args.no_cache)
-        result = judge_check(judge, pairs)
-    except (ValueError, FileNotFoundError) as exc:
+        report = run_judge_check(
+            args.judge,
+            args.pairs,
+            split=args.split,
+            limit=args.limit,
+            out=args.out,
+            cache=not args.no_cache,
+            command=command,
+        )
+    except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    command = "python -m rag.evaluation.judge_check " + " ".join(sys.argv[1:] if argv is None else argv)
-    report = result_markdown(result, command, args.pairs, args.split)
-    hits = getattr(judge, "hits", 0)
-    if hits:
-        report += f"\n{hits} of {result.n} verdicts came from the disk cache, so s/pair understates a cold run.\n"
     print(report)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.judge) + (
-            f"_{args.split}" if args.split != "all" else ""
-        )
-        payload = {
-            **result.to_dict(),
-            "judge_settings": judge.cache_id,
-            "pairs": str(args.pairs),
-            "split": args.split,
-            "cached_verdicts": hits,
-            "command": command,
-        }
-        (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        (args.out / f"{stem}.md").write_text(report, encoding="utf-8")
     return 0
 
 

@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from rag.citations import (
+from rag.citing.citations import (
     alce_citation_numbers,
     alce_remove_citations,
     parse_answer,
     split_sentences,
     strip_citations,
 )
+from rag.errors import RagError
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,12 @@ def normalize_answer(s: str) -> str:
 
 def _qa_hits(output: str, qa_pairs: Sequence[dict]) -> list[bool]:
     if not qa_pairs:
-        raise ValueError("the question has no qa_pairs: str_em/str_hit need at least one short answer list")
+        raise RagError("the question has no qa_pairs: str_em/str_hit need at least one short answer list")
     context = normalize_answer(output)
     hits = []
     for pair in qa_pairs:
         if "short_answers" not in pair:
-            raise ValueError(f"qa_pair without 'short_answers' (keys: {sorted(pair)}): is this ASQA data?")
+            raise RagError(f"qa_pair without 'short_answers' (keys: {sorted(pair)}): is this ASQA data?")
         hits.append(any(normalize_answer(a) in context for a in pair["short_answers"]))
     return hits
 
@@ -108,7 +109,7 @@ def rouge_lsum(output: str, references: Sequence[str]) -> float:
     As ALCE: each text is lowercased, sentence-split with NLTK and joined with newlines first.
     """
     if not references:
-        raise ValueError("rouge_lsum needs at least one reference answer")
+        raise RagError("rouge_lsum needs at least one reference answer")
     hyp = _rouge_text(output)
     return max(_scorer().score(_rouge_text(ref), hyp)["rougeLsum"].fmeasure for ref in references)
 
@@ -158,7 +159,7 @@ def _judge_unique(judge: EntailmentJudge, pairs: list[tuple[str, str]]) -> list[
     unique = list(dict.fromkeys(pairs))
     verdicts = judge.entails_batch(unique)
     if len(verdicts) != len(unique):
-        raise ValueError(f"judge {judge.name!r} returned {len(verdicts)} verdicts for {len(unique)} pairs")
+        raise RagError(f"judge {judge.name!r} returned {len(verdicts)} verdicts for {len(unique)} pairs")
     lookup = {p: bool(v) for p, v in zip(unique, verdicts, strict=True)}
     return [lookup[p] for p in pairs]
 
@@ -210,7 +211,7 @@ def citation_scores(
     removed, any invalid number -> recall 0).
     """
     if at_most_citations < 1:
-        raise ValueError(f"at_most_citations must be >= 1, got {at_most_citations}")
+        raise RagError(f"at_most_citations must be >= 1, got {at_most_citations}")
     stmts = _statements(output, len(docs), at_most_citations, alce_exact)
     if not stmts:
         return None
@@ -297,7 +298,7 @@ def _references(item: dict) -> list[str]:
     answer = item.get("answer")
     if isinstance(answer, str) and answer:
         return [answer]
-    raise ValueError("the item has neither 'annotations' with long_answer nor an 'answer' to score ROUGE against")
+    raise RagError("the item has neither 'annotations' with long_answer nor an 'answer' to score ROUGE against")
 
 
 def score_question(
@@ -348,7 +349,7 @@ def bootstrap_median(values: Sequence[float], seed: int = 0, n_samples: int = BO
     import numpy as np
 
     if not values:
-        raise ValueError("bootstrap_median needs at least one value")
+        raise RagError("bootstrap_median needs at least one value")
     arr = np.asarray(values, dtype=float)
     rng = np.random.RandomState(seed)
     means = np.empty(n_samples)
@@ -366,7 +367,7 @@ def aggregate(scores: Sequence[QuestionScores], *, bootstrap_seed: int = 0) -> d
     ``faithfulness`` (``n_faithfulness_questions``).
     """
     if not scores:
-        raise ValueError("aggregate needs at least one QuestionScores")
+        raise RagError("aggregate needs at least one QuestionScores")
     n = len(scores)
     out: dict[str, float] = {
         "n_questions": float(n),

@@ -9,11 +9,13 @@ reports.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rag.errors import MissingFileError, RagError
+from rag.files import iter_jsonl
 
 #: The per-question metrics compared by default (the keys of a scores file's rows).
 PAIRED_METRICS = ("str_em", "str_hit", "rougeLsum", "citation_recall", "citation_precision", "faithfulness")
@@ -50,11 +52,11 @@ def paired_diff(
     import numpy as np
 
     if len(a) != len(b):
-        raise ValueError(f"paired values differ in length: {len(a)} and {len(b)}")
+        raise RagError(f"paired values differ in length: {len(a)} and {len(b)}")
     if not a:
-        raise ValueError(f"no shared questions with a value for {metric or 'the metric'}")
+        raise RagError(f"no shared questions with a value for {metric or 'the metric'}")
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
+        raise RagError(f"level must be between 0 and 1, got {level}")
     xa = np.asarray(a, dtype=float)
     xb = np.asarray(b, dtype=float)
     d = xb - xa
@@ -84,21 +86,15 @@ def read_scores(path: str | Path, system: str | None = None) -> dict[str, dict[s
     systems: set[str] = set()
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"no scores file {p}: score the run first (`rag eval ... --resume --score`)")
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p} line {n} is not JSON ({e})") from e
+        raise MissingFileError(f"no scores file {p}: score the run first (`rag eval ... --resume --score`)")
+    for _, row in iter_jsonl(p):
         systems.add(row["system"])
         if system is None or row["system"] == system:
             rows[row["id"]] = row
     if system is None and len(systems) > 1:
-        raise ValueError(f"{p} scores several systems ({', '.join(sorted(systems))}); name one")
+        raise RagError(f"{p} scores several systems ({', '.join(sorted(systems))}); name one")
     if system is not None and system not in systems:
-        raise ValueError(f"{p} has no scores for system {system!r} (it has {', '.join(sorted(systems))})")
+        raise RagError(f"{p} has no scores for system {system!r} (it has {', '.join(sorted(systems))})")
     return rows
 
 

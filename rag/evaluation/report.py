@@ -11,9 +11,10 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from rag.errors import MissingFileError, RagError
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +33,6 @@ METRIC_LABELS = {
     "length": "length (words)",
     "rougeLsum_bootstrap": "ROUGE-Lsum (ALCE bootstrap)",
 }
-# Metrics on a 0-100 scale (drawn on the chart's main axes).
-PERCENT_METRICS = ("str_em", "str_hit", "rougeLsum", "citation_rec", "citation_prec", "faithfulness")
-ALCE_CORPUS_PASSAGES = 21_000_000
 
 
 def _is_num(v: Any) -> bool:
@@ -228,7 +226,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     """A run's ``summary.json`` (written by ``rag eval`` or ``rag eval score``)."""
     p = Path(run_dir) / SUMMARY_JSON
     if not p.is_file():
-        raise FileNotFoundError(f"{p} not found: score the run first with `rag eval score {run_dir}`")
+        raise MissingFileError(f"{p} not found: score the run first with `rag eval score {run_dir}`")
     return json.loads(p.read_text(encoding="utf-8"))
 
 
@@ -238,7 +236,7 @@ def report_runs(run_dirs: Sequence[str | Path], out: str | Path) -> dict[str, Pa
     Systems are named ``<run>:<system>`` when more than one run is given.
     """
     if not run_dirs:
-        raise ValueError("give at least one run directory")
+        raise RagError("give at least one run directory")
     summaries = [read_summary(d) for d in run_dirs]
     if len(summaries) == 1:  # one run: redraw its own report as it is
         return write_report(summaries[0], out)
@@ -270,143 +268,3 @@ def report_runs(run_dirs: Sequence[str | Path], out: str | Path) -> dict[str, Pa
         extra={"runs": [str(d) for d in run_dirs]},
     )
     return write_report(summary, out)
-
-
-# ---------------------------------------------------------------- scoring
-
-NO_JUDGE = "none"
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-") or "judge"
-
-
-def scores_path(run_dir: str | Path, judge_name: str, alce_exact: bool = True) -> Path:
-    """Where a run's per-question scores for one judge live."""
-    return Path(run_dir) / f"scores-{_slug(judge_name)}{'' if alce_exact else '-robust'}.jsonl"
-
-
-def _resolve_judge(judge: Any) -> tuple[Any, dict[str, Any]]:
-    """(judge object or None, {"name", "official"}) from a name, a judge object or None/"none"."""
-    if judge is None or (isinstance(judge, str) and judge.strip().lower() == NO_JUDGE):
-        return None, {"name": NO_JUDGE, "official": False}
-    if isinstance(judge, str):
-        from rag.judge import load_judge
-
-        judge = load_judge(judge)  # nothing loads until the first verdict
-    return judge, {
-        "name": str(getattr(judge, "name", type(judge).__name__)),
-        "official": bool(getattr(judge, "official", False)),
-    }
-
-
-def score_run(
-    run_dir: str | Path,
-    judge: Any = None,
-    *,
-    alce_exact: bool = True,
-    progress: bool = True,
-    command: str | None = None,
-) -> dict[str, Any]:
-    """Score a run's answers with ``judge`` (a name for ``rag.judge.load_judge``, a Judge, or
-    ``"none"``; default: the run's configured judge) and write the report; returns the summary.
-
-    Scores go to ``scores-<judge>.jsonl`` one line per (system, question), appended as made, so an
-    interrupted scoring continues; a second judge gets its own file and nothing is regenerated.
-    Closed-book answers get no citation metrics or faithfulness.
-    """
-    from rag.evaluation import metrics, runner
-    from rag.evaluation.asqa import read_asqa_file
-
-    run_dir = Path(run_dir)
-    doc, config, records = runner.load_run(run_dir)
-    if not records:
-        raise ValueError(f"{run_dir} has no answers yet; run `rag eval --run {run_dir.name}` first")
-    judge_obj, judge_info = _resolve_judge(config.judge if judge is None else judge)
-    items = {it.id: it for it in read_asqa_file(config.data_path())}
-    spath = scores_path(run_dir, judge_info["name"], alce_exact)
-    done = runner._latest(runner.read_outputs(spath, repair=True))
-    answers = runner._latest(records)
-    todo = [key for key in answers if key not in done]
-
-    from tqdm import tqdm
-
-    with spath.open("a", encoding="utf-8") as f:
-        for key in tqdm(todo, desc="scoring", unit="q", disable=not progress, dynamic_ncols=True):
-            rec = answers[key]
-            item = items.get(rec["id"])
-            if item is None:
-                raise ValueError(
-                    f"question {rec['id']} of {run_dir} is not in {config.data_path()}; score with the same --data"
-                )
-            closed = rec.get("kind") == "closed-book"
-            docs = (
-                None
-                if closed
-                else [
-                    {"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")} for p in rec["passages"]
-                ]
-            )
-            qs = metrics.score_question(
-                item.to_alce_dict(), rec["output"], docs, None if closed else judge_obj, alce_exact=alce_exact
-            )
-            line = {"system": key[0], **asdict(qs)}
-            runner._append(f, line)
-            done[key] = line
-
-    order = list(dict.fromkeys([s for s in doc.get("systems", [])] + [k[0] for k in answers]))
-    systems: dict[str, Any] = {}
-    models = doc.get("models", {})
-    # Systems are compared on the same questions: those every system has answered (a run that
-    # is still growing has more answers for its first systems).
-    present = [n for n in order if any(k[0] == n for k in answers)]
-    common = set.intersection(*({k[1] for k in answers if k[0] == n} for n in present)) if present else set()
-    for name in present:
-        answered = [k for k in answers if k[0] == name]
-        keys = [k for k in answered if k[1] in common] or answered
-        per_q = [metrics.QuestionScores(**{k: v for k, v in done[k].items() if k != "system"}) for k in keys]
-        totals = [float(answers[k].get("timings", {}).get("total", float("nan"))) for k in keys]
-        kind, _, generator = name.partition("/")
-        facts = models.get(generator) or runner.model_facts(generator)
-        agg = metrics.aggregate(per_q)
-        systems[name] = {
-            "kind": kind,
-            "generator": generator,
-            "params": facts.get("params"),
-            "file_size": facts.get("file_size"),
-            "n_questions": len(per_q),
-            "n_answered": len(answered),
-            "empty_answers": sum(not str(answers[k].get("output", "")).strip() for k in keys),
-            "quoted_fallbacks": sum(bool(answers[k].get("quoted_fallback")) for k in keys),
-            "seconds_per_question": sum(totals) / len(totals) if totals else None,
-            "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
-            "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},
-        }
-    summary = build_summary(
-        run=run_dir.name,
-        systems=systems,
-        judge=judge_info,
-        corpus=doc.get("corpus"),
-        k=config.k,
-        extra={
-            "alce_exact": alce_exact,
-            "prompt": config.prompt,
-            "data": config.data_path(),
-            "subset": config.subset,
-            "seed": config.seed,
-            "scores_file": spath.name,
-            "citing": {
-                "constrain_citations": config.constrain_citations,
-                "cite": config.cite,
-                "samples": config.samples,
-                "hide_unsupported": config.hide_unsupported,
-                "quote_fallback": config.quote_fallback,
-                "attribution_judge": config.attribution_judge if config.uses_attribution_judge() else None,
-            },
-            "self_graded": config.self_graded(judge_info["name"]),
-            "questions": "those answered by every system" if common else "all answered",
-            "command": command,
-        },
-    )
-    write_report(summary, run_dir)
-    return summary

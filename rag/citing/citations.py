@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rag.errors import MissingFileError, RagError
 from rag.paths import nltk_data_dir
 from rag.types import Statement
 
@@ -73,7 +74,7 @@ def _punkt_tokenizer() -> Any:
         if _tokenizer is None:
             english = _find_punkt_tab()
             if not (english / "sent_starters.txt").is_file():
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f"NLTK's English punkt_tab model is not at {english}: set NLTK_DATA to a folder "
                     "holding tokenizers/punkt_tab/english/ (e.g. ../shared/data/nltk_data), or run "
                     "`python -m nltk.downloader punkt_tab` with internet access"
@@ -141,7 +142,7 @@ def parse_citations(sentence: str, n_passages: int) -> tuple[tuple[int, ...], tu
     spanning more than ``MAX_RANGE_SPAN``) are not citations. ``n_passages`` must be >= 0.
     """
     if n_passages < 0:
-        raise ValueError(f"n_passages must be >= 0, got {n_passages}")
+        raise RagError(f"n_passages must be >= 0, got {n_passages}")
     valid: list[int] = []
     invalid: list[int] = []
     for match in _MARKER_RE.finditer(sentence):
@@ -191,7 +192,7 @@ _FALLBACK_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c(\[]?[A-Z0-9])")
 _warned_fallback = False
 
 
-def _sentences_for_answer(text: str) -> list[str]:
+def sentences_for_answer(text: str) -> list[str]:
     """punkt when its data is there; else a plain regex split (with one warning), so that
     ``rag ask`` works without NLTK's data. The ALCE metrics always use punkt (no fallback)."""
     global _warned_fallback
@@ -215,7 +216,7 @@ def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     attach to) are dropped.
     """
     raws: list[str] = []
-    for sentence in _sentences_for_answer(text):
+    for sentence in sentences_for_answer(text):
         for piece in _split_after_stop(sentence):
             lead = _LEADING_MARKERS_RE.match(piece)
             if lead and raws:

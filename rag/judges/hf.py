@@ -1,6 +1,6 @@
 """Judges on Hugging Face models (torch + transformers): an NLI cross-encoder and TRUE.
 
-Both load on first use and judge in batches; ``rag.judge.load_judge("nli:<id>")`` and
+Both load on first use and judge in batches; ``rag.judges.load_judge("nli:<id>")`` and
 ``load_judge("true")`` build them.
 """
 
@@ -10,20 +10,18 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from rag.judge import TRUE_MODEL, Judge
+from rag.device import resolve_device
+from rag.errors import RagError
+from rag.judges.base import Judge
 
-
-def _torch_device(device: str) -> str:
-    from rag.device import resolve_device
-
-    return resolve_device(device)
+TRUE_MODEL = "google/t5_xxl_true_nli_mixture"
 
 
 def _entailment_index(id2label: dict[Any, str]) -> int:
     """The class index whose label names entailment (e.g. 'ENTAILMENT', 'entailment')."""
     hits = [int(i) for i, lab in id2label.items() if "entail" in str(lab).lower() and "not" not in str(lab).lower()]
     if len(hits) != 1:
-        raise ValueError(
+        raise RagError(
             f"cannot find the entailment label in the model's id2label {dict(id2label)}: use an NLI model whose "
             "config names an 'entailment' class"
         )
@@ -54,7 +52,7 @@ class _HuggingFaceJudge(Judge):
         if not pairs:
             return []
         if self._net is None:
-            self._device = _torch_device(self.device)
+            self._device = resolve_device(self.device)
             self._load()
         import torch
 
@@ -75,7 +73,7 @@ class NLIJudge(_HuggingFaceJudge):
 
     def __init__(self, model: str, *, device: str = "auto", batch_size: int = 16) -> None:
         if not model:
-            raise ValueError(
+            raise RagError(
                 "NLIJudge needs a Hugging Face id or a local path, e.g. 'nli:cross-encoder/nli-deberta-v3-base'"
             )
         super().__init__(model, device=device, batch_size=batch_size, name=f"nli:{model}", official=False)
@@ -104,7 +102,7 @@ class TrueJudge(_HuggingFaceJudge):
 
     def __init__(self, model: str = TRUE_MODEL, *, device: str = "auto", batch_size: int = 8) -> None:
         if not model:
-            raise ValueError(f"TrueJudge needs a Hugging Face id or a local path, e.g. {TRUE_MODEL!r}")
+            raise RagError(f"TrueJudge needs a Hugging Face id or a local path, e.g. {TRUE_MODEL!r}")
         super().__init__(model, device=device, batch_size=batch_size, name=f"true:{model}", official=True)
 
     def _load(self) -> None:

@@ -10,7 +10,7 @@ to ``max_set``) of them. The first set the judge accepts becomes the statement's
 statement no candidate set supports loses its citations and is marked ``unsupported``.
 
 The judge used here is the *attribution* judge. In the headline configuration it must not be the
-evaluation judge (``rag.judge.DEFAULT_LLM_JUDGE_MODEL``): a system whose citations were chosen by
+evaluation judge (``rag.judges.DEFAULT_LLM_JUDGE_MODEL``): a system whose citations were chosen by
 its grader grades itself. The default, :data:`DEFAULT_ATTRIBUTION_JUDGE`, is a different model.
 """
 
@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from rag.citing.citations import sentences_for_answer
+from rag.errors import RagError
+from rag.judges import Judge
 from rag.types import Passage, Statement
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from rag.judge import Judge
 
 #: The attribution judge by default: the 0.5B model (precision 0.952, recall 0.845 on the 149
 #: labelled pairs, eval/judge/README.md), not the 1.5B evaluation judge.
@@ -58,9 +59,9 @@ class AttributionConfig:
 
     def __post_init__(self) -> None:
         if self.candidates < 1:
-            raise ValueError(f"candidates must be at least 1, got {self.candidates}")
+            raise RagError(f"candidates must be at least 1, got {self.candidates}")
         if not 1 <= self.max_set <= self.candidates:
-            raise ValueError(f"max_set must be between 1 and candidates ({self.candidates}), got {self.max_set}")
+            raise RagError(f"max_set must be between 1 and candidates ({self.candidates}), got {self.max_set}")
 
 
 @dataclass(frozen=True)
@@ -263,11 +264,9 @@ def quote_fallback(
     ``embed``) plus word overlap with it; at most one per passage, ``max_sentences`` in all, in
     rank order. Sentences of fewer than four words are skipped.
     """
-    from rag.citations import _sentences_for_answer
-
     cands: list[tuple[int, str]] = []
     for n, p in enumerate(passages, 1):
-        for sent in _sentences_for_answer(" ".join(p.text.split())):
+        for sent in sentences_for_answer(" ".join(p.text.split())):
             if len(sent.split()) >= 4 and "[" not in sent:
                 cands.append((n, sent))
     if not cands:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.errors import MissingFileError, RagError
 from rag.paths import shared_data_dir
 from rag.types import Passage
 
@@ -82,11 +83,11 @@ def default_data_path() -> Path:
 
 def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
     if not isinstance(rec, Mapping):
-        raise ValueError(f"{where}: expected a JSON object per question, got {type(rec).__name__}")
+        raise RagError(f"{where}: expected a JSON object per question, got {type(rec).__name__}")
     item_id = rec.get("id", rec.get("sample_id"))
     question = rec.get("question", rec.get("ambiguous_question"))
     if item_id is None or question is None or "qa_pairs" not in rec:
-        raise ValueError(
+        raise RagError(
             f"{where}: not an ASQA item (needs id or sample_id, question, qa_pairs); "
             "pass an ASQA dev file or ALCE's asqa_eval_gtr_top100.json"
         )
@@ -134,7 +135,7 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
     """Read every question of an ASQA file in any of the supported layouts (see the module doc)."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"ASQA file not found: {p} (pass --data PATH or set ${ASQA_ENV} to an ASQA dev file "
             "or ALCE's asqa_eval_gtr_top100.json)"
         )
@@ -142,7 +143,7 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
         with p.open(encoding="utf-8") as f:
             data = json.load(f)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{p} is not valid JSON ({e}); pass an ASQA or ALCE-format JSON file") from e
+        raise RagError(f"{p} is not valid JSON ({e}); pass an ASQA or ALCE-format JSON file") from e
     records: list[Any]
     if isinstance(data, list):
         records = data
@@ -151,7 +152,7 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
     elif isinstance(data, dict) and isinstance(data.get("dev"), dict):
         records = list(data["dev"].values())  # the official ASQA release
     else:
-        raise ValueError(
+        raise RagError(
             f"{p}: unknown layout (expected a list of items, an ALCE output with 'data', "
             "or the ASQA release with 'dev')"
         )
@@ -159,7 +160,7 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
     seen: set[str] = set()
     for it in items:
         if it.id in seen:
-            raise ValueError(f"{p}: question id {it.id} appears twice; ids must be unique")
+            raise RagError(f"{p}: question id {it.id} appears twice; ids must be unique")
         seen.add(it.id)
     logger.info("read %d ASQA questions from %s", len(items), p)
     return items
@@ -172,12 +173,12 @@ def load_subset_ids(subset: str) -> list[str]:
     else:
         p = Path(subset)
         if not p.is_file():
-            raise ValueError(
+            raise RagError(
                 f"unknown subset {subset!r}: use one of {', '.join(sorted(SUBSETS))} "
                 "or the path of a file with one question id per line"
             )
     if not p.is_file():
-        raise FileNotFoundError(f"subset file not found: {p} (is the shared data at {shared_data_dir()}?)")
+        raise MissingFileError(f"subset file not found: {p} (is the shared data at {shared_data_dir()}?)")
     return [line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -193,13 +194,13 @@ def select_items(
     A larger ``limit`` with the same seed gives a superset in the same order, so a run can grow.
     """
     if limit is not None and limit < 1:
-        raise ValueError(f"--limit must be at least 1, got {limit}")
+        raise RagError(f"--limit must be at least 1, got {limit}")
     out = list(items)
     if subset is not None:
         wanted = set(load_subset_ids(subset))
         out = [it for it in out if it.id in wanted]
         if not out:
-            raise ValueError(f"no question of the data is in subset {subset!r}; check --data and --subset")
+            raise RagError(f"no question of the data is in subset {subset!r}; check --data and --subset")
     if seed is not None:
         random.Random(seed).shuffle(out)
     if limit is not None:

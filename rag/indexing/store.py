@@ -14,7 +14,6 @@ Writes go to a temporary directory beside the target, moved into place only when
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,10 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rag.bm25 import BM25Config, BM25Index
-from rag.dense import DENSE_META, FAISS_FILE, DenseConfig, DenseIndex, Embedder
+from rag import __version__
 from rag.device import resolve_device
-from rag.documents import ChunkConfig, chunk_documents, index_text, list_source_files, load_documents
+from rag.errors import MissingFileError, RagError
+from rag.files import iter_jsonl, sha256_file
+from rag.indexing.bm25 import BM25Config, BM25Index
+from rag.indexing.dense import DENSE_META, FAISS_FILE, DenseConfig, DenseIndex, Embedder
+from rag.indexing.documents import ChunkConfig, chunk_documents, index_text, list_source_files, load_documents
 from rag.paths import indexes_dir
 from rag.types import Passage
 
@@ -48,7 +50,7 @@ class IndexConfig:
     """Everything an index is built with; saved in its manifest and read back from it.
 
     ``include_title``: BM25 and the embedder see ``title + "\\n" + text`` (see
-    :func:`rag.documents.index_text`); the passage text itself is stored unchanged.
+    :func:`rag.indexing.documents.index_text`); the passage text itself is stored unchanged.
     """
 
     embedder: str = "all-MiniLM-L6-v2"
@@ -101,7 +103,7 @@ class Index:
         if self._embedder is None:
             emb = Embedder(self.config.embedder, device=self.device)
             if emb.dimension != self.dense.dimension:
-                raise ValueError(
+                raise RagError(
                     f"embedder {self.config.embedder!r} gives {emb.dimension}-d vectors but the index at "
                     f"{self.path} holds {self.dense.dimension}-d ones: rebuild the index"
                 )
@@ -129,14 +131,6 @@ def resolve_index_path(name_or_path: str) -> Path:
 
 
 # --- helpers ---
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -146,14 +140,14 @@ def _index_texts(passages: Sequence[Passage], config: IndexConfig) -> list[str]:
 
 
 def _source_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
-    return [{"path": str(f.resolve()), "sha256": _sha256(f), "bytes": f.stat().st_size} for f in files]
+    return [{"path": str(f.resolve()), "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files]
 
 
 def _check_unique(passages: Sequence[Passage]) -> None:
     seen: set[str] = set()
     for p in passages:
         if p.id in seen:
-            raise ValueError(f"duplicate passage id {p.id!r}: document ids must be unique across the index")
+            raise RagError(f"duplicate passage id {p.id!r}: document ids must be unique across the index")
         seen.add(p.id)
 
 
@@ -198,7 +192,7 @@ def _save_all(
     bm25.save(tmp / BM25_DIR)
     dense.save(tmp)
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
-    manifest["files"] = {f.relative_to(tmp).as_posix(): _sha256(f) for f in files}
+    manifest["files"] = {f.relative_to(tmp).as_posix(): sha256_file(f) for f in files}
     # The manifest goes last: a directory with a manifest is a complete index.
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
 
@@ -212,8 +206,6 @@ def _manifest(
     sources: list[dict[str, Any]],
     created: str | None = None,
 ) -> dict[str, Any]:
-    from rag import __version__
-
     now = _now()
     return {
         "format_version": FORMAT_VERSION,
@@ -255,7 +247,7 @@ def build_index(
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
-        raise ValueError(
+        raise RagError(
             f"an index already exists at {out_dir}: pass overwrite=True (--overwrite) to "
             "replace it, or add documents to it with add_to_index (--add)"
         )
@@ -271,7 +263,7 @@ def build_index(
         include_title=config.include_title,
     )
     if not passages:
-        raise ValueError(f"no passages to index: the documents in {', '.join(map(str, paths))} contain no text")
+        raise RagError(f"no passages to index: the documents in {', '.join(map(str, paths))} contain no text")
     _check_unique(passages)
     texts = _index_texts(passages, config)
     logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
@@ -287,17 +279,17 @@ def build_index(
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_dir():
-        raise FileNotFoundError(f"no index at {path}: build one with `rag index PATH... --name {path.name}`")
+        raise MissingFileError(f"no index at {path}: build one with `rag index PATH... --name {path.name}`")
     mpath = path / MANIFEST
     if not mpath.is_file():
-        raise FileNotFoundError(f"{path} is not a complete rag index ({MANIFEST} is missing): {_rebuild_hint(path)}")
+        raise MissingFileError(f"{path} is not a complete rag index ({MANIFEST} is missing): {_rebuild_hint(path)}")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{mpath} is corrupted (not valid JSON: {exc}): {_rebuild_hint(path)}") from exc
+        raise RagError(f"{mpath} is corrupted (not valid JSON: {exc}): {_rebuild_hint(path)}") from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        raise ValueError(
+        raise RagError(
             f"index at {path} has format version {version}, but this rag reads format version "
             f"{FORMAT_VERSION}: {_rebuild_hint(path)}"
         )
@@ -308,27 +300,28 @@ def _check_files(path: Path, manifest: dict[str, Any], verify: bool) -> None:
     files = manifest.get("files") or {}
     for required in (PASSAGES, FAISS_FILE, DENSE_META):
         if required not in files:
-            raise ValueError(f"{path / MANIFEST} lists no {required}: {_rebuild_hint(path)}")
+            raise RagError(f"{path / MANIFEST} lists no {required}: {_rebuild_hint(path)}")
     for rel, digest in files.items():
         fpath = path / rel
         if not fpath.is_file():
-            raise FileNotFoundError(f"index at {path} is missing its file {rel}: {_rebuild_hint(path)}")
-        if verify and _sha256(fpath) != digest:
-            raise ValueError(
+            raise MissingFileError(f"index at {path} is missing its file {rel}: {_rebuild_hint(path)}")
+        if verify and sha256_file(fpath) != digest:
+            raise RagError(
                 f"index file {fpath} is corrupted (its sha256 does not match {MANIFEST}): {_rebuild_hint(path)}"
             )
 
 
 def _read_passages(path: Path) -> list[Passage]:
     out: list[Passage] = []
-    with (path / PASSAGES).open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            try:
-                out.append(Passage(**json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as exc:
-                raise ValueError(
-                    f"{path / PASSAGES}:{lineno}: unreadable passage ({exc}): {_rebuild_hint(path)}"
-                ) from exc
+    where = 0
+    try:
+        for lineno, record in iter_jsonl(path / PASSAGES):
+            where = lineno
+            out.append(Passage(**record))
+    except TypeError as exc:  # a JSON object without a passage's fields
+        raise RagError(f"{path / PASSAGES}:{where}: unreadable passage ({exc}): {_rebuild_hint(path)}") from exc
+    except RagError as exc:  # a line that is not JSON (the message names the line)
+        raise RagError(f"{exc}: {_rebuild_hint(path)}") from exc
     return out
 
 
@@ -354,7 +347,7 @@ def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", ve
         "manifest": int(manifest.get("passage_count", -1)),
     }
     if len(set(sizes.values())) != 1:
-        raise ValueError(f"index at {path} is inconsistent (sizes {sizes}): {_rebuild_hint(path)}")
+        raise RagError(f"index at {path} is inconsistent (sizes {sizes}): {_rebuild_hint(path)}")
     return Index(path, config, manifest, passages, bm25, dense, device=dev)
 
 
@@ -382,7 +375,7 @@ def add_to_index(
     for entry in sources:
         if entry["path"] in known:
             state = "unchanged" if known[entry["path"]] == entry["sha256"] else "changed since"
-            raise ValueError(
+            raise RagError(
                 f"{entry['path']} is already in the index at {path} ({state}): to re-index it, {_rebuild_hint(path)}"
             )
     docs = load_documents(paths)
@@ -396,7 +389,7 @@ def add_to_index(
         include_title=index.config.include_title,
     )
     if not new:
-        raise ValueError(f"no passages to add: the documents in {', '.join(map(str, paths))} contain no text")
+        raise RagError(f"no passages to add: the documents in {', '.join(map(str, paths))} contain no text")
     passages = index.passages + new
     _check_unique(passages)
     vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size, show_progress=show_progress)

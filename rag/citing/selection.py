@@ -2,7 +2,7 @@
 statements are best supported by their citations.
 
 The score of a sample comes from a judge *other than the evaluation judge* in the headline
-configuration (see ``rag.attribution``); this module only holds the choice, so that it is tested
+configuration (see ``rag.citing.attribution``); this module only holds the choice, so that it is tested
 without a model.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.errors import RagError
 from rag.types import Statement
 
 
@@ -34,5 +35,5 @@ def best_sample(scores: Sequence[SampleScore]) -> int:
     """Index of the best sample: highest citation recall, then most supported statements, then the
     earliest sample (deterministic ties; sample 0 is the greedy answer)."""
     if not scores:
-        raise ValueError("best_sample needs at least one sample")
+        raise RagError("best_sample needs at least one sample")
     return min(range(len(scores)), key=lambda i: (-scores[i].recall, -scores[i].supported, i))

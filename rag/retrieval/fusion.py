@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from rag.errors import RagError
 from rag.types import Hit
 
 NORMS = ("minmax", "zscore")
@@ -34,17 +35,17 @@ def _check_weights(n: int, weights: Sequence[float] | None) -> list[float]:
         return [1.0] * n
     w = [float(x) for x in weights]
     if len(w) != n:
-        raise ValueError(f"got {len(w)} weights for {n} rankings: give exactly one weight per ranking")
+        raise RagError(f"got {len(w)} weights for {n} rankings: give exactly one weight per ranking")
     if any(not math.isfinite(x) or x < 0 for x in w):
-        raise ValueError(f"weights must be finite and >= 0, got {list(weights)}")
+        raise RagError(f"weights must be finite and >= 0, got {list(weights)}")
     if n and sum(w) <= 0:
-        raise ValueError(f"weights must not all be 0, got {list(weights)}")
+        raise RagError(f"weights must not all be 0, got {list(weights)}")
     return w
 
 
 def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 0:
-        raise ValueError(f"limit must be >= 0 or None, got {limit}")
+        raise RagError(f"limit must be >= 0 or None, got {limit}")
 
 
 def _best_ranks(ranking: Sequence[Hit]) -> dict[int, int]:
@@ -52,7 +53,7 @@ def _best_ranks(ranking: Sequence[Hit]) -> dict[int, int]:
     out: dict[int, int] = {}
     for hit in ranking:
         if hit.rank < 1:
-            raise ValueError(f"ranks are 1-based, got rank {hit.rank} for row {hit.row}")
+            raise RagError(f"ranks are 1-based, got rank {hit.rank} for row {hit.row}")
         if hit.row not in out or hit.rank < out[hit.row]:
             out[hit.row] = hit.rank
     return out
@@ -88,7 +89,7 @@ def rrf(
     ``c = 1/62``: order ``b, a, c``.
     """
     if k < 0:
-        raise ValueError(f"rrf k must be >= 0, got {k}")
+        raise RagError(f"rrf k must be >= 0, got {k}")
     _check_limit(limit)
     w = _check_weights(len(rankings), weights)
     scores: dict[int, float] = {}
@@ -111,10 +112,10 @@ def normalize_scores(scores: Sequence[float], norm: str = "minmax") -> list[floa
     gives ``[]``. Non-finite scores raise ``ValueError``.
     """
     if norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
+        raise RagError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
     vals = [float(s) for s in scores]
     if any(not math.isfinite(v) for v in vals):
-        raise ValueError("scores must be finite numbers to be normalised")
+        raise RagError("scores must be finite numbers to be normalised")
     if not vals:
         return []
     if norm == "minmax":
@@ -160,7 +161,7 @@ def weighted_fusion(
     0 are ignored; ties -> best single rank, then smaller row (see the module docstring).
     """
     if norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
+        raise RagError(f"unknown norm {norm!r}: use one of {', '.join(NORMS)}")
     _check_limit(limit)
     w = _check_weights(len(rankings), weights)
     total = sum(w)
@@ -172,7 +173,7 @@ def weighted_fusion(
         first: dict[int, Hit] = {}
         for hit in sorted(ranking, key=lambda h: h.rank):
             if hit.rank < 1:
-                raise ValueError(f"ranks are 1-based, got rank {hit.rank} for row {hit.row}")
+                raise RagError(f"ranks are 1-based, got rank {hit.rank} for row {hit.row}")
             first.setdefault(hit.row, hit)
         rows = list(first)
         raw = [first[r].score for r in rows]

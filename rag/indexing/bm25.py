@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.errors import MissingFileError, RagError
 from rag.types import Hit
 
 logger = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ class BM25Config:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"unknown BM25 method {self.method!r}: choose one of {', '.join(METHODS)}")
+            raise RagError(f"unknown BM25 method {self.method!r}: choose one of {', '.join(METHODS)}")
         if self.k1 < 0 or not 0 <= self.b <= 1:
-            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+            raise RagError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
 
 
 def _stopword_set(code: str | None) -> frozenset[str]:
@@ -55,7 +56,7 @@ def _stopword_set(code: str | None) -> frozenset[str]:
     name = {"english": "en"}.get(code.lower(), code.lower())
     words = getattr(sw, f"STOPWORDS_{name.upper()}", None)
     if words is None:
-        raise ValueError(f"unknown stopword list {code!r}: use a bm25s code such as 'en', or None")
+        raise RagError(f"unknown stopword list {code!r}: use a bm25s code such as 'en', or None")
     return frozenset(words)
 
 
@@ -71,7 +72,7 @@ class Tokenizer:
             try:
                 self._stemmer = Stemmer.Stemmer(stemmer)
             except KeyError as exc:
-                raise ValueError(
+                raise RagError(
                     f"unknown stemmer {stemmer!r}: choose one of {', '.join(Stemmer.algorithms())} or None"
                 ) from exc
         self._cache: dict[str, str] = {}
@@ -101,14 +102,14 @@ class BM25Index:
         import bm25s
 
         if not texts:
-            raise ValueError("cannot build a BM25 index from no texts: add documents first")
+            raise RagError("cannot build a BM25 index from no texts: add documents first")
         tokenizer = Tokenizer(config.stemmer, config.stopwords)
         tokens = tokenizer(texts)
         # bm25s pins its own logger at DEBUG on import; keep its per-call chatter out of our logs
         if logging.getLogger("bm25s").level == logging.DEBUG:
             logging.getLogger("bm25s").setLevel(logging.WARNING)
         if not any(tokens):
-            raise ValueError("every text is empty after tokenisation (only stopwords or symbols)")
+            raise RagError("every text is empty after tokenisation (only stopwords or symbols)")
         retriever = bm25s.BM25(k1=config.k1, b=config.b, method=config.method)
         retriever.index(tokens, show_progress=False)
         index = cls(retriever, config)
@@ -136,7 +137,7 @@ class BM25Index:
         fewer rows match or the corpus is smaller; a query of only stopwords gives ``[]``.
         """
         if k <= 0:
-            raise ValueError(f"k must be a positive number of results, got {k}")
+            raise RagError(f"k must be a positive number of results, got {k}")
         scores = self.scores(query)
         n = min(k, scores.shape[0])
         if n == 0:
@@ -164,7 +165,7 @@ class BM25Index:
         directory = Path(directory)
         cfg_path = directory / _CONFIG_FILE
         if not cfg_path.is_file():
-            raise FileNotFoundError(f"no BM25 index in {directory}: {_CONFIG_FILE} is missing")
+            raise MissingFileError(f"no BM25 index in {directory}: {_CONFIG_FILE} is missing")
         config = BM25Config(**json.loads(cfg_path.read_text(encoding="utf-8")))
         retriever = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False, verbosity=0)
         return cls(retriever, config)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.errors import MissingFileError, RagError
 from rag.paths import shared_data_dir
 from rag.types import Passage
 
@@ -149,14 +150,14 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     the worked turn out; ``"documents"`` is an ALCE-style variant; ``"quote"`` asks for sentences
     copied from the passages, with a worked turn that does so (see ``STYLES``).
 
-    Small models cite reliably only with ``rag.constraints.citation_grammar`` as the decoding
+    Small models cite reliably only with ``rag.generation.constraints.citation_grammar`` as the decoding
     grammar (measured on the 0.5B: 100% of ASQA sentences cited with it, 15-20% without;
     eval/generators/README.md).
     """
     if not question or not question.strip():
-        raise ValueError("the question is empty; pass the question to answer")
+        raise RagError("the question is empty; pass the question to answer")
     if style not in STYLES:
-        raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+        raise RagError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
     turn, system, demo = {
         "documents": (_user_turn_documents, SYSTEM_DOCUMENTS, _DEMO_ANSWER),
         "quote": (_user_turn_quote, SYSTEM_QUOTE, _DEMO_ANSWER_QUOTE),
@@ -172,7 +173,7 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
 def closed_book_messages(question: str) -> list[dict[str, str]]:
     """A prompt with no passages (the closed-book baseline)."""
     if not question or not question.strip():
-        raise ValueError("the question is empty; pass the question to answer")
+        raise RagError("the question is empty; pass the question to answer")
     return [
         {"role": "system", "content": CLOSED_BOOK_SYSTEM},
         {"role": "user", "content": f"Question: {question.strip()}\n\nAnswer in a few sentences."},
@@ -189,14 +190,14 @@ def load_alce_prompt_file(path: Path) -> dict[str, Any]:
     doc_prompt and demos)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ALCE prompt file {path} not found; pass prompt_file= or set RAG_SHARED_DATA")
+        raise MissingFileError(f"ALCE prompt file {path} not found; pass prompt_file= or set RAG_SHARED_DATA")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"ALCE prompt file {path} is not valid JSON: {exc}") from exc
+        raise RagError(f"ALCE prompt file {path} is not valid JSON: {exc}") from exc
     missing = [k for k in _ALCE_KEYS if not isinstance(data, dict) or k not in data]
     if missing:
-        raise ValueError(f"ALCE prompt file {path} lacks {', '.join(missing)}")
+        raise RagError(f"ALCE prompt file {path} lacks {', '.join(missing)}")
     return data
 
 
@@ -253,14 +254,14 @@ def alce_prompt_text(
     with ``closed_book`` (or no passages) the documents are left out.
     """
     if not question or not question.strip():
-        raise ValueError("the question is empty; pass the question to answer")
+        raise RagError("the question is empty; pass the question to answer")
     if prompt_file is None:
         name = ALCE_CLOSEDBOOK_FILE if closed_book else ALCE_PROMPT_FILE
         prompt_file = shared_data_dir() / "alce-prompts" / name
     data = load_alce_prompt_file(prompt_file)
     demos = data["demos"]
     if not 0 <= n_demos <= len(demos):
-        raise ValueError(f"n_demos must be between 0 and {len(demos)} for {prompt_file}")
+        raise RagError(f"n_demos must be between 0 and {len(demos)} for {prompt_file}")
     ndoc = 0 if closed_book else len(passages)
     head = ""
     for i in _alce_demo_ids(len(demos), n_demos, seed) if n_demos else []:
@@ -289,7 +290,7 @@ def build_messages(
 ) -> list[dict[str, str]]:
     """Messages for a prompt name from ``PROMPTS`` (what ``--prompt`` selects)."""
     if prompt not in PROMPTS:
-        raise ValueError(f"unknown prompt {prompt!r}; choose one of {', '.join(PROMPTS)}")
+        raise RagError(f"unknown prompt {prompt!r}; choose one of {', '.join(PROMPTS)}")
     if prompt == "alce":
         return alce_messages(question, passages, closed_book=closed_book)
     if closed_book:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from rag.fusion import NORMS, rrf, weighted_fusion
+from rag.errors import RagError
+from rag.indexing.store import Index
+from rag.retrieval.fusion import NORMS, rrf, weighted_fusion
 from rag.types import Hit, ScoredPassage
-
-if TYPE_CHECKING:
-    from rag.index import Index
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +47,19 @@ class RetrievalConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {self.mode!r}: use one of {', '.join(MODES)}")
+            raise RagError(f"unknown retrieval mode {self.mode!r}: use one of {', '.join(MODES)}")
         if self.fusion not in FUSIONS:
-            raise ValueError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSIONS)}")
+            raise RagError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSIONS)}")
         if self.norm not in NORMS:
-            raise ValueError(f"unknown norm {self.norm!r}: use one of {', '.join(NORMS)}")
+            raise RagError(f"unknown norm {self.norm!r}: use one of {', '.join(NORMS)}")
         if self.rrf_k < 0:
-            raise ValueError(f"rrf_k must be >= 0, got {self.rrf_k}")
+            raise RagError(f"rrf_k must be >= 0, got {self.rrf_k}")
         if len(self.weights) != 2:
-            raise ValueError(f"weights must be a pair (bm25, dense), got {self.weights!r}")
+            raise RagError(f"weights must be a pair (bm25, dense), got {self.weights!r}")
         if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-            raise ValueError(f"weights must be >= 0 and not both 0, got {self.weights!r}")
+            raise RagError(f"weights must be >= 0 and not both 0, got {self.weights!r}")
         if self.bm25_depth < 1 or self.dense_depth < 1:
-            raise ValueError(f"depths must be >= 1, got bm25_depth={self.bm25_depth}, dense_depth={self.dense_depth}")
+            raise RagError(f"depths must be >= 1, got bm25_depth={self.bm25_depth}, dense_depth={self.dense_depth}")
         # accept lists (e.g. from JSON) but keep the dataclass hashable
         object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
 
@@ -100,12 +98,12 @@ class Retriever:
     def retrieve_many(self, queries: Sequence[str], k: int) -> list[list[ScoredPassage]]:
         """:meth:`retrieve` for many queries; the query embeddings are computed in one batch."""
         if isinstance(queries, str):
-            raise ValueError("retrieve_many takes a list of queries, not one string")
+            raise RagError("retrieve_many takes a list of queries, not one string")
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise RagError(f"k must be >= 1, got {k}")
         for q in queries:
             if not isinstance(q, str) or not q.strip():
-                raise ValueError("every query must be a non-empty string")
+                raise RagError("every query must be a non-empty string")
         if not queries:
             return []
         n = len(self.index.passages)

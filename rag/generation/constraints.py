@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from rag.errors import RagError
+
 __all__ = ["citation_grammar", "is_well_cited", "citation_pattern", "MAX_MARKERS", "MAX_SENTENCE_CHARS"]
 
 #: At most this many ``[n]`` markers end one sentence.
@@ -28,9 +30,9 @@ MAX_SENTENCE_CHARS = 250
 
 def _check(n_passages: int, max_sentences: int) -> None:
     if n_passages < 1:
-        raise ValueError(f"n_passages must be at least 1 to cite anything, got {n_passages}")
+        raise RagError(f"n_passages must be at least 1 to cite anything, got {n_passages}")
     if max_sentences < 1:
-        raise ValueError(f"max_sentences must be at least 1, got {max_sentences}")
+        raise RagError(f"max_sentences must be at least 1, got {max_sentences}")
 
 
 def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:

@@ -6,7 +6,6 @@ is longer than the embedder reads: a long document is split, never silently trun
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.errors import MissingFileError, RagError
+from rag.files import iter_jsonl
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,9 @@ class ChunkConfig:
 
     def __post_init__(self) -> None:
         if self.chunk_size < 16:
-            raise ValueError(f"chunk_size must be at least 16 tokens, got {self.chunk_size}")
+            raise RagError(f"chunk_size must be at least 16 tokens, got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ValueError(
+            raise RagError(
                 f"chunk_overlap must be >= 0 and smaller than chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
             )
 
@@ -60,7 +61,7 @@ def list_source_files(paths: Sequence[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            raise FileNotFoundError(f"no such file or folder: {path}")
+            raise MissingFileError(f"no such file or folder: {path}")
         if path.is_dir():
             found = []
             for root, dirnames, filenames in os.walk(path):
@@ -70,11 +71,11 @@ def list_source_files(paths: Sequence[str | Path]) -> list[Path]:
                         continue
                     found.append(Path(root) / name)
             if not found:
-                raise ValueError(f"folder {path} holds no {', '.join(SUPPORTED_SUFFIXES)} files: nothing to index")
+                raise RagError(f"folder {path} holds no {', '.join(SUPPORTED_SUFFIXES)} files: nothing to index")
             candidates = found
         else:
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise ValueError(
+                raise RagError(
                     f"unsupported file type {path.suffix or '(none)'!r} for {path}: "
                     f"supported are {', '.join(SUPPORTED_SUFFIXES)}"
                 )
@@ -91,7 +92,7 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not valid UTF-8 text ({exc}): convert it to UTF-8") from exc
+        raise RagError(f"{path} is not valid UTF-8 text ({exc}): convert it to UTF-8") from exc
 
 
 def _markdown_title(text: str, fallback: str) -> tuple[str, str]:
@@ -107,32 +108,25 @@ def _markdown_title(text: str, fallback: str) -> tuple[str, str]:
     return fallback, text
 
 
+_JSONL_HINT = 'each line must be one object like {"id": ..., "title": ..., "text": ...}'
+
+
 def _read_jsonl(path: Path) -> list[Document]:
     docs: list[Document] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record: Any = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"{where}: invalid JSON ({exc.msg}); each line must be one object like "
-                    '{"id": ..., "title": ..., "text": ...}'
-                ) from exc
-            except UnicodeDecodeError as exc:  # pragma: no cover - raised by the reader
-                raise ValueError(f"{where}: not valid UTF-8: convert the file to UTF-8") from exc
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object with a 'text' field, got {type(record).__name__}")
-            text = record.get("text")
-            if not isinstance(text, str):
-                raise ValueError(f"{where}: missing or non-string 'text' field (every line needs one)")
-            doc_id = record.get("id")
-            doc_id = f"{path.stem}:{lineno}" if doc_id is None or doc_id == "" else str(doc_id)
-            title = record.get("title") or ""
-            source = record.get("source") or str(path)
-            docs.append(Document(id=doc_id, text=text, title=str(title), source=str(source)))
+    for lineno, record in iter_jsonl(
+        path, hint='each line must be one object like {"id": ..., "title": ..., "text": ...}'
+    ):
+        where = f"{path}:{lineno}"
+        if not isinstance(record, dict):
+            raise RagError(f"{where}: expected a JSON object with a 'text' field, got {type(record).__name__}")
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise RagError(f"{where}: missing or non-string 'text' field (every line needs one)")
+        doc_id = record.get("id")
+        doc_id = f"{path.stem}:{lineno}" if doc_id is None or doc_id == "" else str(doc_id)
+        title = record.get("title") or ""
+        source = record.get("source") or str(path)
+        docs.append(Document(id=doc_id, text=text, title=str(title), source=str(source)))
     return docs
 
 
@@ -142,7 +136,7 @@ def load_file(path: Path, doc_id: str | None = None) -> list[Document]:
     if suffix == ".jsonl":
         return _read_jsonl(path)
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ValueError(
+        raise RagError(
             f"unsupported file type {suffix or '(none)'!r} for {path}: supported are {', '.join(SUPPORTED_SUFFIXES)}"
         )
     text = _read_text(path)
@@ -173,7 +167,7 @@ def load_documents(paths: Sequence[str | Path]) -> list[Document]:
                     logger.info("skipping empty document %s in %s", doc.id, file)
                     continue
                 if doc.id in owner:
-                    raise ValueError(
+                    raise RagError(
                         f"duplicate document id {doc.id!r} in {file} (first seen in {owner[doc.id]}): "
                         "document ids must be unique"
                     )
@@ -224,7 +218,7 @@ def chunk_documents(
     limit = config.chunk_size
     if max_tokens is not None:
         if config.chunk_size > max_tokens - 2:
-            raise ValueError(
+            raise RagError(
                 f"chunk_size {config.chunk_size} exceeds what the embedder reads "
                 f"({max_tokens} tokens incl. 2 special): use a chunk_size of at most {max_tokens - 2}"
             )
@@ -263,7 +257,7 @@ def _split_within(doc: Document, tokenizer: Any, budget: int, overlap: int, limi
         # few more tokens. Re-split the offending piece smaller until it fits.
         smaller = max(budget * 3 // 4, 8)
         if smaller >= budget:  # pragma: no cover - cannot shrink further
-            raise ValueError(f"cannot split document {doc.id!r} under {limit} tokens")
+            raise RagError(f"cannot split document {doc.id!r} under {limit} tokens")
         out.extend(
             _split_within(
                 Document(doc.id, piece, doc.title, doc.source),

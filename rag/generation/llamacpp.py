@@ -1,0 +1,144 @@
+"""The llama.cpp backend: a GGUF model on the CPU (or a GPU build of llama.cpp)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.errors import MissingFileError, RagError
+from rag.generation.base import GenerationConfig, Generator, check_messages
+
+
+class LlamaCppGenerator(Generator):
+    """A GGUF model on llama.cpp, prompted through the chat template stored in the GGUF."""
+
+    pieces_are_tokens = True
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        name: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise MissingFileError(f"GGUF model {path} not found; pass a registry name or a .gguf path")
+        from llama_cpp import Llama
+
+        threads = n_threads or os.cpu_count() or 1
+        self.name = name or path.stem
+        self.n_ctx = n_ctx
+        self.path = path
+        self.llama = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=seed,
+            verbose=False,
+        )
+        self._formatter: Any | None = None
+        self._grammars: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def grammar(self, text: str) -> Any:
+        """``text`` as a ``LlamaGrammar``, checked against this model's vocabulary.
+
+        llama.cpp parses a grammar only when sampling starts and crashes on a bad one, so it is
+        parsed here first; raises ``ValueError`` (with llama.cpp's reason in its log) if it fails.
+        """
+        cached = self._grammars.get(text)
+        if cached is not None:
+            return cached
+        import llama_cpp
+        from llama_cpp import LlamaGrammar
+
+        grammar = LlamaGrammar.from_string(text, verbose=False)
+        sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode("utf-8"), b"root")
+        if not sampler:
+            raise RagError(
+                "the GBNF grammar does not parse (llama.cpp logs why with verbose output); "
+                "it needs a 'root' rule, e.g. rag.generation.constraints.citation_grammar(k)"
+            )
+        llama_cpp.llama_sampler_free(sampler)
+        self._grammars[text] = grammar
+        return grammar
+
+    def _template_formatter(self) -> Any | None:
+        """The GGUF's chat template as a formatter (to count prompt tokens exactly)."""
+        if self._formatter is None:
+            template = self.llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                return None
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            def token_text(tid: int) -> str:
+                return self.llama._model.token_get_text(tid) if tid != -1 else ""
+
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=token_text(self.llama.token_eos()),
+                bos_token=token_text(self.llama.token_bos()),
+            )
+        return self._formatter
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` (no BOS, special tokens parsed as text)."""
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _prompt_tokens(self, messages: list[dict[str, str]]) -> list[int] | None:
+        formatter = self._template_formatter()
+        if formatter is None:
+            return None
+        prompt = formatter(messages=messages).prompt
+        return self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+
+    def count_message_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens of the templated prompt, as llama.cpp evaluates it."""
+        tokens = self._prompt_tokens(messages)
+        return super().count_message_tokens(messages) if tokens is None else len(tokens)
+
+    def _forget_exact_repeat(self, messages: list[dict[str, str]]) -> None:
+        # llama-cpp-python reuses the KV cache for a shared prompt prefix. When the WHOLE
+        # prompt is cached it re-evaluates the last token on its own, whose logits differ
+        # slightly from the batched evaluation: greedy answers to the same prompt asked twice
+        # in a row then differ. Measured: partial-prefix reuse gives identical answers, so
+        # only this case drops the cache (keeps ALCE's long shared prefix cached).
+        tokens = self._prompt_tokens(messages)
+        cached = self.llama.input_ids
+        if tokens is not None and len(cached) >= len(tokens) and cached[: len(tokens)].tolist() == tokens:
+            self.llama.reset()
+
+    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
+        """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""
+        check_messages(messages)
+        grammar = self.grammar(config.grammar) if config.grammar else None
+        with self._lock:  # one llama context: never two generations at once
+            self._forget_exact_repeat(messages)
+            chunks = self.llama.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                max_tokens=config.max_tokens,
+                temperature=config.temperature,
+                top_p=config.top_p,
+                seed=config.seed,
+                stop=list(config.stop) or None,
+                repeat_penalty=config.repeat_penalty,
+                grammar=grammar,
+            )
+            for chunk in chunks:
+                delta = chunk["choices"][0].get("delta", {})  # type: ignore[index]
+                content = delta.get("content")
+                if content:
+                    yield content
+
+    def close(self) -> None:
+        """Free the llama.cpp model and context."""
+        llama = getattr(self, "llama", None)
+        if llama is not None:
+            llama.close()

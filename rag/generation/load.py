@@ -1,0 +1,57 @@
+"""``load_generator``: a generator by registry short name, GGUF path, HF folder or id, cached."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from rag.errors import MissingFileError, RagError
+from rag.generation.base import Generator
+from rag.generation.hf import TransformersGenerator
+from rag.generation.llamacpp import LlamaCppGenerator
+from rag.models import resolve_generator
+
+# Chosen by eval/bench_generators.py on the 2-core CPU (see eval/generators/README.md).
+DEFAULT_GENERATOR = "qwen2.5-0.5b"
+
+_CACHE: OrderedDict[tuple[str, int, str], Generator] = OrderedDict()
+_CACHE_SIZE = 3
+_CACHE_LOCK = threading.Lock()
+
+
+def load_generator(name: str = DEFAULT_GENERATOR, *, n_ctx: int = 4096, device: str = "auto") -> Generator:
+    """A generator for a registry short name, a local GGUF/HF folder, or an HF id.
+
+    Loaded models are kept in a small cache keyed by (resolved path, n_ctx, device), so asking
+    twice returns the same object. Beyond three, the least recently used is dropped from the
+    cache (not closed: a caller may still hold it; it is freed when the last reference goes).
+    """
+    if not name or not name.strip():
+        raise RagError("empty generator name; pass a registry name such as 'qwen2.5-0.5b'")
+    resolved = resolve_generator(name)
+    key = (resolved, n_ctx, device)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
+        gen: Generator
+        if resolved.lower().endswith(".gguf"):
+            if not Path(resolved).is_file():
+                raise MissingFileError(f"GGUF model {resolved} not found")
+            gen = LlamaCppGenerator(resolved, name=name, n_ctx=n_ctx)
+        else:
+            gen = TransformersGenerator(resolved, name=name, n_ctx=n_ctx, device=device)
+        _CACHE[key] = gen
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return gen
+
+
+def clear_generator_cache() -> None:
+    """Close and forget every cached generator."""
+    with _CACHE_LOCK:
+        while _CACHE:
+            _, gen = _CACHE.popitem(last=False)
+            gen.close()
