@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -125,6 +125,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class Draft(NamedTuple):
+    """One generated answer, cited as configured, with its timings (seconds)."""
+
+    text: str
+    statements: tuple[Statement, ...]
+    time_to_first_token: float
+    generation_s: float
+    attribution_s: float
+
+
+class Shown(NamedTuple):
+    """What the user is shown of a draft: the text and statements kept, those hidden as
+    unsupported, and whether the text is the quote fallback."""
+
+    text: str
+    statements: tuple[Statement, ...]
+    hidden: tuple[Statement, ...]
+    fallback: bool
+
+
 def verify_statements(
     statements: Sequence[Statement], passages: Sequence[Passage], judge: Judge
 ) -> tuple[Statement, ...]:
@@ -236,9 +256,8 @@ class Pipeline:
         plain: Sequence[Passage],
         sample: int,
         on_token: Callable[[str], None] | None,
-    ) -> tuple[str, tuple[Statement, ...], float, float, float]:
-        """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured.
-        Returns ``(text, statements, time to first token, generation s, attribution s)``."""
+    ) -> Draft:
+        """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured."""
         cfg = self._generation_for(plain)
         if sample > 0:
             cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
@@ -253,7 +272,28 @@ class Pipeline:
             statements, text = att.statements, att.text
         elif self.config.samples > 1 or self.config.hide_unsupported:
             statements = verify_statements(statements, plain, self.attribution_judge)
-        return text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0
+        return Draft(text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0)
+
+    def _drafts(
+        self, question: str, plain: Sequence[Passage], on_token: Callable[[str], None] | None
+    ) -> tuple[list[Draft], int]:
+        """``config.samples`` drafts (only the first streamed) and the index of the one kept."""
+        drafts = [
+            self._one_answer(question, plain, i, on_token if i == 0 else None) for i in range(self.config.samples)
+        ]
+        chosen = best_sample([score_sample(d.statements) for d in drafts]) if len(drafts) > 1 else 0
+        return drafts, chosen
+
+    def _hide_unsupported(self, question: str, plain: Sequence[Passage], draft: Draft) -> Shown:
+        """The draft without its unsupported statements; an answer left empty quotes the passage
+        sentences nearest the question when ``quote_fallback`` is on."""
+        hidden = tuple(st for st in draft.statements if st.verdict != "supported")
+        statements = drop_unsupported(draft.statements)
+        text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
+        if not statements and self.config.quote_fallback and plain:
+            statements = quote_fallback(question, plain, embed=self._embed)
+            return Shown(render(statements), statements, hidden, bool(statements))
+        return Shown(text, statements, hidden, False)
 
     def ask(
         self,
@@ -272,64 +312,48 @@ class Pipeline:
         question = question.strip()
         if not question:
             raise RagError("the question is empty")
+        if verify and self.judge is None:
+            raise RagError("verification needs a judge (e.g. --judge llm)")
         t0 = time.perf_counter()
         if passages is None:
             given = self.retrieve(question)
         else:
             given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
-        t_retrieval = time.perf_counter() - t0
+        timings = {"retrieval": time.perf_counter() - t0}
         plain = [sp.passage for sp in given]
-        drafts = []
-        ttft, t_gen, t_attr = 0.0, 0.0, 0.0
-        for i in range(self.config.samples):
-            text, statements, first, took, checked = self._one_answer(question, plain, i, on_token if i == 0 else None)
-            drafts.append((text, statements))
-            ttft = first if i == 0 else ttft
-            t_gen += took
-            t_attr += checked
-        chosen = best_sample([score_sample(st) for _, st in drafts]) if len(drafts) > 1 else 0
-        text, statements = drafts[chosen]
-        hidden: tuple[Statement, ...] = ()
-        fallback = False
+        drafts, chosen = self._drafts(question, plain, on_token)
+        draft = drafts[chosen]
+        shown = Shown(draft.text, draft.statements, (), False)
         if self.config.hide_unsupported:
-            hidden = tuple(st for st in statements if st.verdict != "supported")
-            statements = drop_unsupported(statements)
-            text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
-            if not statements and self.config.quote_fallback and plain:
-                statements = quote_fallback(question, plain, embed=self._embed)
-                text = render(statements)
-                fallback = bool(statements)
+            shown = self._hide_unsupported(question, plain, draft)
         if self.config.cite == "posthoc" and plain:
-            statements, order = renumber(statements, plain)
+            statements, order = renumber(shown.statements, plain)
             given = [given[old - 1] for old in order]
             plain = [sp.passage for sp in given]
-            hidden = tuple(replace(st, citations=()) for st in hidden)
-            text = render(statements)
-        timings = {
-            "retrieval": t_retrieval,
-            "time_to_first_token": ttft,
-            "generation": t_gen,
-        }
+            shown = Shown(
+                render(statements), statements, tuple(replace(st, citations=()) for st in shown.hidden), shown.fallback
+            )
+        timings["time_to_first_token"] = drafts[0].time_to_first_token
+        timings["generation"] = sum(d.generation_s for d in drafts)
         if self.config.needs_attribution_judge:
-            timings["attribution"] = t_attr
-        if verify:
-            if self.judge is None:
-                raise RagError("verification needs a judge (e.g. --judge llm)")
+            timings["attribution"] = sum(d.attribution_s for d in drafts)
+        statements = shown.statements
+        if verify and self.judge is not None:
             t1 = time.perf_counter()
             statements = verify_statements(statements, plain, self.judge)
             timings["verification"] = time.perf_counter() - t1
         timings["total"] = time.perf_counter() - t0
         return Answer(
             question,
-            text,
+            shown.text,
             statements,
             tuple(given),
             self.generator.name,
             timings,
-            hidden=hidden,
+            hidden=shown.hidden,
             samples=len(drafts),
             chosen_sample=chosen,
-            quoted_fallback=fallback,
+            quoted_fallback=shown.fallback,
         )
 
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:

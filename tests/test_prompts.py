@@ -10,10 +10,8 @@ import pytest
 from rag.generation.constraints import is_well_cited
 from rag.generation.prompts import (
     _DEMO_QUESTION,
-    PROMPTS,
     alce_messages,
     alce_prompt_text,
-    build_messages,
     closed_book_messages,
     format_documents,
     format_passages,
@@ -93,8 +91,6 @@ def test_empty_question_refused(bad: str) -> None:
 def test_unknown_style_and_prompt_refused() -> None:
     with pytest.raises(ValueError, match="default, zero-shot, documents"):
         rag_messages("Q?", P, style="fancy")
-    with pytest.raises(ValueError, match="default, alce"):
-        build_messages("fancy", "Q?", P)
 
 
 def test_closed_book_has_no_passages() -> None:
@@ -192,10 +188,3 @@ def test_alce_bad_files(tmp_path: Path) -> None:
         alce_messages("Q?", TWO, prompt_file=bad)
     with pytest.raises(ValueError, match="n_demos"):
         alce_messages("Q?", TWO, prompt_file=_write(tmp_path, TINY), n_demos=2)
-
-
-def test_prompt_names() -> None:
-    assert PROMPTS == ("default", "alce")
-    assert build_messages("default", "Q?", P) == rag_messages("Q?", P)
-    assert build_messages("alce", "Q?", P)[0]["role"] == "user"
-    assert build_messages("default", "Q?", P, closed_book=True) == closed_book_messages("Q?")

@@ -212,12 +212,9 @@ def candidate_pairs(asqa: Sequence[dict], corpus: Path, n: int, seed: int = 0) -
         raise RagError(f"n must be positive, got {n}")
     by_title: dict[str, list[dict]] = {}
     by_text: dict[tuple[str, str], str] = {}
-    with open(corpus, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rec = json.loads(line)
-                by_title.setdefault(rec["title"], []).append(rec)
-                by_text[(rec["title"], rec["text"])] = rec["id"]
+    for _, rec in iter_jsonl(corpus):
+        by_title.setdefault(rec["title"], []).append(rec)
+        by_text[(rec["title"], rec["text"])] = rec["id"]
     rng = random.Random(seed)
     items = [q for q in asqa if any(a.get("knowledge") for a in q.get("annotations", []))]
     rng.shuffle(items)

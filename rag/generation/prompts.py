@@ -16,7 +16,6 @@ from rag.errors import MissingFileError, RagError
 from rag.paths import shared_data_dir
 from rag.types import Passage
 
-PROMPTS: tuple[str, ...] = ("default", "alce")
 #: ``default``: ``[n] Title:`` passages, the question last, one worked turn; ``zero-shot``: the
 #: same without the worked turn; ``documents``: ALCE-style ``Document [n](Title: t)`` passages,
 #: the question before and after them, one worked turn (measured worse on the 0.5B: it copied
@@ -283,16 +282,3 @@ def alce_messages(
     """ALCE's prompt (see ``alce_prompt_text``) as one user message."""
     text = alce_prompt_text(question, passages, prompt_file=prompt_file, n_demos=n_demos, closed_book=closed_book)
     return [{"role": "user", "content": text}]
-
-
-def build_messages(
-    prompt: str, question: str, passages: Sequence[Passage], *, closed_book: bool = False
-) -> list[dict[str, str]]:
-    """Messages for a prompt name from ``PROMPTS`` (what ``--prompt`` selects)."""
-    if prompt not in PROMPTS:
-        raise RagError(f"unknown prompt {prompt!r}; choose one of {', '.join(PROMPTS)}")
-    if prompt == "alce":
-        return alce_messages(question, passages, closed_book=closed_book)
-    if closed_book:
-        return closed_book_messages(question)
-    return rag_messages(question, passages)

@@ -48,7 +48,7 @@ def _check_limit(limit: int | None) -> None:
         raise RagError(f"limit must be >= 0 or None, got {limit}")
 
 
-def _best_ranks(ranking: Sequence[Hit]) -> dict[int, int]:
+def best_ranks(ranking: Sequence[Hit]) -> dict[int, int]:
     """Row -> best rank in one ranking (duplicates keep the smallest rank)."""
     out: dict[int, int] = {}
     for hit in ranking:
@@ -97,7 +97,7 @@ def rrf(
     for ranking, wi in zip(rankings, w, strict=True):
         if wi == 0:
             continue
-        for row, rank in _best_ranks(ranking).items():
+        for row, rank in best_ranks(ranking).items():
             scores[row] = scores.get(row, 0.0) + wi / (k + rank)
             best[row] = min(best.get(row, rank), rank)
     return _finish(scores, best, limit)

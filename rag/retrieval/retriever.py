@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rag.errors import RagError
 from rag.indexing.store import Index
-from rag.retrieval.fusion import NORMS, rrf, weighted_fusion
+from rag.retrieval.fusion import NORMS, best_ranks, rrf, weighted_fusion
 from rag.types import Hit, ScoredPassage
 
 logger = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ class Retriever:
             fused = rrf([bm25, dense], k=cfg.rrf_k, weights=cfg.weights, limit=k)
         else:
             fused = weighted_fusion([bm25, dense], weights=cfg.weights, norm=cfg.norm, limit=k)
-        bm25_rank = _ranks(bm25)
-        dense_rank = _ranks(dense)
+        bm25_rank = best_ranks(bm25 or ())
+        dense_rank = best_ranks(dense or ())
         passages = self.index.passages
         return [
             ScoredPassage(
@@ -167,11 +167,3 @@ class Retriever:
 def _rerank(hits: Sequence[Hit]) -> list[Hit]:
     """Renumber ranks 1..n in list order (a single retriever's list is already sorted)."""
     return [Hit(row=h.row, score=float(h.score), rank=i) for i, h in enumerate(hits, 1)]
-
-
-def _ranks(hits: Sequence[Hit] | None) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for h in hits or ():
-        if h.row not in out or h.rank < out[h.row]:
-            out[h.row] = h.rank
-    return out
