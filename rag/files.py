@@ -50,22 +50,38 @@ def iter_jsonl(path: str | Path, *, skip_bad: bool = False, hint: str = "") -> I
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"{p} not found")
-    with p.open(encoding="utf-8", errors="replace" if skip_bad else "strict") as fh:
-        n = 0
-        try:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
+    with p.open("rb") as fh:  # decoded line by line, so an encoding error names its line
+        for n, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if not skip_bad:
+                    raise RagError(f"{p}:{n}: not valid UTF-8: convert the file to UTF-8") from exc
+                line = raw.decode("utf-8", errors="replace")
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                if skip_bad:
+                    logger.warning("skipping unreadable line %d of %s", n, p)
                     continue
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    if skip_bad:
-                        logger.warning("skipping unreadable line %d of %s", n, p)
-                        continue
-                    raise RagError(f"{p}:{n}: not valid JSON ({exc.msg}){'; ' + hint if hint else ''}") from exc
-                yield n, value
-        except UnicodeDecodeError as exc:
-            raise RagError(f"{p}:{n + 1}: not valid UTF-8: convert the file to UTF-8") from exc
+                raise RagError(f"{p}:{n}: not valid JSON ({exc.msg}){'; ' + hint if hint else ''}") from exc
+            yield n, value
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """A JSON file's value; a missing file is :class:`MissingFileError` and a file that is not JSON
+    a :class:`RagError`, each naming the file and ``what`` it is."""
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(f"{what} {p} not found")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RagError(f"{what} {p} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    except UnicodeDecodeError as exc:
+        raise RagError(f"{what} {p} is not valid UTF-8") from exc
 
 
 def read_records(path: str | Path, *, repair: bool = False) -> list[dict[str, Any]]:
@@ -84,8 +100,12 @@ def read_records(path: str | Path, *, repair: bool = False) -> list[dict[str, An
         if repair:
             with p.open("r+b") as f:
                 f.truncate(end)
+    try:
+        text = data[:end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RagError(f"{p} is not valid UTF-8 (byte {exc.start}); fix or remove the bad line") from exc
     records: list[dict[str, Any]] = []
-    for n, line in enumerate(data[:end].decode("utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

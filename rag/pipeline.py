@@ -185,8 +185,8 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.judge = judge
         self._attribution_judge = attribution_judge
-        self._retriever = None
-        self._embedder = None
+        self._retriever: Retriever | None = None
+        self._embedder: Embedder | None = None
 
     @classmethod
     def from_names(

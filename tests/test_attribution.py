@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -21,10 +22,11 @@ from rag.citing.attribution import (
 )
 from rag.citing.citations import parse_answer
 from rag.citing.selection import SampleScore, best_sample, score_sample
-from rag.generation import GenerationConfig, Generator
-from rag.judges import Judge
 from rag.pipeline import Pipeline, PipelineConfig
 from rag.types import Passage, Statement
+
+if TYPE_CHECKING:
+    from conftest import FakeEmbedder, RuleJudge, ScriptedGenerator
 
 PASSAGES = [
     Passage("p1", "The bridge was designed by Anna Berg.", "Bridge"),
@@ -33,25 +35,6 @@ PASSAGES = [
     Passage("p4", "Honeybees live in colonies.", "Bees"),
     Passage("p5", "Tea was first drunk in China.", "Tea"),
 ]
-
-
-class SetJudge(Judge):
-    """Entailed iff the premise contains every required fragment of one of the statement's
-    supporting alternatives; records every pair it is asked."""
-
-    name = "scripted-set"
-
-    def __init__(self, support: dict[str, list[list[str]]]) -> None:
-        self.support = support
-        self.asked: list[tuple[str, str]] = []
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        self.asked.extend(pairs)
-        out = []
-        for premise, hypothesis in pairs:
-            alternatives = self.support.get(hypothesis, [])
-            out.append(any(all(f in premise for f in alt) for alt in alternatives))
-        return out
 
 
 def st(text: str, citations: tuple[int, ...] = ()) -> Statement:
@@ -63,24 +46,24 @@ BEES = "Honeybees live in colonies."
 MOON = "The moon is made of cheese."
 
 
-def test_minimal_set_prefers_one_passage_over_a_pair() -> None:
+def test_minimal_set_prefers_one_passage_over_a_pair(rule_judge: type[RuleJudge]) -> None:
     # p3 alone states it; p1 + p2 together state it too: the single passage wins
-    judge = SetJudge({DESIGNED: [["Anna Berg, opened in 1937"], ["designed by Anna Berg.", "opened in 1937 after"]]})
+    judge = rule_judge({DESIGNED: [["Anna Berg, opened in 1937"], ["designed by Anna Berg.", "opened in 1937 after"]]})
     att = attribute([st(DESIGNED, (1,))], PASSAGES, judge)
     assert att.statements[0].citations == (3,)
     assert att.statements[0].verdict == "supported"
 
 
-def test_pair_when_no_single_passage_supports() -> None:
-    judge = SetJudge({DESIGNED: [["designed by Anna Berg.", "opened in 1937 after"]]})
+def test_pair_when_no_single_passage_supports(rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge({DESIGNED: [["designed by Anna Berg.", "opened in 1937 after"]]})
     att = attribute([st(DESIGNED)], PASSAGES, judge, config=AttributionConfig(candidates=3, max_set=2))
     assert att.statements[0].citations == (1, 2)
     # sizes are tried smallest first: three singles, then the pairs up to the supporting one
     assert att.judge_pairs == len(judge.asked) == 3 + 3
 
 
-def test_unsupported_statement_is_marked_and_loses_its_citations() -> None:
-    judge = SetJudge({BEES: [["Honeybees live in colonies"]]})
+def test_unsupported_statement_is_marked_and_loses_its_citations(rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge({BEES: [["Honeybees live in colonies"]]})
     att = attribute([st(MOON, (4,)), st(BEES, (5,))], PASSAGES, judge)
     moon, bees = att.statements
     assert moon.verdict == "unsupported" and moon.citations == ()
@@ -90,8 +73,8 @@ def test_unsupported_statement_is_marked_and_loses_its_citations() -> None:
     assert drop_unsupported(att.statements) == (bees,)
 
 
-def test_judge_sees_only_preselected_candidates() -> None:
-    judge = SetJudge({})
+def test_judge_sees_only_preselected_candidates(rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge({})
     attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=2, max_set=1, quotes=False))
     # only the two best candidates by word overlap were put to the judge, alone
     assert len(judge.asked) == 2
@@ -110,7 +93,7 @@ def test_preselection_uses_embeddings_overlap_and_own_citations() -> None:
     assert rank_candidates(st("Nothing matches here.", (2,)), PASSAGES)[0] == 2
 
 
-def test_attribute_calls_the_embedding_function() -> None:
+def test_attribute_calls_the_embedding_function(rule_judge: type[RuleJudge]) -> None:
     calls: list[int] = []
 
     def embed(texts: Sequence[str]) -> np.ndarray:
@@ -121,7 +104,7 @@ def test_attribute_calls_the_embedding_function() -> None:
         vecs[-1] = [10.0, 0.0]
         return vecs
 
-    judge = SetJudge({BEES: [["Tea was first drunk"]]})
+    judge = rule_judge({BEES: [["Tea was first drunk"]]})
     att = attribute([st(BEES)], PASSAGES, judge, config=AttributionConfig(candidates=1, max_set=1), embed=embed)
     assert calls == [1 + 5]
     assert att.statements[0].citations == (5,)
@@ -180,32 +163,16 @@ def test_score_sample_counts_verdicts() -> None:
     assert score_sample([]) == SampleScore(0.0, 0, 0)
 
 
-class SeededGenerator(Generator):
-    """Answers by sample: greedy (temperature 0) and then one fixed answer per seed."""
-
-    name = "seeded"
-    n_ctx = 4096
-
-    def __init__(self, answers: dict[int, str]) -> None:
-        self.answers = answers
-        self.configs: list[GenerationConfig] = []
-
-    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
-        self.configs.append(config)
-        yield self.answers[-1 if config.temperature == 0 else config.seed]
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-
 SUPPORT = {
     BEES: [["Honeybees live in colonies"]],
     "Tea was first drunk in China.": [["Tea was first drunk in China"]],
 }
 
 
-def test_pipeline_best_of_n_picks_the_best_cited_sample() -> None:
-    gen = SeededGenerator(
+def test_pipeline_best_of_n_picks_the_best_cited_sample(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
+) -> None:
+    gen = scripted_generator(
         {
             -1: "The moon is made of cheese [4]. Honeybees live in colonies [4].",  # greedy: 1 of 2
             1: "Honeybees live in colonies [5].",  # wrong citation: 0 of 1
@@ -214,19 +181,21 @@ def test_pipeline_best_of_n_picks_the_best_cited_sample() -> None:
         }
     )
     cfg = PipelineConfig(k=5, prompt="default", cite="model", samples=4, hide_unsupported=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.samples == 4 and answer.chosen_sample == 2
     assert answer.text.startswith("Honeybees live in colonies [4]. Tea")
     assert [c.temperature for c in gen.configs] == [0.0, 0.7, 0.7, 0.7]
     assert [c.seed for c in gen.configs] == [0, 1, 2, 3]
 
 
-def test_pipeline_posthoc_hides_unsupported_and_renumbers() -> None:
-    gen = SeededGenerator(
+def test_pipeline_posthoc_hides_unsupported_and_renumbers(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
+) -> None:
+    gen = scripted_generator(
         {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
     )
     cfg = PipelineConfig(k=5, cite="posthoc", hide_unsupported=True, quote_fallback=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
     assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]
     assert [s.verdict for s in answer.statements] == ["supported", "supported"]
@@ -236,10 +205,12 @@ def test_pipeline_posthoc_hides_unsupported_and_renumbers() -> None:
     assert d["hidden_statements"][0]["verdict"] == "unsupported"
 
 
-def test_pipeline_model_citations_hidden_when_unsupported() -> None:
-    gen = SeededGenerator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
+def test_pipeline_model_citations_hidden_when_unsupported(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
+) -> None:
+    gen = scripted_generator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
     cfg = PipelineConfig(k=5, prompt="default", cite="model", hide_unsupported=True, quote_fallback=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT)).ask("Q?", passages=PASSAGES)
+    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.text == "Tea was first drunk in China [5]."
     assert answer.hidden[0].verdict == "unsupported"
 
@@ -267,16 +238,13 @@ def test_quote_fallback_quotes_the_nearest_sentence_of_each_passage() -> None:
     assert quote_fallback("Anything?", [Passage("x", "Too short.", "")]) == ()
 
 
-class FlatEmbedder:
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
-
-
-def test_pipeline_quote_fallback_when_nothing_is_supported() -> None:
-    gen = SeededGenerator({-1: "The moon is made of cheese [1]."})
+def test_pipeline_quote_fallback_when_nothing_is_supported(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator], fake_embedder: type[FakeEmbedder]
+) -> None:
+    gen = scripted_generator({-1: "The moon is made of cheese [1]."})
     cfg = PipelineConfig(k=5, constrain_citations=False, cite="posthoc", hide_unsupported=True, quote_fallback=True)
-    pipe = Pipeline(gen, None, cfg, attribution_judge=SetJudge(SUPPORT))
-    pipe._embedder = FlatEmbedder()  # all texts equally similar: word overlap decides
+    pipe = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT))
+    pipe._embedder = fake_embedder()  # all texts equally similar: word overlap decides
     answer = pipe.ask("Where was tea first drunk?", passages=PASSAGES[3:])
     assert answer.text.startswith("Tea was first drunk in China [1].")
     assert answer.quoted_fallback and answer.to_dict()["quoted_fallback"]
@@ -295,8 +263,8 @@ def test_quote_coverage_counts_words_copied_in_order() -> None:
     assert quote_coverage("The bridge, designed by Anna Berg, opened in 1938.", p) == 0.0
 
 
-def test_quotes_are_cited_without_asking_the_judge() -> None:
-    judge = SetJudge({})
+def test_quotes_are_cited_without_asking_the_judge(rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge({})
     quote = "It opened in 1937 after four years of work."
     att = attribute([st(quote, (5,)), st(MOON)], PASSAGES, judge, config=AttributionConfig(max_set=1))
     assert att.statements[0].citations == (2,) and att.statements[0].verdict == "supported"

@@ -4,16 +4,18 @@ plus the pipeline's own logic with a scripted generator."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.generation import GenerationConfig, Generator
 from rag.pipeline import Pipeline, PipelineConfig, verify_statements
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from conftest import RuleJudge, ScriptedGenerator
 
 runner = CliRunner()
 
@@ -155,26 +157,6 @@ def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
     assert "Traceback" not in result.output
 
 
-class ScriptedGenerator(Generator):
-    """Returns a fixed answer and records the settings it was called with."""
-
-    name = "scripted"
-    n_ctx = 4096
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.configs: list[GenerationConfig] = []
-
-    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
-        self.configs.append(config)
-        yield from self.answer.split(" ")[:1]
-        for word in self.answer.split(" ")[1:]:
-            yield " " + word
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-
 # the generator's own citations, as before the citing levers (the defaults now re-cite post hoc)
 MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
 
@@ -184,21 +166,8 @@ PASSAGES = [
 ]
 
 
-class WordJudge:
-    """Entailed iff every word of the hypothesis occurs in the premise."""
-
-    name = "words"
-
-    def entails_batch(self, pairs: list[tuple[str, str]]) -> list[bool]:
-        out = []
-        for premise, hypothesis in pairs:
-            words = {w.strip(".,").lower() for w in premise.split()}
-            out.append(all(w.strip(".,").lower() in words for w in hypothesis.split()))
-        return out
-
-
-def test_pipeline_parses_citations_and_drops_out_of_range() -> None:
-    gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in Yemen [2][7].")
+def test_pipeline_parses_citations_and_drops_out_of_range(scripted_generator: type[ScriptedGenerator]) -> None:
+    gen = scripted_generator("Tea was first drunk in China [1]. Coffee was first drunk in Yemen [2][7].")
     answer = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=True, **MODEL_CITES)).ask(
         "Where?", passages=PASSAGES
     )
@@ -209,27 +178,29 @@ def test_pipeline_parses_citations_and_drops_out_of_range() -> None:
     assert gen.configs[0].grammar is not None and '"2"' in gen.configs[0].grammar
 
 
-def test_pipeline_grammar_only_where_it_applies() -> None:
-    gen = ScriptedGenerator("An answer [1].")
+def test_pipeline_grammar_only_where_it_applies(scripted_generator: type[ScriptedGenerator]) -> None:
+    gen = scripted_generator("An answer [1].")
     Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False)).ask("Q?", passages=PASSAGES)
     Pipeline(gen, None, PipelineConfig(k=2, prompt="alce")).ask("Q?", passages=PASSAGES)
     Pipeline(gen, None, PipelineConfig(k=2)).closed_book("Q?")
     assert [c.grammar for c in gen.configs] == [None, None, None]
 
 
-def test_verify_marks_supported_unsupported_uncited() -> None:
-    gen = ScriptedGenerator("Tea was first drunk in China [1]. Coffee was first drunk in China [2]. Both are drinks.")
-    pipe = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False, **MODEL_CITES), judge=WordJudge())
+def test_verify_marks_supported_unsupported_uncited(
+    scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge]
+) -> None:
+    gen = scripted_generator("Tea was first drunk in China [1]. Coffee was first drunk in China [2]. Both are drinks.")
+    pipe = Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False, **MODEL_CITES), judge=rule_judge("words"))
     answer = pipe.ask("Where?", passages=PASSAGES, verify=True)
     assert [st.verdict for st in answer.statements] == ["supported", "unsupported", "uncited"]
     assert "verification" in answer.timings
     # the same function on its own
-    again = verify_statements(answer.statements, PASSAGES, WordJudge())
+    again = verify_statements(answer.statements, PASSAGES, rule_judge("words"))
     assert [st.verdict for st in again] == ["supported", "unsupported", "uncited"]
 
 
-def test_verify_without_judge_is_a_clear_error() -> None:
-    pipe = Pipeline(ScriptedGenerator("x [1]."), None, PipelineConfig(k=2))
+def test_verify_without_judge_is_a_clear_error(scripted_generator: type[ScriptedGenerator]) -> None:
+    pipe = Pipeline(scripted_generator("x [1]."), None, PipelineConfig(k=2))
     with pytest.raises(ValueError, match="judge"):
         pipe.ask("Q?", passages=PASSAGES, verify=True)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -13,8 +14,11 @@ from rag.evaluation import runner
 from rag.evaluation.data import read_asqa_file
 from rag.evaluation.rundir import OUTPUTS, RunConfig, read_outputs, write_alce_outputs
 from rag.evaluation.scoring import score_run
-from rag.generation import GenerationConfig, Generator
+from rag.generation import GenerationConfig
 from rag.pipeline import Pipeline, PipelineConfig
+
+if TYPE_CHECKING:
+    from conftest import RuleJudge, ScriptedGenerator
 
 # Five hand-written questions in ALCE's format (qa_pairs, annotations, four docs each): the
 # runner's tests never depend on the shared data.
@@ -23,33 +27,6 @@ TINY = Path(__file__).parent / "data" / "asqa_tiny.json"
 
 class Killed(Exception):
     """Stands for the process being killed mid-run."""
-
-
-class FakeGenerator(Generator):
-    """Deterministic: repeats the question and cites passage [1] when there are passages."""
-
-    pieces_are_tokens = True
-    n_ctx = 4096
-
-    def __init__(self, name: str, counter: list[int] | None = None, die_after: int | None = None) -> None:
-        self.name = name
-        self.counter = counter if counter is not None else [0]
-        self.die_after = die_after
-
-    def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
-        self.counter[0] += 1
-        if self.die_after is not None and self.counter[0] > self.die_after:
-            raise Killed()
-        user = messages[-1]["content"]
-        has_passages = "[1]" in user
-        question = user.split("Question:")[-1].strip().splitlines()[0]
-        text = f"{self.name} says {question}" + (" [1]." if has_passages else ".")
-        yield from text.split(" ")[:1]
-        for word in text.split(" ")[1:]:
-            yield " " + word
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
 
 
 _PIPELINE_FIELDS = ("k", "prompt", "cite", "samples", "hide_unsupported", "quote_fallback", "attribution_judge")
@@ -75,11 +52,41 @@ def _config(**kw: object) -> RunConfig:
 MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
 
 
-def _factory(counter: list[int] | None = None, die_after: int | None = None):  # noqa: ANN202
-    def make(name: str) -> Pipeline:
-        return Pipeline(FakeGenerator(name, counter, die_after), None, PipelineConfig(k=3, **MODEL_CITES))
+def _says_the_question(name: str) -> Callable[[list[dict[str, str]], GenerationConfig], str]:
+    """A deterministic answer: repeats the question and cites passage [1] when there are passages."""
 
-    return make
+    def answer(messages: list[dict[str, str]], config: GenerationConfig) -> str:
+        user = messages[-1]["content"]
+        has_passages = "[1]" in user
+        question = user.split("Question:")[-1].strip().splitlines()[0]
+        return f"{name} says {question}" + (" [1]." if has_passages else ".")
+
+    return answer
+
+
+Factory = Callable[..., Callable[[str], Pipeline]]
+
+
+@pytest.fixture
+def factory(scripted_generator: type[ScriptedGenerator]) -> Factory:
+    """``factory(counter, die_after)``: a pipeline factory whose generators say the question back;
+    with ``die_after``, the generators (sharing ``counter``) are killed after that many answers."""
+
+    def make_factory(counter: list[int] | None = None, die_after: int | None = None) -> Callable[[str], Pipeline]:
+        def make(name: str) -> Pipeline:
+            gen = scripted_generator(
+                _says_the_question(name),
+                name=name,
+                pieces_are_tokens=True,
+                counter=counter,
+                die_after=die_after,
+                die_with=Killed,
+            )
+            return Pipeline(gen, None, PipelineConfig(k=3, **MODEL_CITES))
+
+        return make
+
+    return make_factory
 
 
 def _lines_without_timings(path: Path) -> list[dict]:
@@ -106,10 +113,10 @@ def test_systems_of_the_2x2() -> None:
         RunConfig(benchmark="eli5")
 
 
-def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path) -> None:
+def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path, factory: Factory) -> None:
     cfg = _config()
     full = tmp_path / "full"
-    res = runner.run_benchmark(cfg, full, pipeline_factory=_factory(), progress=False)
+    res = runner.run_benchmark(cfg, full, pipeline_factory=factory(), progress=False)
     assert (res.written, res.skipped) == (
         15,
         0,
@@ -123,24 +130,24 @@ def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path) -> None:
 
     part = tmp_path / "part"
     with pytest.raises(Killed):
-        runner.run_benchmark(cfg, part, pipeline_factory=_factory([0], die_after=7), progress=False)
+        runner.run_benchmark(cfg, part, pipeline_factory=factory([0], die_after=7), progress=False)
     out = part / OUTPUTS
     assert len(out.read_text(encoding="utf-8").splitlines()) == 7
     with out.open("a", encoding="utf-8") as f:  # the kill tore the 8th line while it was written
         f.write('{"id": "-123", "system": "closed-bo')
     with pytest.raises(ValueError, match="--resume"):
-        runner.run_benchmark(cfg, part, pipeline_factory=_factory(), progress=False)
+        runner.run_benchmark(cfg, part, pipeline_factory=factory(), progress=False)
     counter = [0]
-    res = runner.run_benchmark(cfg, part, resume=True, pipeline_factory=_factory(counter), progress=False)
+    res = runner.run_benchmark(cfg, part, resume=True, pipeline_factory=factory(counter), progress=False)
     assert (res.written, res.skipped) == (8, 7)
     assert counter[0] == 8  # nothing answered twice
     assert _lines_without_timings(out) == expected
     # resuming a finished run does nothing
-    res = runner.run_benchmark(cfg, part, resume=True, pipeline_factory=_factory(), progress=False)
+    res = runner.run_benchmark(cfg, part, resume=True, pipeline_factory=factory(), progress=False)
     assert (res.written, res.skipped) == (0, 15)
     # a setting that changes the answers cannot be resumed into the same run
     with pytest.raises(ValueError, match="k=3"):
-        runner.run_benchmark(_config(k=2), part, resume=True, pipeline_factory=_factory(), progress=False)
+        runner.run_benchmark(_config(k=2), part, resume=True, pipeline_factory=factory(), progress=False)
 
 
 def test_read_outputs_rejects_a_corrupt_middle_line(tmp_path: Path) -> None:
@@ -150,33 +157,21 @@ def test_read_outputs_rejects_a_corrupt_middle_line(tmp_path: Path) -> None:
         read_outputs(p)
 
 
-def test_docs_from_file_needs_docs(tmp_path: Path) -> None:
+def test_docs_from_file_needs_docs(tmp_path: Path, factory: Factory) -> None:
     dev = tmp_path / "dev.json"
     dev.write_text(json.dumps([{"id": "a", "question": "q?", "qa_pairs": []}]), encoding="utf-8")
     with pytest.raises(ValueError, match="docs-from-file"):
-        runner.run_benchmark(_config(data=str(dev)), tmp_path / "r", pipeline_factory=_factory(), progress=False)
+        runner.run_benchmark(_config(data=str(dev)), tmp_path / "r", pipeline_factory=factory(), progress=False)
 
 
-class KeywordJudge:
-    """Entailed when every word of the hypothesis longer than 3 letters is in the premise."""
-
-    name = "keyword"
-    official = False
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def entails_batch(self, pairs: list[tuple[str, str]]) -> list[bool]:
-        self.calls += len(pairs)
-        return [all(w in p.lower() for w in h.lower().split() if len(w) > 3) for p, h in pairs]
-
-
-def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
+def test_score_run_and_rescore_with_another_judge(
+    tmp_path: Path, factory: Factory, rule_judge: type[RuleJudge]
+) -> None:
     run_dir = tmp_path / "run"
-    runner.run_benchmark(_config(limit=3), run_dir, pipeline_factory=_factory(), progress=False)
-    judge = KeywordJudge()
+    runner.run_benchmark(_config(limit=3), run_dir, pipeline_factory=factory(), progress=False)
+    judge = rule_judge("keywords", name="keyword")
     summary = score_run(run_dir, judge, progress=False)
-    assert judge.calls > 0
+    assert len(judge.asked) > 0
     assert summary["judge"] == {"name": "keyword", "official": False}
     systems = summary["systems"]
     assert list(systems) == ["rag/fake-a", "closed-book/fake-a", "closed-book/fake-b"]
@@ -191,9 +186,9 @@ def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
     for name in ("summary.json", "summary.md", "chart.png", "config.json"):
         assert (run_dir / name).is_file()
     # scoring again reuses the stored scores (no judge call); another judge gets its own file
-    judge2 = KeywordJudge()
+    judge2 = rule_judge("keywords", name="keyword")
     score_run(run_dir, judge2, progress=False)
-    assert judge2.calls == 0
+    assert judge2.asked == []  # no judge call
     summary = score_run(run_dir, "none", progress=False)
     assert summary["judge"]["name"] == "none"
     assert (run_dir / "scores-none.jsonl").is_file()
@@ -204,12 +199,12 @@ def test_score_run_and_rescore_with_another_judge(tmp_path: Path) -> None:
     assert config["corpus"]["kind"] == "docs-from-file" and "python" in config["versions"]
 
 
-def test_alce_outputs(tmp_path: Path) -> None:
+def test_alce_outputs(tmp_path: Path, factory: Factory) -> None:
     run_dir = tmp_path / "run"
     runner.run_benchmark(
         _config(limit=2, closed_book=False, baseline=None),
         run_dir,
-        pipeline_factory=_factory(),
+        pipeline_factory=factory(),
         progress=False,
     )
     (path,) = write_alce_outputs(run_dir)
@@ -252,8 +247,10 @@ def test_cli_errors_are_one_red_line(args: list[str], message: str) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_cli_runs_scores_and_reports_with_a_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_default_factory", lambda config, device="auto": _factory())
+def test_cli_runs_scores_and_reports_with_a_fake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, factory: Factory
+) -> None:
+    monkeypatch.setattr(runner, "_default_factory", lambda config, device="auto": factory())
     run_dir = tmp_path / "r1"
     args = [
         "--data",
@@ -332,25 +329,25 @@ def test_end_to_end_tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert (run_dir / "chart.png").is_file()
 
 
-def test_resume_with_the_default_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_with_the_default_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, factory: Factory) -> None:
     monkeypatch.setenv("RAG_ASQA", str(TINY))
     cfg = _config(data=None, limit=2)
-    runner.run_benchmark(cfg, tmp_path / "r", pipeline_factory=_factory(), progress=False)
+    runner.run_benchmark(cfg, tmp_path / "r", pipeline_factory=factory(), progress=False)
     res = runner.run_benchmark(
-        _config(data=None, limit=3), tmp_path / "r", resume=True, pipeline_factory=_factory(), progress=False
+        _config(data=None, limit=3), tmp_path / "r", resume=True, pipeline_factory=factory(), progress=False
     )
     assert (res.written, res.skipped) == (3, 6)  # a larger --limit extends the run
 
 
-def test_systems_are_compared_on_common_questions(tmp_path: Path) -> None:
+def test_systems_are_compared_on_common_questions(tmp_path: Path, factory: Factory) -> None:
     run_dir = tmp_path / "run"
-    runner.run_benchmark(_config(limit=2), run_dir, pipeline_factory=_factory(), progress=False)
+    runner.run_benchmark(_config(limit=2), run_dir, pipeline_factory=factory(), progress=False)
     with pytest.raises(Killed):  # the grown run stops after one more answer of the first system
         runner.run_benchmark(
             _config(limit=3),
             run_dir,
             resume=True,
-            pipeline_factory=_factory([0], die_after=1),
+            pipeline_factory=factory([0], die_after=1),
             progress=False,
         )
     systems = score_run(run_dir, "none", progress=False)["systems"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,6 +15,9 @@ from rag.generation.prompts import rag_messages
 from rag.models import REGISTRY
 from rag.types import Passage
 
+if TYPE_CHECKING:
+    from conftest import ScriptedGenerator
+
 PASSAGES = [
     Passage(id="a", title="Golden Gate Bridge", text="The Golden Gate Bridge opened to traffic on May 28, 1937."),
     Passage(id="b", title="San Francisco", text="San Francisco is a city in northern California."),
@@ -23,29 +25,9 @@ PASSAGES = [
 MESSAGES = rag_messages("When did the Golden Gate Bridge open?", PASSAGES)
 
 
-class Scripted(Generator):
-    """Yields fixed pieces; counts tokens as whitespace words."""
-
-    name = "scripted"
-    n_ctx = 100
-
-    def __init__(self, pieces: list[str]) -> None:
-        self.pieces = pieces
-
-    def stream(
-        self,
-        messages: list[dict[str, str]],
-        config: GenerationConfig = GenerationConfig(),  # noqa: B008
-    ) -> Iterator[str]:
-        yield from self.pieces
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-
-def test_base_generate_joins_pieces_and_counts() -> None:
+def test_base_generate_joins_pieces_and_counts(scripted_generator: type[ScriptedGenerator]) -> None:
     seen: list[str] = []
-    gen = Scripted(["", "It opened ", "in 1937 ", "[1]."]).generate(
+    gen = scripted_generator(["", "It opened ", "in 1937 ", "[1]."]).generate(
         [{"role": "user", "content": "two words"}], on_token=seen.append
     )
     assert seen == ["It opened ", "in 1937 ", "[1]."]
@@ -55,8 +37,8 @@ def test_base_generate_joins_pieces_and_counts() -> None:
     assert 0 <= gen.time_to_first_token <= gen.total_time
 
 
-def test_base_generate_empty_answer() -> None:
-    gen = Scripted([]).generate([{"role": "user", "content": "x"}])
+def test_base_generate_empty_answer(scripted_generator: type[ScriptedGenerator]) -> None:
+    gen = scripted_generator([]).generate([{"role": "user", "content": "x"}])
     assert (gen.text, gen.completion_tokens) == ("", 0)
     assert gen.time_to_first_token == gen.total_time
 

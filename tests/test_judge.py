@@ -6,66 +6,57 @@ import importlib.util
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from rag.judges import DEFAULT_JUDGE, CachedJudge, Judge, load_judge
+from rag.judges import DEFAULT_JUDGE, CachedJudge, load_judge
 from rag.judges.hf import NLIJudge, TrueJudge, _entailment_index
 from rag.judges.llm import LLMJudge
 
+if TYPE_CHECKING:
+    from conftest import RuleJudge
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-class ScriptedJudge(Judge):
-    """Entailed iff the hypothesis appears verbatim in the premise; records every call."""
-
-    def __init__(self, name: str = "scripted") -> None:
-        self.name = name
-        self.calls: list[list[tuple[str, str]]] = []
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        self.calls.append(list(pairs))
-        return [h in p for p, h in pairs]
 
 
 PAIRS = [("the sky is blue today", "sky is blue"), ("grass is green", "sky is blue"), ("a b c", "b c")]
 EXPECTED = [True, False, True]
 
 
-def test_cached_judge_serves_second_call_from_cache(tmp_path: Path) -> None:
-    inner = ScriptedJudge()
+def test_cached_judge_serves_second_call_from_cache(tmp_path: Path, rule_judge: type[RuleJudge]) -> None:
+    inner = rule_judge("substring")
     judge = CachedJudge(inner, tmp_path)
     assert judge.entails_batch(PAIRS) == EXPECTED
-    assert len(inner.calls) == 1
+    assert len(inner.batches) == 1
     assert judge.entails_batch(PAIRS) == EXPECTED
     assert judge.entails(*PAIRS[1]) is False
-    assert len(inner.calls) == 1  # nothing new asked
+    assert len(inner.batches) == 1  # nothing new asked
     assert judge.hits == 4 and judge.misses == 3
     assert judge.name == "scripted" and judge.official is False
 
 
-def test_cached_judge_asks_only_for_unknown_and_unique_pairs(tmp_path: Path) -> None:
-    inner = ScriptedJudge()
+def test_cached_judge_asks_only_for_unknown_and_unique_pairs(tmp_path: Path, rule_judge: type[RuleJudge]) -> None:
+    inner = rule_judge("substring")
     judge = CachedJudge(inner, tmp_path)
     judge.entails_batch(PAIRS[:1])
     new = ("x y", "y")
     assert judge.entails_batch([PAIRS[0], new, new, PAIRS[1]]) == [True, True, True, False]
-    assert inner.calls[1] == [new, PAIRS[1]]
+    assert inner.batches[1] == [new, PAIRS[1]]
 
 
-def test_cache_is_keyed_by_judge_name(tmp_path: Path) -> None:
-    a, b = ScriptedJudge("a"), ScriptedJudge("b")
+def test_cache_is_keyed_by_judge_name(tmp_path: Path, rule_judge: type[RuleJudge]) -> None:
+    a, b = rule_judge("substring", name="a"), rule_judge("substring", name="b")
     CachedJudge(a, tmp_path).entails_batch(PAIRS)
     CachedJudge(b, tmp_path).entails_batch(PAIRS)
-    assert len(a.calls) == 1 and len(b.calls) == 1
+    assert len(a.batches) == 1 and len(b.batches) == 1
     assert CachedJudge(a, tmp_path).key("p", "h") != CachedJudge(b, tmp_path).key("p", "h")
     assert CachedJudge(a, tmp_path).key("p", "h") != CachedJudge(a, tmp_path).key("p", "h2")
 
 
-def test_cache_read_by_a_new_process(tmp_path: Path) -> None:
-    CachedJudge(ScriptedJudge(), tmp_path).entails_batch(PAIRS)
+def test_cache_read_by_a_new_process(tmp_path: Path, rule_judge: type[RuleJudge]) -> None:
+    CachedJudge(rule_judge("substring"), tmp_path).entails_batch(PAIRS)
     script = f"""
 import json, sys
 from rag.judges import CachedJudge, Judge
@@ -82,26 +73,28 @@ print(json.dumps(CachedJudge(Refuse(), sys.argv[1]).entails_batch([tuple(p) for 
     assert json.loads(out.stdout) == EXPECTED
 
 
-def test_cache_tolerates_torn_last_line(tmp_path: Path) -> None:
-    first = CachedJudge(ScriptedJudge(), tmp_path)
+def test_cache_tolerates_torn_last_line(tmp_path: Path, rule_judge: type[RuleJudge]) -> None:
+    first = CachedJudge(rule_judge("substring"), tmp_path)
     first.entails_batch(PAIRS[:2])
     with open(first.path, "a", encoding="utf-8") as fh:
         fh.write('{"key": "abc", "verd')  # an interrupted write
-    inner = ScriptedJudge()
+    inner = rule_judge("substring")
     second = CachedJudge(inner, tmp_path)
     assert second.entails_batch(PAIRS) == EXPECTED
-    assert inner.calls == [[PAIRS[2]]]  # the two good records were read
+    assert inner.batches == [[PAIRS[2]]]  # the two good records were read
     # The record written after the torn line is itself readable.
-    third_inner = ScriptedJudge()
+    third_inner = rule_judge("substring")
     assert CachedJudge(third_inner, tmp_path).entails_batch(PAIRS) == EXPECTED
-    assert third_inner.calls == []
+    assert third_inner.batches == []
     lines = first.path.read_text(encoding="utf-8").splitlines()
     assert lines[2] == '{"key": "abc", "verd' and len(lines) == 4
 
 
-def test_cache_default_dir_under_rag_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_default_dir_under_rag_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rule_judge: type[RuleJudge]
+) -> None:
     monkeypatch.setenv("RAG_CACHE", str(tmp_path))
-    judge = CachedJudge(ScriptedJudge())
+    judge = CachedJudge(rule_judge("substring"))
     judge.entails_batch(PAIRS[:1])
     assert judge.path.parent == tmp_path / "judge" and judge.path.is_file()
 

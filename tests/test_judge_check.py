@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,20 +13,10 @@ from rag.evaluation import judge_check as jc
 from rag.evaluation.judge_check import LabelledPair, candidate_pairs, judge_check, load_pairs, select_split
 from rag.judges import Judge
 
+if TYPE_CHECKING:
+    from conftest import FixedJudge, RuleJudge
+
 PAIRS_FILE = Path(__file__).parent / "data" / "judge_pairs.jsonl"
-
-
-class FixedJudge(Judge):
-    """Returns a fixed list of verdicts."""
-
-    name = "fixed"
-
-    def __init__(self, verdicts: list[bool]) -> None:
-        self.verdicts = verdicts
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        assert len(pairs) == len(self.verdicts)
-        return list(self.verdicts)
 
 
 def _pairs(labels: list[bool], kinds: list[str] | None = None) -> list[LabelledPair]:
@@ -36,10 +27,10 @@ def _pairs(labels: list[bool], kinds: list[str] | None = None) -> list[LabelledP
     ]
 
 
-def test_judge_check_arithmetic_by_hand() -> None:
+def test_judge_check_arithmetic_by_hand(fixed_judge: type[FixedJudge]) -> None:
     # labels  T T T F F F ; verdicts T T F T F F -> TP 2, FN 1, FP 1, TN 2
     pairs = _pairs([True, True, True, False, False, False], ["pos", "pos", "pos", "neg", "neg", "neg"])
-    r = judge_check(FixedJudge([True, True, False, True, False, False]), pairs)
+    r = judge_check(fixed_judge([True, True, False, True, False, False]), pairs)
     assert r.judge == "fixed" and r.n == 6
     assert r.confusion == {"tp": 2, "fp": 1, "tn": 2, "fn": 1}
     assert r.accuracy == pytest.approx(4 / 6)
@@ -50,21 +41,21 @@ def test_judge_check_arithmetic_by_hand() -> None:
     assert r.seconds_per_pair >= 0.0
 
 
-def test_judge_check_unbalanced_by_hand() -> None:
+def test_judge_check_unbalanced_by_hand(fixed_judge: type[FixedJudge]) -> None:
     # labels T T T T F ; verdicts T F F F F -> TP 1, FN 3, TN 1: P = 1, R = 1/4, F1 = 2*(1/4)/(5/4) = 0.4
-    r = judge_check(FixedJudge([True, False, False, False, False]), _pairs([True, True, True, True, False]))
+    r = judge_check(fixed_judge([True, False, False, False, False]), _pairs([True, True, True, True, False]))
     assert r.confusion == {"tp": 1, "fp": 0, "tn": 1, "fn": 3}
     assert (r.accuracy, r.precision, r.recall, r.f1) == pytest.approx((0.4, 1.0, 0.25, 0.4))
 
 
-def test_judge_check_never_yes_has_zero_precision() -> None:
-    r = judge_check(FixedJudge([False, False]), _pairs([True, False]))
+def test_judge_check_never_yes_has_zero_precision(fixed_judge: type[FixedJudge]) -> None:
+    r = judge_check(fixed_judge([False, False]), _pairs([True, False]))
     assert (r.precision, r.recall, r.f1, r.accuracy) == (0.0, 0.0, 0.0, 0.5)
 
 
-def test_judge_check_rejects_empty_and_wrong_length() -> None:
+def test_judge_check_rejects_empty_and_wrong_length(fixed_judge: type[FixedJudge]) -> None:
     with pytest.raises(ValueError):
-        judge_check(FixedJudge([]), [])
+        judge_check(fixed_judge([]), [])
 
     class Short(Judge):
         name = "short"
@@ -181,7 +172,9 @@ def test_sentence_split_keeps_initials() -> None:
     ]
 
 
-def test_main_scores_and_writes_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_scores_and_writes_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rule_judge: type[RuleJudge]
+) -> None:
     path = tmp_path / "p.jsonl"
     recs = [
         {"premise": "Title: A\nx", "hypothesis": "x", "label": True, "kind": "positive", "source": "q1/a"},
@@ -189,17 +182,11 @@ def test_main_scores_and_writes_reports(tmp_path: Path, monkeypatch: pytest.Monk
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
 
-    class Substring(Judge):
-        name = "llm:fake"
-
-        def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-            return [h in p for p, h in pairs]
-
     seen: dict[str, object] = {}
 
     def fake_load(name: str, *, cache: bool = True) -> Judge:
         seen.update(name=name, cache=cache)
-        return Substring()
+        return rule_judge("substring", name="llm:fake")
 
     monkeypatch.setattr(jc, "load_judge", fake_load)
     out = tmp_path / "out"

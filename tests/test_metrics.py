@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,19 +23,8 @@ from rag.evaluation.metrics import (
     str_hit,
 )
 
-
-class WordJudge:
-    """Entails iff every word of the hypothesis appears in the premise (case-insensitive)."""
-
-    name = "scripted-words"
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        self.calls.extend(pairs)
-        words = lambda s: set(re.findall(r"\w+", s.lower()))  # noqa: E731
-        return [words(h) <= words(p) for p, h in pairs]
+if TYPE_CHECKING:
+    from conftest import RuleJudge
 
 
 DOCS = [
@@ -47,8 +35,8 @@ DOCS = [
 ]
 
 
-def test_judge_satisfies_protocol() -> None:
-    assert isinstance(WordJudge(), EntailmentJudge)
+def test_judge_satisfies_protocol(rule_judge: type[RuleJudge]) -> None:
+    assert isinstance(rule_judge("words"), EntailmentJudge)
 
 
 # ------------------------------------------------------------------ correctness
@@ -121,39 +109,41 @@ def test_answer_length_and_prepare_output() -> None:
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_single_supported_citation(alce_exact: bool) -> None:
-    cs = citation_scores("Paris is the capital of France [1].", DOCS, WordJudge(), alce_exact=alce_exact)
+def test_single_supported_citation(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
+    cs = citation_scores("Paris is the capital of France [1].", DOCS, rule_judge("words"), alce_exact=alce_exact)
     assert cs == CitationScores(1.0, 1.0, 1, 1, (1,))
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_no_citation(alce_exact: bool) -> None:
-    judge = WordJudge()
+def test_no_citation(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge("words")
     cs = citation_scores("Paris is the capital of France.", DOCS, judge, alce_exact=alce_exact)
     assert cs == CitationScores(0.0, 0.0, 1, 0, (0,))
-    assert judge.calls == []
+    assert judge.asked == []
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_out_of_range_citation(alce_exact: bool) -> None:
+def test_out_of_range_citation(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
     # [7] with 4 docs: recall 0 even though [1] would support it; nothing counted for precision.
-    judge = WordJudge()
+    judge = rule_judge("words")
     cs = citation_scores("Paris is the capital of France [1][7].", DOCS, judge, alce_exact=alce_exact)
     assert cs == CitationScores(0.0, 0.0, 1, 0, (0,))
-    assert judge.calls == []
+    assert judge.asked == []
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_four_citations_only_first_three_count(alce_exact: bool) -> None:
+def test_four_citations_only_first_three_count(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
     # Docs 4, 2, 3 lack "capital"; doc 1 (the 4th citation) would support it but is dropped.
-    cs = citation_scores("Paris is the capital of France [4][2][3][1].", DOCS, WordJudge(), alce_exact=alce_exact)
+    cs = citation_scores(
+        "Paris is the capital of France [4][2][3][1].", DOCS, rule_judge("words"), alce_exact=alce_exact
+    )
     assert cs == CitationScores(0.0, 0.0, 1, 3, (0,))
     # With room for four, the same sentence is supported. Doc 1 alone entails -> correct; docs 4, 2
     # and 3 alone do not, and for each the rest (which holds doc 1) does -> irrelevant: 1/4.
     cs4 = citation_scores(
         "Paris is the capital of France [4][2][3][1].",
         DOCS,
-        WordJudge(),
+        rule_judge("words"),
         at_most_citations=4,
         alce_exact=alce_exact,
     )
@@ -161,69 +151,69 @@ def test_four_citations_only_first_three_count(alce_exact: bool) -> None:
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_irrelevant_citation(alce_exact: bool) -> None:
+def test_irrelevant_citation(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
     # [1] alone entails -> correct; [4] alone does not and [1] (the rest) does -> irrelevant.
-    cs = citation_scores("Paris is the capital of France [1][4].", DOCS, WordJudge(), alce_exact=alce_exact)
+    cs = citation_scores("Paris is the capital of France [1][4].", DOCS, rule_judge("words"), alce_exact=alce_exact)
     assert cs == CitationScores(1.0, 0.5, 1, 2, (1,))
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_jointly_needed_citations_are_both_correct(alce_exact: bool) -> None:
+def test_jointly_needed_citations_are_both_correct(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
     # Neither alone entails, and neither "rest" entails -> both correct.
     cs = citation_scores(
-        "The Seine flows through the capital of France [1][2].", DOCS, WordJudge(), alce_exact=alce_exact
+        "The Seine flows through the capital of France [1][2].", DOCS, rule_judge("words"), alce_exact=alce_exact
     )
     assert cs == CitationScores(1.0, 1.0, 1, 2, (1,))
 
 
 @pytest.mark.parametrize("alce_exact", [True, False])
-def test_question_level_mix(alce_exact: bool) -> None:
+def test_question_level_mix(alce_exact: bool, rule_judge: type[RuleJudge]) -> None:
     out = "Paris is the capital of France [1][4]. The Seine flows through Paris [2]. Lyon is big."
-    cs = citation_scores(out, DOCS, WordJudge(), alce_exact=alce_exact)
+    cs = citation_scores(out, DOCS, rule_judge("words"), alce_exact=alce_exact)
     # recalls 1, 1, 0 -> 2/3; precision: [1] ok, [4] irrelevant, [2] ok -> 2/3
     assert cs == CitationScores(pytest.approx(2 / 3), pytest.approx(2 / 3), 3, 3, (1, 1, 0))
 
 
-def test_comma_list_alce_reads_first_only_robust_reads_both() -> None:
+def test_comma_list_alce_reads_first_only_robust_reads_both(rule_judge: type[RuleJudge]) -> None:
     out = "The Seine flows through the capital of France [1, 2]."
-    assert citation_scores(out, DOCS, WordJudge(), alce_exact=True) == CitationScores(0.0, 0.0, 1, 1, (0,))
-    assert citation_scores(out, DOCS, WordJudge(), alce_exact=False) == CitationScores(1.0, 1.0, 1, 2, (1,))
+    assert citation_scores(out, DOCS, rule_judge("words"), alce_exact=True) == CitationScores(0.0, 0.0, 1, 1, (0,))
+    assert citation_scores(out, DOCS, rule_judge("words"), alce_exact=False) == CitationScores(1.0, 1.0, 1, 2, (1,))
 
 
-def test_marker_after_full_stop() -> None:
+def test_marker_after_full_stop(rule_judge: type[RuleJudge]) -> None:
     out = "The Seine flows through Paris. [2]"
     # ALCE: NLTK gives "…Paris." (no citation: 0) and "[2]" (empty hypothesis; the word judge
     # accepts it: 1) -> recall 1/2, precision 1/1.
-    assert citation_scores(out, DOCS, WordJudge(), alce_exact=True) == CitationScores(0.5, 1.0, 2, 1, (0, 1))
+    assert citation_scores(out, DOCS, rule_judge("words"), alce_exact=True) == CitationScores(0.5, 1.0, 2, 1, (0, 1))
     # Robust: one statement citing [2].
-    assert citation_scores(out, DOCS, WordJudge(), alce_exact=False) == CitationScores(1.0, 1.0, 1, 1, (1,))
+    assert citation_scores(out, DOCS, rule_judge("words"), alce_exact=False) == CitationScores(1.0, 1.0, 1, 1, (1,))
 
 
-def test_alce_duplicate_citations_and_zero() -> None:
+def test_alce_duplicate_citations_and_zero(rule_judge: type[RuleJudge]) -> None:
     # ALCE keeps duplicates: [2][2] counts two citations, each checked.
-    cs = citation_scores("The Seine flows through Paris [2][2].", DOCS, WordJudge(), alce_exact=True)
+    cs = citation_scores("The Seine flows through Paris [2][2].", DOCS, rule_judge("words"), alce_exact=True)
     assert cs == CitationScores(1.0, 1.0, 1, 2, (1,))
     # ALCE indexes docs[n - 1]: "[0]" reaches the last doc (here Food).
-    assert citation_scores("Bread is baked daily [0].", DOCS, WordJudge(), alce_exact=True).recall == 1.0
-    assert citation_scores("Bread is baked daily [0].", DOCS, WordJudge(), alce_exact=False).recall == 0.0
+    assert citation_scores("Bread is baked daily [0].", DOCS, rule_judge("words"), alce_exact=True).recall == 1.0
+    assert citation_scores("Bread is baked daily [0].", DOCS, rule_judge("words"), alce_exact=False).recall == 0.0
 
 
-def test_no_statement_is_none_and_premise_format() -> None:
-    assert citation_scores("", DOCS, WordJudge()) is None
-    assert faithfulness("   ", DOCS, WordJudge()) is None
-    judge = WordJudge()
+def test_no_statement_is_none_and_premise_format(rule_judge: type[RuleJudge]) -> None:
+    assert citation_scores("", DOCS, rule_judge("words")) is None
+    assert faithfulness("   ", DOCS, rule_judge("words")) is None
+    judge = rule_judge("words")
     citation_scores("Paris is big [1][2].", DOCS, judge)
-    assert judge.calls[0] == (
+    assert judge.asked[0] == (
         "Title: Paris\nParis is the capital of France.\nTitle: Seine\nThe Seine flows through Paris.",
         "Paris is big.",
     )
 
 
-def test_faithfulness() -> None:
+def test_faithfulness(rule_judge: type[RuleJudge]) -> None:
     out = "Paris is the capital of France [3]. Bread is baked daily. Cheese is made in Lyon."
     # statement 1 and 2 are in the union of all passages; "cheese" is not -> 2/3
-    assert faithfulness(out, DOCS, WordJudge()) == pytest.approx(2 / 3)
-    assert faithfulness("Paris is big.", [], WordJudge()) == 0.0
+    assert faithfulness(out, DOCS, rule_judge("words")) == pytest.approx(2 / 3)
+    assert faithfulness("Paris is big.", [], rule_judge("words")) == 0.0
 
 
 # ------------------------------------------------------------------ per question, aggregate
@@ -235,12 +225,12 @@ ITEM = {
 }
 
 
-def test_score_question_alce_exact_cuts_at_first_newline() -> None:
+def test_score_question_alce_exact_cuts_at_first_newline(rule_judge: type[RuleJudge]) -> None:
     out = "Paris is the capital of France [1][4].\nLyon is a city in France [3]."
-    s = score_question(ITEM, out, DOCS, WordJudge())
+    s = score_question(ITEM, out, DOCS, rule_judge("words"))
     # Only the first line is scored: "Paris is the capital of France." -> Paris hit, Lyon missed.
     assert s == QuestionScores("q1", 0.5, 0.0, pytest.approx(1.0), 6, 1.0, 0.5, 1.0)
-    whole = score_question(ITEM, out, DOCS, WordJudge(), cut_first_newline=False)
+    whole = score_question(ITEM, out, DOCS, rule_judge("words"), cut_first_newline=False)
     assert (whole.str_em, whole.str_hit, whole.length) == (1.0, 1.0, 12)
     assert whole.citation_recall == 1.0 and whole.citation_precision == pytest.approx(2 / 3)
 
@@ -284,17 +274,17 @@ def test_bootstrap_matches_rouge_score_aggregator_when_seeded() -> None:
     assert bootstrap_median(values, seed=7) == bootstrap_median(values, seed=7)
 
 
-def test_score_question_alce_format_item_and_robust_mode() -> None:
+def test_score_question_alce_format_item_and_robust_mode(rule_judge: type[RuleJudge]) -> None:
     item = {
         "sample_id": "s7",
         "qa_pairs": [{"short_answers": ["Seine"]}],
         "answer": "The Seine flows through Paris.",
     }
     out = "The Seine flows through the capital [1, 2]."
-    alce = score_question(item, out, DOCS, WordJudge())
+    alce = score_question(item, out, DOCS, rule_judge("words"))
     # ALCE's remove_citations leaves ", 2" behind ("...the capital, 2."): 7 words; robust: 6.
     assert (alce.id, alce.length, alce.str_em) == ("s7", 7, 1.0)
-    robust = score_question(item, out, DOCS, WordJudge(), alce_exact=False)
+    robust = score_question(item, out, DOCS, rule_judge("words"), alce_exact=False)
     assert robust.length == 6
     # "[1, 2]": ALCE reads [1] only (no "seine" in doc 1) -> 0; robust reads both -> 1.
     assert (alce.citation_recall, robust.citation_recall) == (0.0, 1.0)

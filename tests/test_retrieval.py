@@ -4,65 +4,39 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
+from rag.indexing.store import build_index
 from rag.retrieval import RetrievalConfig, Retriever
 from rag.retrieval.fusion import rrf
-from rag.types import Hit, Passage
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from conftest import FakeIndex
 
 # the values below were worked out for plain RRF, k = 60, equal weights: fixed here so that
 # changing RetrievalConfig's measured defaults does not change these tests
 RRF60 = {"fusion": "rrf", "rrf_k": 60, "weights": (1.0, 1.0)}
 
 PASSAGES = [Passage(id=f"p{i}", text=f"text {i}") for i in range(6)]
+# every query gets these rows, best first: BM25 scores 20, 18, 16, ...; dense 0.9, 0.8, 0.7, ...
+BM25_ROWS = [1, 0, 2, 5]
+DENSE_ROWS = [0, 3, 2, 4]
 
 
-class FakeBM25:
-    order = [1, 0, 2, 5]
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def search_many(self, queries: list[str], k: int) -> list[list[Hit]]:
-        self.calls.append(k)
-        return [[Hit(r, 20.0 - 2 * i, i + 1) for i, r in enumerate(self.order[:k])] for _ in queries]
-
-
-class FakeDense:
-    order = [0, 3, 2, 4]
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def search(self, queries: list, k: int) -> list[list[Hit]]:
-        self.calls.append(k)
-        return [[Hit(r, 0.9 - 0.1 * i, i + 1) for i, r in enumerate(self.order[:k])] for _ in queries]
-
-
-class FakeEmbedder:
-    def __init__(self) -> None:
-        self.batches: list[int] = []
-
-    def encode_queries(self, queries: list[str]) -> list[str]:
-        self.batches.append(len(queries))
-        return list(queries)
-
-
-class FakeIndex:
-    def __init__(self) -> None:
-        self.passages = PASSAGES
-        self.bm25 = FakeBM25()
-        self.dense = FakeDense()
-        self.embedder = FakeEmbedder()
+@pytest.fixture
+def idx(fake_index: type[FakeIndex]) -> FakeIndex:
+    """A fake index over PASSAGES that ranks the same rows for every query."""
+    return fake_index(PASSAGES, BM25_ROWS, DENSE_ROWS, bm25_scores=(20.0, 2.0), dense_scores=(0.9, 0.1))
 
 
 def ids(results) -> list[str]:
     return [r.passage.id for r in results]
 
 
-def test_hybrid_rrf_order_and_ranks() -> None:
-    idx = FakeIndex()
+def test_hybrid_rrf_order_and_ranks(idx: FakeIndex) -> None:
     out = Retriever(idx, RetrievalConfig(**RRF60)).retrieve("q", 5)  # type: ignore[arg-type]
     # 0: 1/62 + 1/61 ; 1: 1/61 ; 2: 1/63 + 1/63 ; 3: 1/62 ; 5: 1/64 ; 4: 1/64
     # 2 (0.031746) > 1 (0.016393) > 3 (0.016129) > 4 (0.015625, best rank 4) = 5 (best rank 4) -> row
@@ -74,8 +48,7 @@ def test_hybrid_rrf_order_and_ranks() -> None:
     assert (out[3].bm25_rank, out[3].dense_rank) == (None, 2)  # found by dense only
 
 
-def test_single_modes() -> None:
-    idx = FakeIndex()
+def test_single_modes(idx: FakeIndex) -> None:
     b = Retriever(idx, RetrievalConfig(mode="bm25")).retrieve("q", 3)  # type: ignore[arg-type]
     assert ids(b) == ["p1", "p0", "p2"]
     assert [r.dense_rank for r in b] == [None, None, None]
@@ -86,8 +59,7 @@ def test_single_modes() -> None:
     assert idx.bm25.calls == [6]  # only the bm25-mode call; depth 50 capped at the 6 passages
 
 
-def test_weights_really_applied() -> None:
-    idx = FakeIndex()
+def test_weights_really_applied(idx: FakeIndex) -> None:
     only_bm25 = Retriever(idx, RetrievalConfig(weights=(1.0, 0.0))).retrieve("q", 4)  # type: ignore[arg-type]
     assert ids(only_bm25) == ["p1", "p0", "p2", "p5"]
     equal = Retriever(idx, RetrievalConfig(**RRF60)).retrieve("q", 4)  # type: ignore[arg-type]
@@ -102,8 +74,7 @@ def test_weights_really_applied() -> None:
     assert [r.score for r in w] == pytest.approx([0.75, 0.75])
 
 
-def test_depths_and_batching() -> None:
-    idx = FakeIndex()
+def test_depths_and_batching(idx: FakeIndex) -> None:
     r = Retriever(idx, RetrievalConfig(bm25_depth=2, dense_depth=3))  # type: ignore[arg-type]
     out = r.retrieve_many(["a", "b", "c"], 1)
     assert len(out) == 3 and all(len(x) == 1 for x in out)
@@ -115,8 +86,8 @@ def test_depths_and_batching() -> None:
     assert idx.bm25.calls[-1] == len(PASSAGES)
 
 
-def test_prefix_consistency() -> None:
-    r = Retriever(FakeIndex(), RetrievalConfig(**RRF60, bm25_depth=4, dense_depth=4))  # type: ignore[arg-type]
+def test_prefix_consistency(idx: FakeIndex) -> None:
+    r = Retriever(idx, RetrievalConfig(**RRF60, bm25_depth=4, dense_depth=4))  # type: ignore[arg-type]
     assert ids(r.retrieve("q", 3)) == ids(r.retrieve("q", 5))[:3]
 
 
@@ -138,8 +109,8 @@ def test_config_validation(kwargs: dict) -> None:
         RetrievalConfig(**kwargs)
 
 
-def test_bad_queries() -> None:
-    r = Retriever(FakeIndex(), RetrievalConfig())  # type: ignore[arg-type]
+def test_bad_queries(idx: FakeIndex) -> None:
+    r = Retriever(idx, RetrievalConfig())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="non-empty"):
         r.retrieve("  ", 3)
     with pytest.raises(ValueError, match="k must be"):
@@ -194,10 +165,7 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def tiny_index(tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("rag.indexing.store")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.indexing.store import build_index
-
     tmp = tmp_path_factory.mktemp("tiny")
     src = tmp / "docs.jsonl"
     src.write_text("".join(json.dumps(d) + "\n" for d in DOCS), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,7 +16,10 @@ from rag.evaluation.retrieval import (
     sweep_fusion,
 )
 from rag.retrieval import RetrievalConfig
-from rag.types import Hit, Passage
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from conftest import FakeIndex
 
 
 def test_normalize_answer() -> None:
@@ -55,33 +59,14 @@ PASSAGES = [
     Passage(id="p2", text="Rome is the capital of Italy."),
     Passage(id="p3", text="Madrid is in Spain."),
 ]
+# query -> rows, best first (BM25 scores 10, 9, 8; dense 1.0, 0.9, 0.8)
+BM25_TABLE = {"q1": [1, 0, 2], "q2": [3, 2, 1]}
+DENSE_TABLE = {"q1": [0, 2, 3], "q2": [2, 0, 1]}
 
 
-class FakeBM25:
-    # query -> rows, best first
-    table = {"q1": [1, 0, 2], "q2": [3, 2, 1]}
-
-    def search_many(self, queries: list[str], k: int) -> list[list[Hit]]:
-        return [[Hit(r, 10.0 - i, i + 1) for i, r in enumerate(self.table[q][:k])] for q in queries]
-
-
-class FakeDense:
-    table = {"q1": [0, 2, 3], "q2": [2, 0, 1]}
-
-    def search(self, queries: list[str], k: int) -> list[list[Hit]]:
-        return [[Hit(r, 1.0 - 0.1 * i, i + 1) for i, r in enumerate(self.table[q][:k])] for q in queries]
-
-
-class FakeEmbedder:
-    def encode_queries(self, queries: list[str]) -> list[str]:
-        return list(queries)  # FakeDense looks the query up by its text
-
-
-class FakeIndex:
-    passages = PASSAGES
-    bm25 = FakeBM25()
-    dense = FakeDense()
-    embedder = FakeEmbedder()
+@pytest.fixture
+def index(fake_index: type[FakeIndex]) -> FakeIndex:
+    return fake_index(PASSAGES, BM25_TABLE, DENSE_TABLE)
 
 
 QUESTIONS = [
@@ -90,13 +75,13 @@ QUESTIONS = [
 ]
 
 
-def test_recall_at_k_mini_benchmark() -> None:
+def test_recall_at_k_mini_benchmark(index: FakeIndex) -> None:
     configs = {
         "bm25": RetrievalConfig(mode="bm25"),
         "dense": RetrievalConfig(mode="dense"),
         "hybrid": RetrievalConfig(fusion="rrf", rrf_k=60, weights=(1.0, 1.0)),
     }
-    report = evaluate_retrieval(FakeIndex(), QUESTIONS, configs, ks=(1, 2, 3))  # type: ignore[arg-type]
+    report = evaluate_retrieval(index, QUESTIONS, configs, ks=(1, 2, 3))  # type: ignore[arg-type]
     by = {r.name: r.recall for r in report.results}
     # bm25  q1: [Berlin, Paris, Rome] -> 0, 1/2, 1 ; q2: [Madrid, Rome, Berlin] -> 0, 1, 1
     assert by["bm25"] == pytest.approx({1: 0.0, 2: 75.0, 3: 100.0})
@@ -115,23 +100,23 @@ def test_recall_at_k_mini_benchmark() -> None:
     assert json.loads(json.dumps(report.to_dict()))["results"][0]["recall"]["2"] == 75.0
 
 
-def test_sweep_matches_evaluate() -> None:
+def test_sweep_matches_evaluate(index: FakeIndex) -> None:
     configs = {
         "bm25": RetrievalConfig(mode="bm25"),
         "w": RetrievalConfig(fusion="weighted", weights=(1.0, 3.0)),
         "rrf_d1": RetrievalConfig(bm25_depth=1, dense_depth=1),
     }
-    a = evaluate_retrieval(FakeIndex(), QUESTIONS, configs, ks=(1, 3))  # type: ignore[arg-type]
-    b = sweep_fusion(FakeIndex(), QUESTIONS, configs, ks=(1, 3))  # type: ignore[arg-type]
+    a = evaluate_retrieval(index, QUESTIONS, configs, ks=(1, 3))  # type: ignore[arg-type]
+    b = sweep_fusion(index, QUESTIONS, configs, ks=(1, 3))  # type: ignore[arg-type]
     for ra, rb in zip(a.results, b.results, strict=True):
         assert ra.per_question == rb.per_question
 
 
-def test_evaluate_bad_input() -> None:
+def test_evaluate_bad_input(index: FakeIndex) -> None:
     with pytest.raises(ValueError, match="no questions"):
-        evaluate_retrieval(FakeIndex(), [], {"b": RetrievalConfig()})  # type: ignore[arg-type]
+        evaluate_retrieval(index, [], {"b": RetrievalConfig()})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ks"):
-        evaluate_retrieval(FakeIndex(), QUESTIONS, {"b": RetrievalConfig()}, ks=(0,))  # type: ignore[arg-type]
+        evaluate_retrieval(index, QUESTIONS, {"b": RetrievalConfig()}, ks=(0,))  # type: ignore[arg-type]
 
 
 def test_main_missing_data_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from rag.citing.citations import sentences_for_answer
 from rag.errors import RagError
 from rag.judges import Judge
-from rag.types import Passage, Statement
+from rag.types import Passage, Statement, Verdict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -217,7 +217,7 @@ def attribute(
             found, n = minimal_support(st.text, ranked, passages, judge, min(cfg.max_set, len(ranked)))
             asked += n
         cites = found or ()
-        verdict = "supported" if found else "unsupported"
+        verdict: Verdict = "supported" if found else "unsupported"
         out.append(
             replace(st, citations=cites, invalid_citations=(), raw=with_markers(st.text, cites), verdict=verdict)
         )

@@ -1,5 +1,5 @@
-"""The ``rag`` command line: a thin layer over the Python API (``rag.cli.app`` holds the commands)."""
+"""The ``rag`` command line: a thin layer over the Python API (``rag.cli.commands`` holds the commands)."""
 
-from rag.cli.app import app, main
+from rag.cli.commands import app, main
 
 __all__ = ["app", "main"]

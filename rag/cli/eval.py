@@ -1,6 +1,6 @@
 """``rag eval``: the ASQA benchmark (ALCE metrics), re-scoring, reports, retrieval-only, judge-check.
 
-Mounted by ``rag/cli/app.py`` as ``app.add_typer(eval_app, name="eval")``. A thin layer: it parses
+Mounted by ``rag/cli/commands.py`` as ``app.add_typer(eval_app, name="eval")``. A thin layer: it parses
 options, calls :mod:`rag.evaluation` (runner, scoring, report, retrieval, judge_check), prints the table.
 """
 

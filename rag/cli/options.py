@@ -65,7 +65,7 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
         typer.Option(
             _DEFAULT.constrain_citations,
             "--constrain/--no-constrain",
-            help="Decode so that every sentence ends with citations [n].",
+            help="Decode so that every sentence ends with citations \\[n].",
         ),
     ),
     SharedOption(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingFileError, RagError
-from rag.files import iter_jsonl, slug
+from rag.files import iter_jsonl, read_json, slug
 from rag.judges import Judge, load_judge
 from rag.paths import shared_data_dir
 
@@ -114,7 +114,7 @@ def select_split(pairs: Sequence[LabelledPair], split: str) -> list[LabelledPair
     return list(pairs) if split == "all" else [p for p in pairs if split_of(p) == split]
 
 
-def _ratio(a: int, b: int) -> float:
+def _ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
@@ -285,7 +285,7 @@ def write_candidates(n: int, asqa: Path | None, corpus: Path | None, seed: int, 
     corpus = corpus or shared_data_dir() / "asqa" / "corpus.jsonl"
     if not asqa_path.is_file():
         raise MissingFileError(f"ASQA file {asqa_path} not found: pass --asqa")
-    cands = candidate_pairs(json.loads(asqa_path.read_text(encoding="utf-8")), corpus, n, seed)
+    cands = candidate_pairs(read_json(asqa_path, "ASQA file"), corpus, n, seed)
     text = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cands)
     if output:
         output.write_text(text, encoding="utf-8")

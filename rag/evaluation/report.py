@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingFileError, RagError
+from rag.files import read_json
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     p = Path(run_dir) / SUMMARY_JSON
     if not p.is_file():
         raise MissingFileError(f"{p} not found: score the run first with `rag eval score {run_dir}`")
-    return json.loads(p.read_text(encoding="utf-8"))
+    return dict(read_json(p, "run summary"))
 
 
 def report_runs(run_dirs: Sequence[str | Path], out: str | Path) -> dict[str, Path]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from rag.errors import MissingFileError, RagError
 from rag.evaluation.metrics import normalize_answer
+from rag.files import read_json
 from rag.indexing.store import Index, load_index
 from rag.paths import shared_data_dir
 from rag.retrieval import RetrievalConfig, Retriever
@@ -268,7 +269,7 @@ def load_questions(path: str | Path) -> list[dict]:
     p = Path(path)
     if not p.is_file():
         raise MissingFileError(f"ASQA file not found: {p} (pass --data <asqa_dev.json>)")
-    data = json.loads(p.read_text(encoding="utf-8"))
+    data = read_json(p, "ASQA file")
     if isinstance(data, dict):  # ASQA's original {"dev": {id: item}} layout
         data = [dict(v, id=k) for k, v in data.get("dev", data).items()]
     if not isinstance(data, list):
@@ -317,6 +318,7 @@ def run(
     md += ["ALCE retrieval recall (EM recall of the top-k passages, x100).", ""]
     md += [report.to_markdown("all questions given"), ""]
     if ids is not None:
+        assert subset is not None  # ids are only loaded from a subset file
         sub = report.subset(ids)
         out["subset"] = {"file": str(subset), **sub.to_dict()}
         md += [sub.to_markdown(f"subset {Path(subset).name}"), ""]

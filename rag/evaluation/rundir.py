@@ -30,7 +30,7 @@ from typing import Any
 from rag import models
 from rag.errors import MissingFileError, RagError
 from rag.evaluation.data import AsqaItem, alce_record, default_data_path, read_asqa_file, write_alce_output
-from rag.files import read_records, slug
+from rag.files import read_json, read_records, slug
 from rag.indexing.store import MANIFEST, resolve_index_path
 from rag.judges import same_judge
 from rag.pipeline import PipelineConfig
@@ -159,7 +159,7 @@ class RunConfig:
 def _pipeline_from_run(d: Mapping[str, Any]) -> PipelineConfig:
     if "pipeline" in d:
         return PipelineConfig.from_dict(d["pipeline"])
-    flat = dict(_LEGACY_LEVERS) | {k: d[k] for k in _FLAT_PIPELINE if k in d}
+    flat: dict[str, Any] = dict(_LEGACY_LEVERS) | {k: d[k] for k in _FLAT_PIPELINE if k in d}
     return PipelineConfig(**flat)
 
 
@@ -292,7 +292,7 @@ def check_resume(run_dir: Path, config: RunConfig) -> None:
     path = run_dir / CONFIG
     if not path.exists():
         return
-    old_run = json.loads(path.read_text(encoding="utf-8")).get("run", {})
+    old_run = read_json(path, "run config").get("run", {})
     new_run = config.to_dict()
     for key in _FIXED_ON_RESUME:
         if old_run.get(key) != new_run[key]:
@@ -346,7 +346,7 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], RunConfig, list[dict[
     path = run_dir / CONFIG
     if not path.is_file():
         raise MissingFileError(f"{run_dir} is not a run directory (no {CONFIG}); run `rag eval` first")
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = read_json(path, "run config")
     return doc, config_from_dict(doc.get("run", {})), read_outputs(run_dir / OUTPUTS)
 
 

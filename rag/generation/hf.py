@@ -6,10 +6,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rag.device import resolve_device
 from rag.generation.base import GenerationConfig, Generator, check_messages
+
+if TYPE_CHECKING:
+    from transformers import BatchEncoding
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class TransformersGenerator(Generator):
         # transformers 5 renamed torch_dtype to dtype
         dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
         self.model = AutoModelForCausalLM.from_pretrained(source, **extra, **{dtype_kw: dtype})
-        self.model.to(self.device)
+        self.model.to(self.device)  # type: ignore[arg-type]  # transformers: @wraps(Module.to) hides the bound self
         self.model.eval()
         limit = getattr(self.model.config, "max_position_embeddings", None) or n_ctx
         self.n_ctx = min(n_ctx, int(limit))
@@ -50,8 +53,11 @@ class TransformersGenerator(Generator):
 
     def _input_ids(self, messages: list[dict[str, str]]) -> Any:
         if getattr(self.tokenizer, "chat_template", None):
-            enc = self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            enc = cast(
+                "BatchEncoding",  # return_dict=True
+                self.tokenizer.apply_chat_template(
+                    messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+                ),
             )
             return enc["input_ids"]
         text = "\n\n".join(m["content"] for m in messages) + "\n\n"
@@ -76,7 +82,9 @@ class TransformersGenerator(Generator):
             "attention_mask": torch.ones_like(input_ids),
             "max_new_tokens": config.max_tokens,
             "streamer": streamer,
-            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            "pad_token_id": self.tokenizer.eos_token_id
+            if self.tokenizer.pad_token_id is None
+            else self.tokenizer.pad_token_id,
         }
         if config.temperature > 0:
             torch.manual_seed(config.seed)

@@ -6,10 +6,13 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rag.errors import MissingFileError, RagError
 from rag.generation.base import GenerationConfig, Generator, check_messages
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import CreateChatCompletionStreamResponse
 
 
 class LlamaCppGenerator(Generator):
@@ -120,20 +123,24 @@ class LlamaCppGenerator(Generator):
         grammar = self.grammar(config.grammar) if config.grammar else None
         with self._lock:  # one llama context: never two generations at once
             self._forget_exact_repeat(messages)
-            chunks = self.llama.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
-                stream=True,
-                max_tokens=config.max_tokens,
-                temperature=config.temperature,
-                top_p=config.top_p,
-                seed=config.seed,
-                stop=list(config.stop) or None,
-                repeat_penalty=config.repeat_penalty,
-                grammar=grammar,
+            # stream=True: llama.cpp returns the chunk iterator, never a whole response
+            chunks = cast(
+                "Iterator[CreateChatCompletionStreamResponse]",
+                self.llama.create_chat_completion(
+                    messages=messages,  # type: ignore[arg-type]
+                    stream=True,
+                    max_tokens=config.max_tokens,
+                    temperature=config.temperature,
+                    top_p=config.top_p,
+                    seed=config.seed,
+                    stop=list(config.stop) or None,
+                    repeat_penalty=config.repeat_penalty,
+                    grammar=grammar,
+                ),
             )
             for chunk in chunks:
-                delta = chunk["choices"][0].get("delta", {})  # type: ignore[index]
-                content = delta.get("content")
+                delta = chunk["choices"][0].get("delta", {})
+                content = cast("str | None", delta.get("content"))  # an empty delta has no "content"
                 if content:
                     yield content
 

@@ -183,6 +183,7 @@ class DenseIndex:
         if kind == "auto":
             kind = "flat" if arr.shape[0] < config.auto_threshold else "hnsw"
         d = arr.shape[1]
+        index: faiss.Index
         if kind == "flat":
             index = faiss.IndexFlatIP(d)
         else:

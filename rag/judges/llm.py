@@ -8,11 +8,14 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import MissingFileError, RagError
 from rag.judges.base import Judge
 from rag.models import resolve_generator
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +144,10 @@ class LLMJudge(Judge):
         """The full prompt text in the model's chat template, ending where the answer starts."""
         system, template_text = PROMPTS[self.prompt]
         user = template_text.format(premise=premise, hypothesis=hypothesis)
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        messages: list[ChatCompletionRequestMessage] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
         template = self._llama.metadata.get("tokenizer.chat_template")
         if template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter

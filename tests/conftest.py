@@ -1,0 +1,263 @@
+"""The test fakes shared by the test files: a scripted generator, rule-based judges and a fake
+index (BM25, dense search, embedder), so that no test loads a model for what it does not measure.
+
+Tests get them through the fixtures at the end of this file; each fixture returns the class, which
+the test constructs with its own script (``scripted_generator("Tea is from China [1].")``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rag.generation import GenerationConfig, Generator
+from rag.judges import Judge
+from rag.types import Hit, Passage
+
+Messages = list[dict[str, str]]
+Pair = tuple[str, str]
+
+# ---------------------------------------------------------------- generator
+
+
+class ScriptedGenerator(Generator):
+    """A generator without a model: gives scripted text and records every call.
+
+    ``answer`` is one of:
+
+    - a string: the text, streamed word by word (``"Tea is"`` as ``"Tea"``, ``" is"``);
+    - a list of strings: the exact pieces to stream (empty pieces included);
+    - a mapping from sample to text: ``-1`` is the greedy answer (temperature 0), any other key the
+      seed of a sampled answer (``rag.pipeline`` samples with seeds 1, 2, ...);
+    - a function of ``(messages, config)`` that returns the text.
+
+    ``messages`` and ``configs`` hold what each call got. ``counter`` (a one-element list, which
+    several generators may share) counts the calls; with ``die_after``, the call after that count
+    raises ``die_with`` (standing for the process being killed mid-run).
+    """
+
+    def __init__(
+        self,
+        answer: str | list[str] | Mapping[int, str] | Callable[[Messages, GenerationConfig], str],
+        *,
+        name: str = "scripted",
+        n_ctx: int = 4096,
+        pieces_are_tokens: bool = False,
+        counter: list[int] | None = None,
+        die_after: int | None = None,
+        die_with: type[BaseException] = RuntimeError,
+    ) -> None:
+        self.answer = answer
+        self.name = name
+        self.n_ctx = n_ctx
+        self.pieces_are_tokens = pieces_are_tokens
+        self.counter = counter if counter is not None else [0]
+        self.die_after = die_after
+        self.die_with = die_with
+        self.messages: list[Messages] = []
+        self.configs: list[GenerationConfig] = []
+
+    def _pieces(self, messages: Messages, config: GenerationConfig) -> list[str]:
+        answer = self.answer
+        if isinstance(answer, list):
+            return list(answer)
+        if isinstance(answer, Mapping):
+            text = answer[-1 if config.temperature == 0 else config.seed]
+        elif isinstance(answer, str):
+            text = answer
+        else:
+            text = answer(messages, config)
+        words = text.split(" ")
+        return words[:1] + [" " + w for w in words[1:]]
+
+    def stream(self, messages: Messages, config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
+        self.counter[0] += 1
+        if self.die_after is not None and self.counter[0] > self.die_after:
+            raise self.die_with()
+        self.messages.append(messages)
+        self.configs.append(config)
+        yield from self._pieces(messages, config)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+# ---------------------------------------------------------------- judges
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def _substring(premise: str, hypothesis: str) -> bool:
+    return hypothesis in premise
+
+
+def _all_words(premise: str, hypothesis: str) -> bool:
+    return _words(hypothesis) <= _words(premise)
+
+
+def _keywords(premise: str, hypothesis: str) -> bool:
+    return all(w in premise.lower() for w in hypothesis.lower().split() if len(w) > 3)
+
+
+#: The named rules of :class:`RuleJudge`.
+RULES: dict[str, Callable[[str, str], bool]] = {
+    # the hypothesis appears verbatim in the premise
+    "substring": _substring,
+    # every word of the hypothesis (\w+, case-insensitive) is a word of the premise
+    "words": _all_words,
+    # every word of the hypothesis longer than 3 letters is in the premise (as a substring)
+    "keywords": _keywords,
+}
+
+
+class RuleJudge(Judge):
+    """An entailment judge that follows a rule and records every pair it is asked.
+
+    ``rule`` is a name of :data:`RULES`, a function ``(premise, hypothesis) -> bool``, or a mapping
+    ``{hypothesis: [[fragment, ...], ...]}``: a hypothesis is entailed iff the premise contains
+    every fragment of one of its alternatives (hypotheses not in the mapping are never entailed).
+    ``batches`` holds each call's pairs, ``asked`` all pairs in order.
+    """
+
+    def __init__(
+        self,
+        rule: str | Callable[[str, str], bool] | Mapping[str, Sequence[Sequence[str]]],
+        name: str = "scripted",
+        official: bool = False,
+    ) -> None:
+        if isinstance(rule, str):
+            self.rule = RULES[rule]
+        elif isinstance(rule, Mapping):
+            support = {h: [list(alt) for alt in alts] for h, alts in rule.items()}
+            self.rule = lambda p, h: any(all(f in p for f in alt) for alt in support.get(h, []))
+        else:
+            self.rule = rule
+        self.name = name
+        self.official = official
+        self.batches: list[list[Pair]] = []
+
+    @property
+    def asked(self) -> list[Pair]:
+        return [pair for batch in self.batches for pair in batch]
+
+    def entails_batch(self, pairs: Sequence[Pair]) -> list[bool]:
+        self.batches.append(list(pairs))
+        return [bool(self.rule(p, h)) for p, h in pairs]
+
+
+class FixedJudge(Judge):
+    """Returns a fixed list of verdicts (and checks it is asked exactly that many pairs)."""
+
+    name = "fixed"
+
+    def __init__(self, verdicts: list[bool]) -> None:
+        self.verdicts = verdicts
+
+    def entails_batch(self, pairs: Sequence[Pair]) -> list[bool]:
+        assert len(pairs) == len(self.verdicts)
+        return list(self.verdicts)
+
+
+# ---------------------------------------------------------------- index
+
+
+class _Ranked:
+    """Hits for each query: the same ``rows`` (best first) for every query, or ``rows[query]``
+    when ``rows`` is a mapping. The hit at rank ``r`` scores ``top - step * (r - 1)``. ``calls``
+    records the depth ``k`` of every search."""
+
+    def __init__(self, rows: Sequence[int] | Mapping[str, Sequence[int]], top: float, step: float) -> None:
+        self.rows = rows
+        self.top = top
+        self.step = step
+        self.calls: list[int] = []
+
+    def _hits(self, queries: Sequence[Any], k: int) -> list[list[Hit]]:
+        self.calls.append(k)
+        out = []
+        for q in queries:
+            rows = self.rows[q] if isinstance(self.rows, Mapping) else self.rows
+            out.append([Hit(r, self.top - self.step * i, i + 1) for i, r in enumerate(list(rows)[:k])])
+        return out
+
+
+class FakeBM25(_Ranked):
+    def search_many(self, queries: list[str], k: int) -> list[list[Hit]]:
+        return self._hits(queries, k)
+
+
+class FakeDense(_Ranked):
+    def search(self, queries: Sequence[Any], k: int) -> list[list[Hit]]:
+        return self._hits(queries, k)
+
+
+class FakeEmbedder:
+    """Embeds queries as their own text (so a fake dense index can look them up) and any text as
+    the same unit vector (every pair of texts equally similar, cosine 1: word overlap decides).
+    ``batches`` records the size of each ``encode_queries`` call, ``encoded`` each ``encode`` call.
+    Takes (and ignores) ``rag.indexing.dense.Embedder``'s arguments, so it can stand in for it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.batches: list[int] = []
+        self.encoded: list[list[str]] = []
+
+    def encode_queries(self, queries: list[str]) -> list[str]:
+        self.batches.append(len(queries))
+        return list(queries)
+
+    def encode(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        self.encoded.append(list(texts))
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+
+class FakeIndex:
+    """What ``rag.retrieval.Retriever`` and ``rag.pipeline.Pipeline`` use of an index: passages,
+    a BM25 and a dense search ranking ``bm25`` / ``dense`` rows (see ``_Ranked``), an embedder."""
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        bm25: Sequence[int] | Mapping[str, Sequence[int]] = (),
+        dense: Sequence[int] | Mapping[str, Sequence[int]] = (),
+        *,
+        bm25_scores: tuple[float, float] = (10.0, 1.0),
+        dense_scores: tuple[float, float] = (1.0, 0.1),
+    ) -> None:
+        self.passages = list(passages)
+        self.bm25 = FakeBM25(bm25, *bm25_scores)
+        self.dense = FakeDense(dense, *dense_scores)
+        self.embedder = FakeEmbedder()
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def scripted_generator() -> type[ScriptedGenerator]:
+    return ScriptedGenerator
+
+
+@pytest.fixture
+def rule_judge() -> type[RuleJudge]:
+    return RuleJudge
+
+
+@pytest.fixture
+def fixed_judge() -> type[FixedJudge]:
+    return FixedJudge
+
+
+@pytest.fixture
+def fake_index() -> type[FakeIndex]:
+    return FakeIndex
+
+
+@pytest.fixture
+def fake_embedder() -> type[FakeEmbedder]:
+    return FakeEmbedder
