@@ -224,6 +224,8 @@ def _verified(dest: Path, sha256: str, size: int | None) -> bool:
         return False
 
 
+# Over ~60 lines because of its docstring and the all-or-nothing write: the checks, the temporary
+# file and its cleanup read best in one place.
 def assemble_parts(parts: Sequence[Path], dest: Path, sha256: str, size: int | None = None) -> Path:
     """Concatenate ``parts`` in order into ``dest``, checked against ``sha256`` (and ``size``).
 

@@ -186,6 +186,8 @@ def _statements(output: str, n_docs: int, at_most: int, alce_exact: bool) -> lis
     return out
 
 
+# Longer than ~60 lines on purpose: it follows ALCE's compute_autoais loop step by step, so the two
+# can be read side by side (eval/alce_check.py checks they agree).
 def citation_scores(
     output: str,
     docs: Sequence[dict],
