@@ -17,10 +17,15 @@ from rag.citing.attribution import (
     drop_unsupported,
     premise,
     quote_fallback,
+    remap,
     render,
     renumber,
+    support_spans,
+    with_markers,
 )
 from rag.citing.citations import parse_answer
+from rag.citing.cleanup import drop_junk
+from rag.citing.evidence import EvidenceConfig, EvidenceSelection, evidence_passages, select_evidence
 from rag.citing.selection import best_sample, score_sample
 from rag.errors import RagError
 from rag.generation import DEFAULT_GENERATOR, GenerationConfig, Generator, load_generator, prompts
@@ -33,7 +38,9 @@ from rag.types import Answer, Passage, ScoredPassage, Statement
 
 log = logging.getLogger(__name__)
 
-PROMPT_STYLES = ("default", "quote", "alce")
+PROMPT_STYLES = ("default", "quote", "evidence", "alce")
+#: What the answer says when no passage bears on the question (``Answer.answered`` is False).
+NOT_ANSWERED = "The passages found do not answer this question."
 CITE_MODES = ("model", "posthoc")
 
 
@@ -41,9 +48,12 @@ CITE_MODES = ("model", "posthoc")
 class PipelineConfig:
     """How a question is answered.
 
-    ``k`` passages go into the prompt; ``prompt`` is ``"default"`` (the project's own),
-    ``"quote"`` (the project's, asking for sentences copied from the passages) or ``"alce"``
-    (ALCE's instruction and one demonstration, for comparability).
+    ``k`` passages are retrieved; ``prompt`` is ``"default"`` (the project's own),
+    ``"quote"`` (the project's, asking for sentences copied from the passages), ``"evidence"``
+    (the passages reduced to the sentences that bear on the question, ``evidence`` says how they
+    are chosen, and a short composed answer; when no sentence bears on the question the answer
+    says so, ``Answer.answered`` False) or ``"alce"`` (ALCE's instruction and one demonstration,
+    for comparability).
     ``constrain_citations``: with the project's prompts, decode under a grammar that makes every
     sentence end with citations to given passages (``rag.generation.constraints``; measured on the 0.5B:
     17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
@@ -72,6 +82,7 @@ class PipelineConfig:
     quote_fallback: bool = True
     attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -98,7 +109,12 @@ class PipelineConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> PipelineConfig:
         """The config saved by :meth:`to_dict`; a missing field takes its default, an unknown one
         is an error (it would change answers in a way this version cannot reproduce)."""
-        nested = {"retrieval": RetrievalConfig, "generation": GenerationConfig, "attribution": AttributionConfig}
+        nested = {
+            "retrieval": RetrievalConfig,
+            "generation": GenerationConfig,
+            "attribution": AttributionConfig,
+            "evidence": EvidenceConfig,
+        }
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -133,6 +149,16 @@ class Draft(NamedTuple):
     time_to_first_token: float
     generation_s: float
     attribution_s: float
+
+
+class Context(NamedTuple):
+    """What the generator is shown: ``passages`` (the given ones, or with the ``evidence`` prompt
+    those that hold evidence, cut to it), each one's number among the given passages, and the
+    evidence selection (None without the ``evidence`` prompt)."""
+
+    passages: tuple[Passage, ...]
+    numbers: tuple[int, ...]
+    selection: EvidenceSelection | None
 
 
 class Shown(NamedTuple):
@@ -250,20 +276,32 @@ class Pipeline:
                 self._embedder = Embedder()
         return self._embedder.encode(texts)
 
+    def _context(self, question: str, plain: Sequence[Passage]) -> Context:
+        """The passages the generator sees (see :class:`Context`)."""
+        if self.config.prompt != "evidence" or not plain:
+            return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None)
+        selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence)
+        reduced, numbers = evidence_passages(plain, selection)
+        return Context(tuple(reduced), tuple(numbers), selection)
+
     def _one_answer(
         self,
         question: str,
         plain: Sequence[Passage],
+        context: Context,
         sample: int,
         on_token: Callable[[str], None] | None,
     ) -> Draft:
-        """Generate one answer (sample 0 greedy, later ones sampled) and cite it as configured."""
-        cfg = self._generation_for(plain)
+        """Generate one answer (sample 0 greedy, later ones sampled) from what ``context`` shows,
+        drop cut-off and repeated sentences, and cite it against the given passages as configured."""
+        cfg = self._generation_for(context.passages)
         if sample > 0:
             cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
-        gen = self.generator.generate(self._messages(question, plain), cfg, on_token)
-        statements = parse_answer(gen.text, len(plain))
-        text = gen.text
+        gen = self.generator.generate(self._messages(question, context.passages), cfg, on_token)
+        parsed = remap(parse_answer(gen.text, len(context.passages)), context.numbers)
+        cleaned = drop_junk(parsed, truncated=gen.completion_tokens >= cfg.max_tokens)
+        statements = cleaned.statements
+        text = gen.text if statements == parsed else " ".join(st.raw for st in statements)
         t0 = time.perf_counter()
         if self.config.cite == "posthoc" and plain:
             att = attribute(
@@ -275,23 +313,34 @@ class Pipeline:
         return Draft(text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0)
 
     def _drafts(
-        self, question: str, plain: Sequence[Passage], on_token: Callable[[str], None] | None
+        self, question: str, plain: Sequence[Passage], context: Context, on_token: Callable[[str], None] | None
     ) -> tuple[list[Draft], int]:
         """``config.samples`` drafts (only the first streamed) and the index of the one kept."""
         drafts = [
-            self._one_answer(question, plain, i, on_token if i == 0 else None) for i in range(self.config.samples)
+            self._one_answer(question, plain, context, i, on_token if i == 0 else None)
+            for i in range(self.config.samples)
         ]
         chosen = best_sample([score_sample(d.statements) for d in drafts]) if len(drafts) > 1 else 0
         return drafts, chosen
 
-    def _hide_unsupported(self, question: str, plain: Sequence[Passage], draft: Draft) -> Shown:
-        """The draft without its unsupported statements; an answer left empty quotes the passage
-        sentences nearest the question when ``quote_fallback`` is on."""
+    def _fallback(self, question: str, plain: Sequence[Passage], context: Context) -> tuple[Statement, ...]:
+        """Quoted sentences for an answer left empty: the two best evidence sentences, or without
+        evidence selection the passage sentences nearest the question."""
+        if context.selection is None:
+            return quote_fallback(question, plain, embed=self._embed)
+        return tuple(
+            Statement(text=e.text, raw=with_markers(e.text, (e.passage,)), citations=(e.passage,), verdict="supported")
+            for e in context.selection.evidence[:2]
+        )
+
+    def _hide_unsupported(self, question: str, plain: Sequence[Passage], context: Context, draft: Draft) -> Shown:
+        """The draft without its unsupported statements; an answer left empty quotes the passages
+        (:meth:`_fallback`) when ``quote_fallback`` is on."""
         hidden = tuple(st for st in draft.statements if st.verdict != "supported")
         statements = drop_unsupported(draft.statements)
         text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
         if not statements and self.config.quote_fallback and plain:
-            statements = quote_fallback(question, plain, embed=self._embed)
+            statements = self._fallback(question, plain, context)
             return Shown(render(statements), statements, hidden, bool(statements))
         return Shown(text, statements, hidden, False)
 
@@ -321,11 +370,18 @@ class Pipeline:
             given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
         timings = {"retrieval": time.perf_counter() - t0}
         plain = [sp.passage for sp in given]
-        drafts, chosen = self._drafts(question, plain, on_token)
+        t1 = time.perf_counter()
+        context = self._context(question, plain)
+        if context.selection is not None:
+            timings["evidence"] = time.perf_counter() - t1
+            if not context.selection.answered:
+                timings["total"] = time.perf_counter() - t0
+                return Answer(question, NOT_ANSWERED, (), tuple(given), self.generator.name, timings, answered=False)
+        drafts, chosen = self._drafts(question, plain, context, on_token)
         draft = drafts[chosen]
         shown = Shown(draft.text, draft.statements, (), False)
         if self.config.hide_unsupported:
-            shown = self._hide_unsupported(question, plain, draft)
+            shown = self._hide_unsupported(question, plain, context, draft)
         if self.config.cite == "posthoc" and plain:
             statements, order = renumber(shown.statements, plain)
             given = [given[old - 1] for old in order]
@@ -337,7 +393,7 @@ class Pipeline:
         timings["generation"] = sum(d.generation_s for d in drafts)
         if self.config.needs_attribution_judge:
             timings["attribution"] = sum(d.attribution_s for d in drafts)
-        statements = shown.statements
+        statements = tuple(replace(st, support=support_spans(st, plain)) for st in shown.statements)
         if verify and self.judge is not None:
             t1 = time.perf_counter()
             statements = verify_statements(statements, plain, self.judge)

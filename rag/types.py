@@ -70,13 +70,27 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Support:
+    """Where a statement comes from: ``passage`` is the 1-based number of a cited passage and
+    ``passage.text[start:end]`` is the sentence of it that supports the statement."""
+
+    passage: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passage": self.passage, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
 class Statement:
     """One sentence of an answer.
 
     ``text`` has the citation markers removed; ``raw`` is the sentence as generated.
     ``citations`` are the valid 1-based passage numbers in order of appearance (duplicates
     removed); ``invalid_citations`` the markers that pointed outside the given passages.
-    ``verdict`` is set when the statement was checked against its cited passages.
+    ``verdict`` is set when the statement was checked against its cited passages; ``support``
+    points at the sentences of the cited passages it comes from (character offsets).
     """
 
     text: str
@@ -84,6 +98,7 @@ class Statement:
     citations: tuple[int, ...] = ()
     invalid_citations: tuple[int, ...] = ()
     verdict: Verdict | None = None
+    support: tuple[Support, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +107,7 @@ class Statement:
             "citations": list(self.citations),
             "invalid_citations": list(self.invalid_citations),
             "verdict": self.verdict,
+            "support": [s.to_dict() for s in self.support],
         }
 
 
@@ -103,6 +119,8 @@ class Answer:
     the statements left out of ``text`` because they were not supported (``hide_unsupported``).
     ``samples`` answers were drawn and ``chosen_sample`` (0-based) was kept. ``quoted_fallback``:
     no generated statement was supported, and the answer quotes the passages instead.
+    ``answered`` is False when no passage bore on the question: ``text`` then says so and
+    ``passages`` are the closest ones, not sources of an answer.
     """
 
     question: str
@@ -115,6 +133,7 @@ class Answer:
     samples: int = 1
     chosen_sample: int = 0
     quoted_fallback: bool = False
+    answered: bool = True
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -135,10 +154,21 @@ class Answer:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``rag ask --json``): each statement's ``support`` also carries the
+        supporting sentence's ``text``, so an interface can highlight it without the offsets."""
+        statements = []
+        for st in self.statements:
+            d = st.to_dict()
+            for sup in d["support"]:
+                passage = self.passages[sup["passage"] - 1].passage
+                sup["passage_id"] = passage.id
+                sup["text"] = passage.text[sup["start"] : sup["end"]]
+            statements.append(d)
         return {
             "question": self.question,
             "answer": self.text,
-            "statements": [s.to_dict() for s in self.statements],
+            "answered": self.answered,
+            "statements": statements,
             "citations": [c.to_dict() for c in self.citations],
             "dropped_citations": list(self.dropped_citations),
             "hidden_statements": [s.to_dict() for s in self.hidden],

@@ -48,7 +48,7 @@ def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
         app,
         [
             "ask",
-            "Where was coffee first drunk?",
+            "How much caffeine is in a cup of coffee?",
             "--index",
             str(built_index),
             "-g",

@@ -13,6 +13,7 @@ import pytest
 
 import rag.pipeline as pipeline_module
 from rag.citing.attribution import AttributionConfig
+from rag.citing.evidence import EvidenceConfig
 from rag.errors import RagError
 from rag.generation import GenerationConfig
 from rag.generation.prompts import closed_book_messages, rag_messages
@@ -396,6 +397,17 @@ CHANGED = PipelineConfig(
     quote_fallback=False,
     attribution_judge="llm:qwen2.5-1.5b",
     attribution=AttributionConfig(candidates=4, max_set=3, quotes=False),
+    evidence=EvidenceConfig(
+        max_sentences=6,
+        per_passage=3,
+        min_words=3,
+        keep_ratio=0.5,
+        lexical_weight=0.7,
+        type_weight=0.2,
+        diversity=0.4,
+        duplicate_overlap=0.8,
+        min_relevance=0.25,
+    ),
 )
 
 

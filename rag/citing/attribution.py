@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from rag.citing.citations import sentences_for_answer
+from rag.citing.citations import sentence_spans, sentences_for_answer
 from rag.errors import RagError
 from rag.judges import Judge
-from rag.types import Passage, Statement, Verdict
+from rag.types import Passage, Statement, Support, Verdict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -245,6 +245,18 @@ def renumber(
     return tuple(out), tuple(order)
 
 
+def remap(statements: Sequence[Statement], numbers: Sequence[int]) -> tuple[Statement, ...]:
+    """Citations to the ``i``-th of a subset of passages rewritten as citations to ``numbers[i-1]``,
+    its number among all the passages (and the markers in ``raw`` with them)."""
+    if list(numbers) == list(range(1, len(numbers) + 1)):
+        return tuple(statements)
+    out = []
+    for st in statements:
+        cites = tuple(dict.fromkeys(numbers[n - 1] for n in st.citations))
+        out.append(replace(st, citations=cites, raw=with_markers(st.text, cites)))
+    return tuple(out)
+
+
 def drop_unsupported(statements: Sequence[Statement]) -> tuple[Statement, ...]:
     """Only the statements whose verdict is ``supported``."""
     return tuple(st for st in statements if st.verdict == "supported")
@@ -287,4 +299,22 @@ def quote_fallback(
         out.append(Statement(text=sent, raw=with_markers(sent, (n,)), citations=(n,), verdict="supported"))
         if len(out) == max_sentences:
             break
+    return tuple(out)
+
+
+def support_spans(statement: Statement, passages: Sequence[Passage], min_overlap: float = 0.5) -> tuple[Support, ...]:
+    """For each passage the statement cites, the sentence of it the statement comes from: the one
+    sharing the most of the statement's content words (at least ``min_overlap`` of them; a quote
+    shares all). A cited passage with no such sentence gives no span."""
+    words = content_words(statement.text)
+    out: list[Support] = []
+    for n in statement.citations:
+        text = passages[n - 1].text
+        best: tuple[float, int, int] | None = None
+        for start, end in sentence_spans(text):
+            share = len(words & content_words(text[start:end])) / len(words) if words else 0.0
+            if share >= min_overlap and (best is None or share > best[0]):
+                best = (share, start, end)
+        if best is not None:
+            out.append(Support(n, best[1], best[2]))
     return tuple(out)

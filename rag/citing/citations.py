@@ -205,6 +205,22 @@ def sentences_for_answer(text: str) -> list[str]:
         return [s for s in _FALLBACK_SPLIT_RE.split(text.strip()) if s.strip()]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character offsets of the sentences of ``text`` (punkt when its data is there,
+    else the same regex split as :func:`sentences_for_answer`); ``text[start:end]`` is a sentence."""
+    if not text or not text.strip():
+        return []
+    try:
+        return [(int(a), int(b)) for a, b in _punkt_tokenizer().span_tokenize(text)]
+    except FileNotFoundError:
+        spans: list[tuple[int, int]] = []
+        for sentence in sentences_for_answer(text):
+            start = text.find(sentence, spans[-1][1] if spans else 0)
+            if start >= 0:
+                spans.append((start, start + len(sentence)))
+        return spans
+
+
 def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     """Split an answer into ``Statement``s (robust citation reading, for the project's answers).
 

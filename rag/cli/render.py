@@ -38,9 +38,23 @@ def _sources(answer: Answer) -> None:
         typer.echo(f"  [{c.number}] {p.title or p.id}{where}\n      {snippet}")
 
 
+def _closest(answer: Answer, n: int = 3) -> None:
+    typer.secho("\nThe closest passages (they do not answer it):", bold=True)
+    for i, sp in enumerate(answer.passages[:n], 1):
+        p = sp.passage
+        snippet = textwrap.shorten(p.text, width=160, placeholder=" …")
+        where = f" ({p.source})" if p.source else ""
+        typer.echo(f"  {i}. {p.title or p.id}{where}\n      {snippet}")
+
+
 def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:
     """Print the answer (unless it was streamed), each statement's verdict, what was hidden, the
-    cited sources, dropped citations and the timings."""
+    cited sources, dropped citations and the timings; or, when no passage bore on the question,
+    that plainly and the closest passages."""
+    if not answer.answered:
+        typer.secho(answer.text, fg=typer.colors.YELLOW)
+        _closest(answer)
+        return
     if strict:  # nothing was streamed: show only what the citations support
         kept = [st.raw for st in answer.statements if st.verdict == "supported"]
         typer.echo(" ".join(kept) if kept else "(no statement of the answer is supported by its citations)")

@@ -141,6 +141,11 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             "citation metrics, as ALCE does)",
         ),
         (
+            "unanswered",
+            "Answers saying the passages do not answer the question (scored as empty answers, and "
+            "counted among them above)",
+        ),
+        (
             "quoted_fallbacks",
             "Answers that quote the passages because no generated statement was supported (quote fallback)",
         ),

@@ -198,7 +198,9 @@ def answer_record(item: AsqaItem, system: SystemSpec, answer: Answer) -> dict[st
         "kind": system.kind,
         "generator": answer.generator,
         "question": item.question,
-        "output": answer.text,
+        # "the passages do not answer" is no claim: scored as an empty answer (0 for EM, left out
+        # of the citation metrics, as ALCE treats empty answers); "answered" tells them apart
+        "output": answer.text if answer.answered else "",
         "passages": [
             {"id": sp.passage.id, "title": sp.passage.title, "text": sp.passage.text} for sp in answer.passages
         ],
@@ -206,6 +208,7 @@ def answer_record(item: AsqaItem, system: SystemSpec, answer: Answer) -> dict[st
         "hidden": [st.text for st in answer.hidden],
         "chosen_sample": answer.chosen_sample,
         "quoted_fallback": answer.quoted_fallback,
+        "answered": answer.answered,
     }
 
 

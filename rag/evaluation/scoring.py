@@ -113,6 +113,8 @@ def _system_rows(
             "n_answered": len(answered),
             "empty_answers": sum(not str(answers[k].get("output", "")).strip() for k in keys),
             "quoted_fallbacks": sum(bool(answers[k].get("quoted_fallback")) for k in keys),
+            # answers that said the passages do not answer (runs before this field: all answered)
+            "unanswered": sum(answers[k].get("answered") is False for k in keys),
             "seconds_per_question": sum(totals) / len(totals) if totals else None,
             "metrics": {k: v for k, v in agg.items() if not k.startswith("n_")},
             "counts": {k: int(v) for k, v in agg.items() if k.startswith("n_")},

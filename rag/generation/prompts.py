@@ -22,7 +22,9 @@ from rag.types import Passage
 #: the worked answer verbatim; kept for comparison); ``quote``: answer with sentences copied
 #: from the passages (small models copy faithfully; what they rephrase they often get wrong).
 #: Numbers: eval/generators/README.md and eval/citing/README.md.
-STYLES: tuple[str, ...] = ("default", "zero-shot", "documents", "quote")
+#: ``evidence``: the passages reduced to the sentences that bear on the question
+#: (``rag.citing.evidence``), and a short composed answer, one sentence per reading.
+STYLES: tuple[str, ...] = ("default", "zero-shot", "documents", "quote", "evidence")
 
 ALCE_PROMPT_FILE = "asqa_default.json"
 ALCE_CLOSEDBOOK_FILE = "asqa_closedbook.json"
@@ -94,6 +96,19 @@ _DEMO_ANSWER_QUOTE = (
     "metres above sea level [1]."
 )
 
+SYSTEM_EVIDENCE = (
+    "You answer questions from the numbered passages you are given, in a few short sentences. "
+    "Start with the direct answer: the name, date, place or number the question asks for. Use only "
+    "facts the passages state. End every sentence with the number of its passage in square "
+    "brackets, like [1]."
+)
+INSTRUCTION_EVIDENCE = (
+    "Answer the question below in one to three short sentences, using only the passages above. If "
+    "the question can be read in several ways and the passages answer more than one reading, write "
+    "one sentence for each. End every sentence with the number of its passage in square brackets, "
+    "such as [1]."
+)
+
 CLOSED_BOOK_SYSTEM = (
     "You answer questions accurately and concisely from your own knowledge. If a question "
     "is ambiguous, give the answer for each likely reading."
@@ -135,6 +150,10 @@ def _user_turn_quote(question: str, passages: Sequence[Passage]) -> str:
     return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION_QUOTE}\n\nQuestion: {question.strip()}"
 
 
+def _user_turn_evidence(question: str, passages: Sequence[Passage]) -> str:
+    return f"Passages:\n\n{format_passages(passages)}\n\n{INSTRUCTION_EVIDENCE}\n\nQuestion: {question.strip()}"
+
+
 def _user_turn_documents(question: str, passages: Sequence[Passage]) -> str:
     q = question.strip()
     return f"Question: {q}\n\n{format_documents(passages)}\n\n{INSTRUCTION_DOCUMENTS}\n\nQuestion: {q}"
@@ -147,7 +166,9 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     own two passages, question and two-sentence cited answer) as a previous chat turn, then the
     passages as ``[n] Title: t``, the instruction and the question last. ``"zero-shot"`` leaves
     the worked turn out; ``"documents"`` is an ALCE-style variant; ``"quote"`` asks for sentences
-    copied from the passages, with a worked turn that does so (see ``STYLES``).
+    copied from the passages, with a worked turn that does so; ``"evidence"`` asks for a short
+    composed answer, one sentence per reading, from passages already reduced to their evidence
+    sentences (see ``STYLES``).
 
     Small models cite reliably only with ``rag.generation.constraints.citation_grammar`` as the decoding
     grammar (measured on the 0.5B: 100% of ASQA sentences cited with it, 15-20% without;
@@ -160,6 +181,7 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     turn, system, demo = {
         "documents": (_user_turn_documents, SYSTEM_DOCUMENTS, _DEMO_ANSWER),
         "quote": (_user_turn_quote, SYSTEM_QUOTE, _DEMO_ANSWER_QUOTE),
+        "evidence": (_user_turn_evidence, SYSTEM_EVIDENCE, _DEMO_ANSWER),
     }.get(style, (_user_turn, SYSTEM, _DEMO_ANSWER))
     messages = [{"role": "system", "content": system}]
     if style != "zero-shot":

@@ -1,0 +1,228 @@
+"""Question-focused evidence: the sentences of the retrieved passages that bear on the question.
+
+Every sentence of the given passages (punkt, with its character offsets) is scored cheaply:
+
+- cosine similarity of its embedding to the question's (the index's embedder),
+- lexical overlap with the question: the IDF-weighted share of the question's content words it
+  contains (IDF over the candidate sentences, so a word every passage repeats counts little),
+- whether it holds the kind of thing the question asks for (a year or date for "when", a
+  capitalised name for "who", a number for "how many", ...),
+
+and the best are chosen greedily with maximal marginal relevance: a sentence close to one already
+chosen loses ``diversity`` times that similarity, near-duplicates (most content words shared) are
+skipped, and at most ``per_passage`` come from one passage. ASQA's questions are ambiguous: evidence
+that covers several readings is worth more than two copies of one.
+
+When even the best sentence scores under ``min_relevance``, the passages do not answer the
+question (``EvidenceSelection.answered`` is False): the pipeline then says so instead of answering.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.citing.attribution import content_words
+from rag.citing.citations import sentence_spans
+from rag.errors import RagError
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
+
+EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE_RE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b[0-9]{{1,2}}(st|nd|rd|th) century\b")
+_NUMBER_RE = re.compile(
+    r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
+# Two or more capitalised words in a row (a person's or an organisation's name), not at the start.
+_NAME_RE = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z'\-]+(?: (?:de |van |von |da |di |le |la )?[A-Z][a-z'\-.]+)+")
+_PLACE_RE = re.compile(r"\b(in|at|from|near|of)\s+(the\s+)?[A-Z][a-z]+")
+ANSWER_TYPES = ("date", "person", "place", "number")
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """How evidence is chosen: at most ``max_sentences`` in all and ``per_passage`` from one
+    passage, each at least ``min_words`` words long and scoring at least ``keep_ratio`` times the
+    best; ``lexical_weight`` and ``type_weight`` weigh lexical overlap and the answer-type match
+    against cosine similarity; ``diversity`` is the MMR penalty; a question whose best sentence
+    scores under ``min_relevance`` is not answered from these passages."""
+
+    max_sentences: int = 4
+    per_passage: int = 2
+    min_words: int = 5
+    keep_ratio: float = 0.6
+    lexical_weight: float = 0.5
+    type_weight: float = 0.1
+    diversity: float = 0.3
+    duplicate_overlap: float = 0.7
+    min_relevance: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.max_sentences < 1 or self.per_passage < 1:
+            raise RagError(
+                f"max_sentences and per_passage must be at least 1, got {self.max_sentences}, {self.per_passage}"
+            )
+        if not 0.0 <= self.keep_ratio <= 1.0:
+            raise RagError(f"keep_ratio must lie in [0, 1], got {self.keep_ratio}")
+        if not 0.0 < self.duplicate_overlap <= 1.0:
+            raise RagError(f"duplicate_overlap must lie in (0, 1], got {self.duplicate_overlap}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One chosen sentence: ``passage`` is its 1-based number among the given passages and
+    ``passage.text[start:end] == text``; ``score`` is its relevance to the question."""
+
+    passage: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EvidenceSelection:
+    """The chosen evidence in choice order, the best sentence's relevance, and whether that
+    relevance says the passages answer the question at all."""
+
+    evidence: tuple[Evidence, ...]
+    relevance: float
+    answered: bool
+
+    def passages(self) -> tuple[int, ...]:
+        """The numbers of the passages that gave evidence, in passage order."""
+        return tuple(sorted({e.passage for e in self.evidence}))
+
+
+def answer_type(question: str) -> str | None:
+    """What the question asks for: ``date``, ``person``, ``place``, ``number``, or None.
+
+    >>> answer_type("When did the war end?"), answer_type("Who wrote Hamlet?")
+    ('date', 'person')
+    >>> answer_type("How many moons does Mars have?"), answer_type("Why is the sky blue?")
+    ('number', None)
+    """
+    q = " ".join(question.lower().split())
+    if q.startswith("when") or re.search(r"\b(what|which) (year|date|decade|century|month|day)\b", q):
+        return "date"
+    if q.startswith(("who ", "whom ", "who's ")) or re.search(r"\b(who|whom)\b", q):
+        return "person"
+    if q.startswith("where") or re.search(r"\b(what|which) (country|city|state|place|town|continent)\b", q):
+        return "place"
+    if re.search(r"\bhow (many|much|long|old|tall|far|big|high|deep|fast)\b", q):
+        return "number"
+    return None
+
+
+def matches_type(kind: str | None, sentence: str) -> bool:
+    """Whether ``sentence`` holds something of the kind ``answer_type`` named."""
+    if kind == "date":
+        return bool(_DATE_RE.search(sentence))
+    if kind == "number":
+        return bool(_NUMBER_RE.search(sentence))
+    if kind == "person":
+        return bool(_NAME_RE.search(sentence))
+    if kind == "place":
+        return bool(_PLACE_RE.search(sentence))
+    return False
+
+
+def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
+    out: list[Evidence] = []
+    for n, p in enumerate(passages, 1):
+        for start, end in sentence_spans(p.text):
+            text = p.text[start:end]
+            if len(text.split()) >= min_words:
+                out.append(Evidence(n, start, end, text, 0.0))
+    return out
+
+
+def lexical_scores(question: str, sentences: Sequence[str]) -> list[float]:
+    """For each sentence, the IDF-weighted share of the question's content words it contains
+    (IDF over ``sentences``: ``log(1 + N / df)``); 0 for a question without content words."""
+    q_words = content_words(question)
+    bags = [content_words(s) for s in sentences]
+    n = len(bags)
+    idf = {w: math.log(1.0 + n / (1 + sum(w in b for b in bags))) for w in q_words}
+    total = sum(idf.values())
+    if total == 0.0:
+        return [0.0] * n
+    return [sum(idf[w] for w in q_words if w in b) / total for b in bags]
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def select_evidence(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    embed: EmbedFn | None = None,
+    config: EvidenceConfig | None = None,
+) -> EvidenceSelection:
+    """The sentences of ``passages`` that bear on ``question`` (see the module doc). Without
+    ``embed`` only the lexical and answer-type scores count."""
+    config = config or EvidenceConfig()
+    cands = _candidates(passages, config.min_words)
+    if not cands:
+        return EvidenceSelection((), 0.0, False)
+    texts = [c.text for c in cands]
+    lexical = lexical_scores(question, texts)
+    kind = answer_type(question)
+    cosine = [0.0] * len(cands)
+    vectors = None
+    if embed is not None:
+        vectors = embed([question, *texts])
+        cosine = [float(x) for x in vectors[1:] @ vectors[0]]
+    scores = [
+        cos + config.lexical_weight * lex + (config.type_weight if matches_type(kind, t) else 0.0)
+        for cos, lex, t in zip(cosine, lexical, texts, strict=True)
+    ]
+    best = max(scores)
+    answered = best >= config.min_relevance
+    words = [content_words(t) for t in texts]
+    chosen: list[int] = []
+    per_passage: dict[int, int] = {}
+    remaining = set(range(len(cands)))
+    while remaining and len(chosen) < config.max_sentences:
+
+        def mmr(i: int) -> float:
+            if vectors is None or not chosen:
+                return scores[i]
+            return scores[i] - config.diversity * max(float(vectors[1 + i] @ vectors[1 + j]) for j in chosen)
+
+        i = max(sorted(remaining), key=mmr)
+        remaining.discard(i)
+        if scores[i] < config.keep_ratio * best:
+            break  # everything left is further below the best
+        if per_passage.get(cands[i].passage, 0) >= config.per_passage:
+            continue
+        if any(_jaccard(words[i], words[j]) >= config.duplicate_overlap for j in chosen):
+            continue
+        chosen.append(i)
+        per_passage[cands[i].passage] = per_passage.get(cands[i].passage, 0) + 1
+    evidence = tuple(Evidence(cands[i].passage, cands[i].start, cands[i].end, cands[i].text, scores[i]) for i in chosen)
+    return EvidenceSelection(evidence, best, answered)
+
+
+def evidence_passages(passages: Sequence[Passage], selection: EvidenceSelection) -> tuple[list[Passage], list[int]]:
+    """The passages reduced to their evidence sentences (in text order), for the prompt, and for
+    each the number of the full passage it came from (1-based), in passage order."""
+    reduced: list[Passage] = []
+    numbers: list[int] = []
+    for n in selection.passages():
+        spans = sorted((e.start, e.end) for e in selection.evidence if e.passage == n)
+        p = passages[n - 1]
+        reduced.append(Passage(id=p.id, title=p.title, text=" ".join(p.text[a:b] for a, b in spans), source=p.source))
+        numbers.append(n)
+    return reduced, numbers
