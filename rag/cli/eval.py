@@ -17,7 +17,7 @@ from rag.cli.common import errors_as_exit, fail
 from rag.cli.options import pipeline_options
 from rag.errors import MissingFileError
 from rag.evaluation import judge_check, retrieval
-from rag.evaluation.data import SUBSETS, default_data_path, load_subset_ids
+from rag.evaluation.data import SUBSETS, TUNING_SUBSET, default_data_path, subset_filter
 from rag.evaluation.report import report_runs
 from rag.evaluation.rundir import RunConfig, write_alce_outputs
 from rag.evaluation.runner import run_benchmark
@@ -67,7 +67,7 @@ def _check_inputs(benchmark: str, data: Path | None, subset: str | None) -> None
     if data is not None and not data.is_file():
         raise MissingFileError(f"--data {data} not found: pass an ASQA dev JSON or an ALCE-format file")
     if subset is not None:
-        load_subset_ids(subset)  # fail early on an unknown subset
+        subset_filter(subset)  # fail early on an unknown subset
 
 
 def _retrieval_only(data: Path | None, subset: str | None, index: str, k: int, out: Path) -> None:
@@ -125,7 +125,9 @@ def eval_main(
         False, "--docs-from-file", help="Use each question's own docs (ALCE format) instead of retrieval."
     ),
     limit: int | None = typer.Option(None, "--limit", "-n", help="Answer only the first N questions."),
-    subset: str | None = typer.Option(None, "--subset", help="pooled300, or a file of question ids."),
+    subset: str | None = typer.Option(
+        None, "--subset", help=f"pooled300, {TUNING_SUBSET} (the dev questions outside it), or a file of ids."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Shuffle the questions with this seed before --limit."),
     index: str = typer.Option("asqa", "--index", "-i", help="Index name or path (for retrieval)."),
     generators: str = typer.Option("qwen2.5-0.5b", "--generators", "-g", help="Comma-separated generators."),
