@@ -1,5 +1,5 @@
 """The test fakes shared by the test files: a scripted generator, rule-based judges and a fake
-index (BM25, dense search, embedder), so that no test loads a model for what it does not measure.
+index (BM25, dense search, embedders), so that no test loads a model for what it does not measure.
 
 Tests get them through the fixtures at the end of this file; each fixture returns the class, which
 the test constructs with its own script (``scripted_generator("Tea is from China [1].")``).
@@ -216,6 +216,27 @@ class FakeEmbedder:
         return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
 
 
+class BowEmbedder(FakeEmbedder):
+    """Embeds every text as its bag of content words (``rag.citing.attribution.content_words``:
+    lower-cased, stop words out), each word once, scaled to unit length over the vocabulary of the
+    call; so the cosine of two texts is ``|A & B| / sqrt(|A| * |B|)`` of their content-word sets,
+    worked out by hand (0 for texts sharing no content word, and for a text without any). Queries
+    are embedded as their own text, like :class:`FakeEmbedder`, for a fake dense index."""
+
+    def encode(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        from rag.citing.attribution import content_words
+
+        self.encoded.append(list(texts))
+        bags = [content_words(t) for t in texts]
+        vocab = {w: i for i, w in enumerate(sorted(set().union(*bags)))}
+        out = np.zeros((len(texts), max(1, len(vocab))), dtype=np.float64)
+        for row, bag in enumerate(bags):
+            for w in bag:
+                out[row, vocab[w]] = 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0.0, 1.0, norms)
+
+
 class FakeIndex:
     """What ``rag.retrieval.Retriever`` and ``rag.pipeline.Pipeline`` use of an index: passages,
     a BM25 and a dense search ranking ``bm25`` / ``dense`` rows (see ``_Ranked``), an embedder."""
@@ -261,3 +282,8 @@ def fake_index() -> type[FakeIndex]:
 @pytest.fixture
 def fake_embedder() -> type[FakeEmbedder]:
     return FakeEmbedder
+
+
+@pytest.fixture
+def bow_embedder() -> type[BowEmbedder]:
+    return BowEmbedder
