@@ -301,7 +301,9 @@ class Pipeline:
         parsed = remap(parse_answer(gen.text, len(context.passages)), context.numbers)
         cleaned = drop_junk(parsed, truncated=gen.completion_tokens >= cfg.max_tokens)
         statements = cleaned.statements
-        text = gen.text if statements == parsed else " ".join(st.raw for st in statements)
+        # the generator's own text only when it numbers the given passages and nothing was dropped
+        unchanged = statements == parsed and context.numbers == tuple(range(1, len(context.numbers) + 1))
+        text = gen.text if unchanged else " ".join(st.raw for st in statements)
         t0 = time.perf_counter()
         if self.config.cite == "posthoc" and plain:
             att = attribute(

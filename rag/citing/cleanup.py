@@ -14,12 +14,12 @@ from rag.citing.attribution import content_words
 from rag.types import Statement
 
 # Words a finished English sentence does not end on: an answer ending "... is the." was cut.
+# (Most prepositions are left out: "the city she was born in." is finished; "found by." is not.)
 _DANGLING = frozenset(
-    "a an the of in on at to for by with from and or but nor is are was were be been being has have had "
-    "that which who whose whom its their his her as than into onto such".split()
+    "a an the and or but nor of by is are was were be been being has have had its their his her".split()
 )
 _END_RE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
-_WORDS_RE = re.compile(r"[A-Za-z']+")
+_WORDS_RE = re.compile(r"[A-Za-z0-9']+")
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,9 @@ def is_repeat(statement: Statement, earlier: Sequence[Statement], overlap: float
     """True when ``statement`` shares at least ``overlap`` of its content words (Jaccard) with an
     earlier statement, or its words are all among one earlier statement's words."""
     words = content_words(statement.text)
-    if not words:
-        return False
+    if not words:  # nothing but stop words: only an exact copy is a repeat
+        same = " ".join(_WORDS_RE.findall(statement.text.lower()))
+        return any(same == " ".join(_WORDS_RE.findall(prev.text.lower())) for prev in earlier)
     for prev in earlier:
         other = content_words(prev.text)
         if words <= other or len(words & other) / len(words | other) >= overlap:

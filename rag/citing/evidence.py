@@ -204,7 +204,7 @@ def select_evidence(
         i = max(sorted(remaining), key=mmr)
         remaining.discard(i)
         if scores[i] < config.keep_ratio * best:
-            break  # everything left is further below the best
+            continue  # too far below the best (MMR order is not score order: look at the rest)
         if per_passage.get(cands[i].passage, 0) >= config.per_passage:
             continue
         if any(_jaccard(words[i], words[j]) >= config.duplicate_overlap for j in chosen):

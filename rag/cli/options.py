@@ -55,7 +55,9 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
         int,
         typer.Option(_RETRIEVAL.dense_depth, "--dense-depth", help="Candidates taken from dense search."),
     ),
-    SharedOption("prompt", str, typer.Option(_DEFAULT.prompt, "--prompt", help="Prompt: quote | evidence | default | alce.")),
+    SharedOption(
+        "prompt", str, typer.Option(_DEFAULT.prompt, "--prompt", help="Prompt: quote | evidence | default | alce.")
+    ),
     SharedOption(
         "max_tokens", int, typer.Option(_DEFAULT.generation.max_tokens, "--max-tokens", help="Most tokens to generate.")
     ),

@@ -1,0 +1,419 @@
+"""rag.citing.evidence: question-focused evidence sentences on hand-made passages.
+
+The embedder is conftest's BowEmbedder (each text its set of content words, as a unit vector), so
+every cosine below is ``|A & B| / sqrt(|A| * |B|)`` of two content-word sets, and every expected
+score is worked out by hand from select_evidence's rule:
+``cosine + lexical_weight * lexical + type_weight * (answer-type match)``, with the defaults
+lexical_weight 0.5 and type_weight 0.1.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from rag.citing.citations import split_sentences
+from rag.citing.evidence import (
+    Evidence,
+    EvidenceConfig,
+    EvidenceSelection,
+    answer_type,
+    evidence_passages,
+    lexical_scores,
+    matches_type,
+    select_evidence,
+)
+from rag.errors import RagError
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from conftest import BowEmbedder
+
+QUESTION = "When was radium discovered?"  # content words: radium, discovered; asks for a date
+REPEAT = "When radium was discovered is often asked."  # radium, discovered, often, asked
+YEAR = "Radium was discovered in December 1898."  # radium, discovered, december, 1898
+GLOW = "Radium glows faintly blue in the dark."  # radium, glows, faintly, blue, dark
+SHED = "The Curies worked in a shed in Paris."  # curies, worked, shed, paris
+QUESTION_ASKED = Passage("asked", f"{REPEAT} {GLOW}", "Radium")
+ANSWERING = Passage("answers", f"{YEAR} {SHED}", "Curie")
+TWO = [QUESTION_ASKED, ANSWERING]
+
+COS_2_OF_4 = 2 / math.sqrt(2 * 4)  # the question against a 4-word sentence holding both its words
+
+
+@pytest.fixture
+def embed(bow_embedder: type[BowEmbedder]) -> BowEmbedder:
+    return bow_embedder()
+
+
+def _texts(selection: EvidenceSelection) -> list[str]:
+    return [e.text for e in selection.evidence]
+
+
+# ---------------------------------------------------------------- answer types
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was radium discovered?", "date"),
+        ("when did the war end", "date"),
+        ("In what year did the Titanic sink?", "date"),
+        ("Which century saw the printing press?", "date"),
+        ("On what date was the treaty signed?", "date"),
+        ("Who discovered radium?", "person"),
+        ("To whom was the prize given?", "person"),
+        ("The prize went to who?", "person"),
+        ("Where is the Eiffel Tower?", "place"),
+        ("In which country is Timbuktu?", "place"),
+        ("What city hosted the 1900 games?", "place"),
+        ("How many moons does Mars have?", "number"),
+        ("How long is the Nile?", "number"),
+        ("how   OLD was Mozart when he died?", "number"),  # spacing and case do not matter
+        ("Why is the sky blue?", None),
+        ("What is the capital of France?", None),
+        ("Whose idea was the metric system?", None),  # "whose" is not "who"
+    ],
+)
+def test_answer_type(question: str, kind: str | None) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "expected"),
+    [
+        ("date", "Radium was discovered in December 1898.", True),
+        ("date", "It was built in the 1890s.", True),
+        ("date", "It spread in the 12th century across Europe.", True),
+        ("date", "Radium glows faintly blue in the dark.", False),
+        ("number", "Mars has two small moons.", True),
+        ("number", "The river is 6,650 km long.", True),
+        ("number", "Mars has small moons.", False),
+        ("person", "It was discovered by Marie Curie in Paris.", True),
+        ("person", "Radium was discovered in Paris.", False),  # one capitalised word is no name
+        ("place", "The tower stands in Paris.", True),
+        ("place", "The tower stands tall.", False),
+        (None, "Radium was discovered in December 1898.", False),
+    ],
+)
+def test_matches_type(kind: str | None, sentence: str, expected: bool) -> None:
+    assert matches_type(kind, sentence) is expected
+
+
+# ---------------------------------------------------------------- lexical scores
+
+
+def test_lexical_scores_weigh_question_words_by_idf() -> None:
+    # 4 sentences; "radium" is in 3 of them: idf log(1 + 4/4) = log 2; "discovered" in 2:
+    # idf log(1 + 4/3). A sentence with both has 1; GLOW has radium only; SHED neither.
+    scores = lexical_scores(QUESTION, [REPEAT, GLOW, YEAR, SHED])
+    radium, discovered = math.log(2.0), math.log(1.0 + 4 / 3)
+    assert scores == pytest.approx([1.0, radium / (radium + discovered), 1.0, 0.0])
+
+
+def test_lexical_scores_of_a_question_without_content_words_are_zero() -> None:
+    assert lexical_scores("When was it?", [YEAR, SHED]) == [0.0, 0.0]
+
+
+# ---------------------------------------------------------------- choosing the answering sentence
+
+
+def test_the_sentence_with_the_year_beats_one_repeating_the_question(embed: BowEmbedder) -> None:
+    selection = select_evidence(QUESTION, TWO, embed=embed.encode)
+    # REPEAT and YEAR both hold radium and discovered among four content words: cosine
+    # 2/sqrt(8) each, lexical 1 each; only YEAR holds a date (+0.1).
+    # GLOW: cosine 1/sqrt(10), lexical log2 / (log2 + log(7/3)) -> 0.541 < 0.6 * best: left out;
+    # SHED shares nothing with the question: 0.
+    best = COS_2_OF_4 + 0.5 + 0.1
+    assert _texts(selection) == [YEAR, REPEAT]
+    assert [e.score for e in selection.evidence] == pytest.approx([best, COS_2_OF_4 + 0.5])
+    assert selection.relevance == pytest.approx(best)
+    assert selection.answered
+    assert selection.passages() == (1, 2)
+
+
+def test_with_one_sentence_only_the_year_is_chosen(embed: BowEmbedder) -> None:
+    selection = select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(max_sentences=1))
+    assert selection.evidence == (Evidence(2, 0, len(YEAR), YEAR, pytest.approx(COS_2_OF_4 + 0.6)),)
+
+
+def test_no_embed_function_scores_lexically(embed: BowEmbedder) -> None:
+    # without cosine: YEAR 0.5 * 1 + 0.1, REPEAT 0.5 * 1, GLOW 0.5 * 0.45 (under 0.6 * 0.6), SHED 0
+    selection = select_evidence(QUESTION, TWO)
+    assert _texts(selection) == [YEAR, REPEAT]
+    assert [e.score for e in selection.evidence] == pytest.approx([0.6, 0.5])
+    assert selection.relevance == pytest.approx(0.6) and selection.answered
+    # the same choice as with the embedder (which was not asked for anything here)
+    assert embed.encoded == []
+
+
+def test_the_embedder_is_asked_once_with_the_question_first(embed: BowEmbedder) -> None:
+    select_evidence(QUESTION, TWO, embed=embed.encode)
+    assert embed.encoded == [[QUESTION, REPEAT, GLOW, YEAR, SHED]]
+
+
+# ---------------------------------------------------------------- duplicates and limits
+
+
+def test_a_sentence_in_two_passages_and_a_near_copy_are_chosen_once(embed: BowEmbedder) -> None:
+    passages = [
+        Passage("a", f"{YEAR} It glows in the dark when pure."),
+        Passage("b", f"{YEAR} Marie Curie named the new element radium."),
+        # the near-copy: curies, discovered, radium, december, 1898 against YEAR's four: Jaccard 4/5
+        Passage("c", "The Curies discovered radium in December 1898."),
+    ]
+    for fn in (None, embed.encode):
+        # keep_ratio 0 lets every sentence through the score cut: only the duplicate rule is left
+        selection = select_evidence(QUESTION, passages, embed=fn, config=EvidenceConfig(keep_ratio=0.0))
+        texts = _texts(selection)
+        assert texts.count(YEAR) == 1
+        assert "The Curies discovered radium in December 1898." not in texts
+        assert texts == [YEAR, "Marie Curie named the new element radium.", "It glows in the dark when pure."]
+        assert selection.evidence[0].passage == 1  # the first copy, in passage order
+
+
+def test_duplicate_overlap_decides_what_a_near_copy_is() -> None:
+    passages = [Passage("a", YEAR), Passage("c", "The Curies discovered radium in December 1898.")]
+    # Jaccard 0.8: a duplicate under 0.7 (the default), and not under 0.9
+    cfg = EvidenceConfig(keep_ratio=0.0)
+    assert len(select_evidence(QUESTION, passages, config=cfg).evidence) == 1
+    cfg = EvidenceConfig(keep_ratio=0.0, duplicate_overlap=0.9)
+    assert len(select_evidence(QUESTION, passages, config=cfg).evidence) == 2
+
+
+MANY = [
+    Passage(
+        "long",
+        "Radium was discovered in December 1898. Radium was announced to the French academy. "
+        "Radium glows faintly blue in the dark. Radium was later isolated as a pure metal.",
+    ),
+    Passage("other", "The discovery of radium made the Curies famous. Pierre Curie died in a street accident."),
+    Passage("third", "Radium paint was used on watch dials for decades. Its use was banned later on."),
+]
+
+
+@pytest.mark.parametrize("per_passage", [1, 2, 3])
+@pytest.mark.parametrize("max_sentences", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("with_embed", [False, True])
+def test_per_passage_and_max_sentences_hold(
+    embed: BowEmbedder, per_passage: int, max_sentences: int, with_embed: bool
+) -> None:
+    cfg = EvidenceConfig(max_sentences=max_sentences, per_passage=per_passage, keep_ratio=0.0)
+    selection = select_evidence(QUESTION, MANY, embed=embed.encode if with_embed else None, config=cfg)
+    counts = [sum(e.passage == n for e in selection.evidence) for n in (1, 2, 3)]
+    assert max(counts) <= per_passage
+    assert len(selection.evidence) == min(max_sentences, sum(min(per_passage, c) for c in (4, 2, 2)))
+    assert len({e.text for e in selection.evidence}) == len(selection.evidence)
+
+
+def test_per_passage_two_takes_the_two_best_of_a_passage() -> None:
+    # lexically: the long passage's first sentence has both question words (0.5 + 0.1 for the
+    # year); the three others have "radium" only; per_passage 2 stops after the first two chosen
+    cfg = EvidenceConfig(max_sentences=8, per_passage=2, keep_ratio=0.0)
+    selection = select_evidence(QUESTION, MANY[:1], config=cfg)
+    assert _texts(selection) == [
+        "Radium was discovered in December 1898.",
+        "Radium was announced to the French academy.",
+    ]
+
+
+def test_sentences_under_min_words_are_not_candidates() -> None:
+    passages = [Passage("short", "Radium was discovered. It was in 1898. Radium was discovered in December 1898.")]
+    selection = select_evidence(QUESTION, passages, config=EvidenceConfig(keep_ratio=0.0))
+    assert _texts(selection) == [YEAR]  # the two four-word sentences are too short
+    four = select_evidence(QUESTION, passages, config=EvidenceConfig(keep_ratio=0.0, min_words=4))
+    assert _texts(four) == [YEAR, "It was in 1898."]  # 0.5 + 0.1, then the year alone: 0.1
+    nothing = select_evidence(QUESTION, [Passage("tiny", "Radium. Found 1898.")])
+    assert nothing == EvidenceSelection((), 0.0, False)
+    assert select_evidence(QUESTION, []) == EvidenceSelection((), 0.0, False)
+
+
+# ---------------------------------------------------------------- offsets
+
+
+def _messy_passages(seed: int) -> list[Passage]:
+    """Passages with odd white space, quotes and brackets between sentences."""
+    rng = random.Random(seed)
+    pool = [
+        YEAR,
+        REPEAT,
+        GLOW,
+        SHED,
+        '"Radium was discovered by the Curies," the paper said.',
+        "Marie Curie (born in Warsaw) discovered radium and polonium.",
+        "It was announced on 26 December 1898 to the academy!",
+        "Was radium discovered before polonium?",
+    ]
+    seps = [" ", "  ", "\n", "\n\n", " \t "]
+    out = []
+    for i in range(4):
+        sentences = rng.sample(pool, rng.randint(1, 5))
+        text = rng.choice(["", " ", "\n"]) + "".join(s + rng.choice(seps) for s in sentences)
+        out.append(Passage(f"p{i}", text.rstrip() if rng.random() < 0.5 else text, f"T{i}"))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_offsets_point_at_exactly_the_text(embed: BowEmbedder, seed: int) -> None:
+    passages = _messy_passages(seed)
+    cfg = EvidenceConfig(max_sentences=8, per_passage=3, keep_ratio=0.0, duplicate_overlap=1.0)
+    selection = select_evidence(QUESTION, passages, embed=embed.encode, config=cfg)
+    assert selection.evidence
+    for e in selection.evidence:
+        text = passages[e.passage - 1].text
+        assert text[e.start : e.end] == e.text
+        assert e.text in split_sentences(text)  # a whole sentence, as punkt splits it
+
+
+def test_offsets_of_a_later_sentence() -> None:
+    text = f"  {GLOW}\n\n{YEAR}  "
+    (e,) = select_evidence(QUESTION, [Passage("p", text)], config=EvidenceConfig(max_sentences=1)).evidence
+    assert (e.passage, e.start, e.end, e.text) == (1, 2 + len(GLOW) + 2, 2 + len(GLOW) + 2 + len(YEAR), YEAR)
+
+
+# ---------------------------------------------------------------- not answered
+
+
+OFF_TOPIC = [
+    Passage("banana", "Bananas grow well in warm tropical climates."),
+    Passage("tower", "The Eiffel Tower opened to visitors in 1889."),
+]
+
+
+def test_off_topic_passages_are_not_an_answer(embed: BowEmbedder) -> None:
+    # no content word shared with the question: cosine 0 and lexical 0; the tower sentence holds
+    # a year (+0.1): best 0.1 < min_relevance 0.3
+    selection = select_evidence(QUESTION, OFF_TOPIC, embed=embed.encode)
+    assert selection.relevance == pytest.approx(0.1)
+    assert not selection.answered
+    # the threshold is inclusive: at 0.1 the tower sentence answers
+    lower = select_evidence(QUESTION, OFF_TOPIC, embed=embed.encode, config=EvidenceConfig(min_relevance=0.1))
+    assert lower.answered
+    assert _texts(lower) == ["The Eiffel Tower opened to visitors in 1889."]  # bananas: 0 < 0.6 * 0.1
+
+
+def test_min_relevance_gate_on_topical_passages(embed: BowEmbedder) -> None:
+    best = COS_2_OF_4 + 0.6
+    assert select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(min_relevance=best)).answered
+    assert not select_evidence(
+        QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(min_relevance=best + 1e-6)
+    ).answered
+
+
+# ---------------------------------------------------------------- MMR
+
+
+def _table_embed(table: dict[str, Sequence[float]]):  # noqa: ANN202 - a test helper
+    """An embed function that looks each text's vector up (unit vectors given by hand)."""
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.array([table[t] for t in texts], dtype=np.float64)
+
+    return embed
+
+
+# Scores are the cosines alone (lexical_weight and type_weight 0). The question is (1, 0, 0);
+# FIRST (0.8, 0.6, 0) and ECHO (0.8, 0.6, 0) score 0.8 and are the same direction (similarity 1,
+# though they share no content word); OTHER (0.6, 0, 0.8) scores 0.6, similarity 0.48 to FIRST.
+FIRST = "Alpha bravo charlie delta echo."
+ECHO = "Foxtrot golf hotel india juliet."
+OTHER = "Kilo lima mike november oscar."
+VECTORS = {"q": (1.0, 0.0, 0.0), FIRST: (0.8, 0.6, 0.0), ECHO: (0.8, 0.6, 0.0), OTHER: (0.6, 0.0, 0.8)}
+COSINE_ONLY = {"lexical_weight": 0.0, "type_weight": 0.0, "keep_ratio": 0.6}
+
+
+@pytest.mark.parametrize(
+    ("diversity", "order"),
+    [
+        (0.0, [FIRST, ECHO, OTHER]),  # plain score order (ties in passage order)
+        # after FIRST: ECHO 0.8 - 0.5 * 1 = 0.3, OTHER 0.6 - 0.5 * 0.48 = 0.36: OTHER first
+        (0.5, [FIRST, OTHER, ECHO]),
+    ],
+)
+def test_mmr_prefers_a_different_sentence(diversity: float, order: list[str]) -> None:
+    passages = [Passage("f", FIRST), Passage("e", ECHO), Passage("o", OTHER)]
+    cfg = EvidenceConfig(diversity=diversity, **COSINE_ONLY)
+    selection = select_evidence("q", passages, embed=_table_embed(VECTORS), config=cfg)
+    assert _texts(selection) == order
+    assert [e.score for e in selection.evidence] == pytest.approx([0.8 if t != OTHER else 0.6 for t in order])
+
+
+def test_keep_ratio_cut_does_not_lose_a_sentence_above_it() -> None:
+    # LOW (0.45, -0.6, sqrt(0.4375)) scores 0.45 < 0.6 * 0.8 and is orthogonal to FIRST. After
+    # FIRST, MMR ranks LOW (0.45 - 0) over ECHO (0.8 - 0.5 * 1 = 0.3); ECHO scores 0.8 >= 0.48
+    # and must still be chosen, LOW not.
+    low = "Papa quebec romeo sierra tango."
+    vectors = {**VECTORS, low: (0.45, -0.6, math.sqrt(0.4375))}
+    passages = [Passage("f", FIRST), Passage("e", ECHO), Passage("l", low)]
+    cfg = EvidenceConfig(diversity=0.5, **COSINE_ONLY)
+    selection = select_evidence("q", passages, embed=_table_embed(vectors), config=cfg)
+    assert _texts(selection) == [FIRST, ECHO]
+
+
+def test_keep_ratio_cuts_weak_sentences() -> None:
+    passages = [Passage("f", FIRST), Passage("o", OTHER)]
+    # OTHER 0.6 is 0.75 of the best 0.8: kept at keep_ratio 0.74, cut at 0.76
+    for ratio, expected in ((0.74, [FIRST, OTHER]), (0.76, [FIRST])):
+        cfg = EvidenceConfig(lexical_weight=0.0, type_weight=0.0, keep_ratio=ratio, diversity=0.0)
+        assert _texts(select_evidence("q", passages, embed=_table_embed(VECTORS), config=cfg)) == expected
+
+
+# ---------------------------------------------------------------- the reduced passages
+
+
+def test_evidence_passages_keep_text_order_and_numbers(embed: BowEmbedder) -> None:
+    passages = [Passage("off", "Bananas grow well in warm tropical climates.", "Fruit"), *TWO]
+    selection = select_evidence(QUESTION, passages, embed=embed.encode, config=EvidenceConfig(keep_ratio=0.0))
+    reduced, numbers = evidence_passages(passages, selection)
+    assert numbers == list(selection.passages())
+    for p, n in zip(reduced, numbers, strict=True):
+        full = passages[n - 1]
+        assert (p.id, p.title, p.source) == (full.id, full.title, full.source)
+        spans = sorted((e.start, e.end) for e in selection.evidence if e.passage == n)
+        assert p.text == " ".join(full.text[a:b] for a, b in spans)
+
+
+def test_evidence_passages_by_hand() -> None:
+    selection = EvidenceSelection(
+        (
+            Evidence(3, 0, len(YEAR), YEAR, 0.9),
+            Evidence(1, len(REPEAT) + 1, len(REPEAT) + 1 + len(GLOW), GLOW, 0.5),
+            Evidence(1, 0, len(REPEAT), REPEAT, 0.4),
+        ),
+        0.9,
+        True,
+    )
+    passages = [QUESTION_ASKED, Passage("unused", "Nothing here is chosen at all."), ANSWERING]
+    reduced, numbers = evidence_passages(passages, selection)
+    assert numbers == [1, 3]  # passage order, not choice order
+    assert [(p.id, p.text) for p in reduced] == [("asked", f"{REPEAT} {GLOW}"), ("answers", YEAR)]
+    assert evidence_passages(passages, EvidenceSelection((), 0.0, False)) == ([], [])
+
+
+# ---------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_sentences": 0}, "max_sentences"),
+        ({"per_passage": 0}, "per_passage"),
+        ({"keep_ratio": -0.1}, "keep_ratio"),
+        ({"keep_ratio": 1.5}, "keep_ratio"),
+        ({"duplicate_overlap": 0.0}, "duplicate_overlap"),
+        ({"duplicate_overlap": 1.2}, "duplicate_overlap"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs: dict, message: str) -> None:
+    with pytest.raises(RagError, match=message):
+        EvidenceConfig(**kwargs)
+
+
+def test_config_accepts_the_edges() -> None:
+    EvidenceConfig(max_sentences=1, per_passage=1, keep_ratio=0.0, duplicate_overlap=1.0)
+    EvidenceConfig(keep_ratio=1.0)
