@@ -346,6 +346,14 @@ class Pipeline:
             return Shown(render(statements), statements, hidden, bool(statements))
         return Shown(text, statements, hidden, False)
 
+    @staticmethod
+    def _renumbered(shown: Shown, given: Sequence[ScoredPassage]) -> tuple[Shown, list[ScoredPassage]]:
+        """Cited passages first, numbered in order of first citation (``renumber``); the hidden
+        statements lose their citations (they cite nothing shown)."""
+        statements, order = renumber(shown.statements, [sp.passage for sp in given])
+        hidden = tuple(replace(st, citations=()) for st in shown.hidden)
+        return Shown(render(statements), statements, hidden, shown.fallback), [given[old - 1] for old in order]
+
     def ask(
         self,
         question: str,
@@ -385,12 +393,8 @@ class Pipeline:
         if self.config.hide_unsupported:
             shown = self._hide_unsupported(question, plain, context, draft)
         if self.config.cite == "posthoc" and plain:
-            statements, order = renumber(shown.statements, plain)
-            given = [given[old - 1] for old in order]
+            shown, given = self._renumbered(shown, given)
             plain = [sp.passage for sp in given]
-            shown = Shown(
-                render(statements), statements, tuple(replace(st, citations=()) for st in shown.hidden), shown.fallback
-            )
         timings["time_to_first_token"] = drafts[0].time_to_first_token
         timings["generation"] = sum(d.generation_s for d in drafts)
         if self.config.needs_attribution_judge:

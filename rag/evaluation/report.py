@@ -35,6 +35,23 @@ METRIC_LABELS = {
     "rougeLsum_bootstrap": "ROUGE-Lsum (ALCE bootstrap)",
 }
 
+# Per-system counts given as a line under the table (when any is non-zero).
+_COUNTED = (
+    (
+        "empty_answers",
+        "Empty answers (no statement kept; they count 0 for EM and are skipped by the citation metrics, as ALCE does)",
+    ),
+    (
+        "unanswered",
+        "Answers saying the passages do not answer the question (scored as empty answers, and "
+        "counted among them above)",
+    ),
+    (
+        "quoted_fallbacks",
+        "Answers that quote the passages because no generated statement was supported (quote fallback)",
+    ),
+)
+
 
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -134,23 +151,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     citing = summary.get("citing")
     if citing:
         lines += ["", "Citing: " + ", ".join(f"{k}={v}" for k, v in citing.items() if v is not None) + "."]
-    counted = (
-        (
-            "empty_answers",
-            "Empty answers (no statement kept; they count 0 for EM and are skipped by the "
-            "citation metrics, as ALCE does)",
-        ),
-        (
-            "unanswered",
-            "Answers saying the passages do not answer the question (scored as empty answers, and "
-            "counted among them above)",
-        ),
-        (
-            "quoted_fallbacks",
-            "Answers that quote the passages because no generated statement was supported (quote fallback)",
-        ),
-    )
-    for key, label in counted:
+    for key, label in _COUNTED:
         counts = {n: s.get(key) for n, s in systems.items() if s.get(key)}
         if counts:
             lines += ["", label + ": " + ", ".join(f"{n} {c}" for n, c in counts.items()) + "."]
