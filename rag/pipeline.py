@@ -25,7 +25,13 @@ from rag.citing.attribution import (
 )
 from rag.citing.citations import parse_answer
 from rag.citing.cleanup import drop_junk
-from rag.citing.evidence import EvidenceConfig, EvidenceSelection, evidence_passages, select_evidence
+from rag.citing.evidence import (
+    EvidenceConfig,
+    EvidenceSelection,
+    evidence_passages,
+    evidence_premises,
+    select_evidence,
+)
 from rag.citing.selection import best_sample, score_sample
 from rag.errors import RagError
 from rag.generation import DEFAULT_GENERATOR, GenerationConfig, Generator, load_generator, prompts
@@ -305,13 +311,16 @@ class Pipeline:
         unchanged = statements == parsed and context.numbers == tuple(range(1, len(context.numbers) + 1))
         text = gen.text if unchanged else " ".join(st.raw for st in statements)
         t0 = time.perf_counter()
+        judged = list(plain)
+        if context.selection is not None and self.config.evidence.judge_on_evidence:
+            judged = evidence_premises(plain, context.selection)
         if self.config.cite == "posthoc" and plain:
             att = attribute(
-                statements, plain, self.attribution_judge, config=self.config.attribution, embed=self._embed
+                statements, judged, self.attribution_judge, config=self.config.attribution, embed=self._embed
             )
             statements, text = att.statements, att.text
         elif self.config.samples > 1 or self.config.hide_unsupported:
-            statements = verify_statements(statements, plain, self.attribution_judge)
+            statements = verify_statements(statements, judged, self.attribution_judge)
         return Draft(text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0)
 
     def _drafts(

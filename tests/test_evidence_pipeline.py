@@ -151,6 +151,28 @@ def test_posthoc_citing_works_on_the_whole_passages(
     assert [st.support for st in answer.statements] == [(_support(1, CURIE, DISCOVERED),), (_support(1, CURIE, SHED),)]
 
 
+def test_judge_on_evidence_judges_against_the_evidence_sentences_only(
+    scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
+) -> None:
+    # the same answer as above: with judge_on_evidence the judge reads only "Curie" cut to its
+    # evidence sentence, so the shed sentence (not evidence) is no longer supported and is hidden
+    gen = scripted_generator(
+        "Marie Curie and Pierre Curie discovered radium [2]. The couple worked in a cold shed [1]."
+    )
+    judge = rule_judge("words")
+    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(judge_on_evidence=True), quote_fallback=False)
+    answer = Pipeline(gen, index, cfg, attribution_judge=judge).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
+    assert [(st.text, st.citations, st.verdict) for st in answer.statements] == [
+        ("Marie Curie and Pierre Curie discovered radium.", (1,), "supported"),
+    ]
+    assert [st.text for st in answer.hidden] == ["The couple worked in a cold shed."]
+    premises = {premise for premise, _ in judge.asked}
+    assert all(SHED not in premise and GLOW not in premise for premise in premises)
+    assert any(DISCOVERED in premise for premise in premises)
+    # the supporting sentence still points into the whole passage
+    assert [st.support for st in answer.statements] == [(_support(1, CURIE, DISCOVERED),)]
+
+
 def test_junk_is_dropped_before_citing(scripted_generator: type[ScriptedGenerator], index: FakeIndex) -> None:
     # a repeat with another citation and a cut-off last sentence (the token limit was reached)
     text = f"{COMPOSED} Marie Curie and Pierre Curie discovered radium [2]. The element was named after the"

@@ -407,6 +407,7 @@ CHANGED = PipelineConfig(
         diversity=0.4,
         duplicate_overlap=0.8,
         min_relevance=0.25,
+        judge_on_evidence=True,
     ),
 )
 

@@ -54,7 +54,9 @@ class EvidenceConfig:
     passage, each at least ``min_words`` words long and scoring at least ``keep_ratio`` times the
     best; ``lexical_weight`` and ``type_weight`` weigh lexical overlap and the answer-type match
     against cosine similarity; ``diversity`` is the MMR penalty; a question whose best sentence
-    scores under ``min_relevance`` is not answered from these passages."""
+    scores under ``min_relevance`` is not answered from these passages. With ``judge_on_evidence``
+    the attribution judge reads a passage that gave evidence as its title and evidence sentences
+    only (a short premise, what the answer was written from) instead of the whole passage."""
 
     max_sentences: int = 4
     per_passage: int = 2
@@ -65,6 +67,7 @@ class EvidenceConfig:
     diversity: float = 0.3
     duplicate_overlap: float = 0.7
     min_relevance: float = 0.3
+    judge_on_evidence: bool = False
 
     def __post_init__(self) -> None:
         if self.max_sentences < 1 or self.per_passage < 1:
@@ -226,3 +229,13 @@ def evidence_passages(passages: Sequence[Passage], selection: EvidenceSelection)
         reduced.append(Passage(id=p.id, title=p.title, text=" ".join(p.text[a:b] for a, b in spans), source=p.source))
         numbers.append(n)
     return reduced, numbers
+
+
+def evidence_premises(passages: Sequence[Passage], selection: EvidenceSelection) -> list[Passage]:
+    """``passages`` with each one that gave evidence cut to its evidence sentences (numbering kept:
+    the ``i``-th is still passage ``i``), for judging statements against what they were written from."""
+    reduced, numbers = evidence_passages(passages, selection)
+    out = list(passages)
+    for n, p in zip(numbers, reduced, strict=True):
+        out[n - 1] = p
+    return out
