@@ -10,7 +10,7 @@ to ``max_set``) of them. The first set the judge accepts becomes the statement's
 statement no candidate set supports loses its citations and is marked ``unsupported``.
 
 The judge used here is the *attribution* judge. In the headline configuration it must not be the
-evaluation judge (``rag.judges.DEFAULT_LLM_JUDGE_MODEL``): a system whose citations were chosen by
+evaluation judge (``rag.judges.llm.DEFAULT_LLM_JUDGE_MODEL``): a system whose citations were chosen by
 its grader grades itself. The default, :data:`DEFAULT_ATTRIBUTION_JUDGE`, is a different model.
 """
 
