@@ -160,11 +160,13 @@ class Draft(NamedTuple):
 class Context(NamedTuple):
     """What the generator is shown: ``passages`` (the given ones, or with the ``evidence`` prompt
     those that hold evidence, cut to it), each one's number among the given passages, and the
-    evidence selection (None without the ``evidence`` prompt)."""
+    evidence selection (None without the ``evidence`` prompt); ``judged`` are the given passages
+    as the attribution judge reads them (cut to their evidence with ``judge_on_evidence``)."""
 
     passages: tuple[Passage, ...]
     numbers: tuple[int, ...]
     selection: EvidenceSelection | None
+    judged: tuple[Passage, ...]
 
 
 class Shown(NamedTuple):
@@ -285,10 +287,11 @@ class Pipeline:
     def _context(self, question: str, plain: Sequence[Passage]) -> Context:
         """The passages the generator sees (see :class:`Context`)."""
         if self.config.prompt != "evidence" or not plain:
-            return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None)
+            return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None, tuple(plain))
         selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence)
         reduced, numbers = evidence_passages(plain, selection)
-        return Context(tuple(reduced), tuple(numbers), selection)
+        judged = evidence_premises(plain, selection) if self.config.evidence.judge_on_evidence else plain
+        return Context(tuple(reduced), tuple(numbers), selection, tuple(judged))
 
     def _one_answer(
         self,
@@ -311,9 +314,7 @@ class Pipeline:
         unchanged = statements == parsed and context.numbers == tuple(range(1, len(context.numbers) + 1))
         text = gen.text if unchanged else " ".join(st.raw for st in statements)
         t0 = time.perf_counter()
-        judged = list(plain)
-        if context.selection is not None and self.config.evidence.judge_on_evidence:
-            judged = evidence_premises(plain, context.selection)
+        judged = context.judged
         if self.config.cite == "posthoc" and plain:
             att = attribute(
                 statements, judged, self.attribution_judge, config=self.config.attribution, embed=self._embed

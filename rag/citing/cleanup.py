@@ -39,8 +39,10 @@ def is_cut_off(text: str) -> bool:
     (False, True, True)
     """
     text = text.strip()
-    if not _END_RE.search(text):
-        return True
+    return not _END_RE.search(text) or _ends_dangling(text)
+
+
+def _ends_dangling(text: str) -> bool:
     words = _WORDS_RE.findall(text)
     return bool(words) and words[-1].lower() in _DANGLING
 
@@ -71,9 +73,7 @@ def drop_junk(statements: Sequence[Statement], *, truncated: bool, overlap: floa
     repeated: list[Statement] = []
     for i, st in enumerate(statements):
         last = i == len(statements) - 1
-        words = _WORDS_RE.findall(st.text)
-        dangling = bool(words) and words[-1].lower() in _DANGLING
-        if dangling or (last and truncated and is_cut_off(st.text)):
+        if _ends_dangling(st.text) or (last and truncated and is_cut_off(st.text)):
             cut.append(st)
         elif is_repeat(st, kept, overlap):
             repeated.append(st)

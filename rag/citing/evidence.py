@@ -196,20 +196,21 @@ def select_evidence(
     best = max(scores)
     answered = best >= config.min_relevance
     words = [content_words(t) for t in texts]
+    # Cosine between candidates, computed once for the MMR penalty.
+    similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
     chosen: list[int] = []
     per_passage: dict[int, int] = {}
-    remaining = set(range(len(cands)))
+    # A sentence too far below the best is never chosen, whatever MMR's order.
+    remaining = {i for i in range(len(cands)) if scores[i] >= config.keep_ratio * best}
     while remaining and len(chosen) < config.max_sentences:
 
         def mmr(i: int) -> float:
-            if vectors is None or not chosen:
+            if similar is None or not chosen:
                 return scores[i]
-            return scores[i] - config.diversity * max(float(vectors[1 + i] @ vectors[1 + j]) for j in chosen)
+            return scores[i] - config.diversity * max(float(similar[i, j]) for j in chosen)
 
         i = max(sorted(remaining), key=mmr)
         remaining.discard(i)
-        if scores[i] < config.keep_ratio * best:
-            continue  # too far below the best (MMR order is not score order: look at the rest)
         if per_passage.get(cands[i].passage, 0) >= config.per_passage:
             continue
         if any(_jaccard(words[i], words[j]) >= config.duplicate_overlap for j in chosen):
