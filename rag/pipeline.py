@@ -31,6 +31,7 @@ from rag.citing.evidence import (
     evidence_passages,
     evidence_premises,
     select_evidence,
+    with_quotes,
 )
 from rag.citing.selection import best_sample, score_sample
 from rag.errors import RagError
@@ -351,10 +352,26 @@ class Pipeline:
         hidden = tuple(st for st in draft.statements if st.verdict != "supported")
         statements = drop_unsupported(draft.statements)
         text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
-        if not statements and self.config.quote_fallback and plain:
+        if not statements and self.config.quote_fallback and plain and not self._quotes_evidence(context):
             statements = self._fallback(question, plain, context)
             return Shown(render(statements), statements, hidden, bool(statements))
         return Shown(text, statements, hidden, False)
+
+    def _quotes_evidence(self, context: Context) -> bool:
+        return context.selection is not None and self.config.evidence.quote_words > 0
+
+    def _with_quotes(self, context: Context, shown: Shown) -> Shown:
+        """The shown answer followed by quoted evidence sentences (``EvidenceConfig.quote_words``);
+        an answer that is only quotes counts as the quote fallback."""
+        assert context.selection is not None
+        if not shown.statements and not self.config.quote_fallback:
+            return shown
+        cfg = self.config.evidence
+        statements, added = with_quotes(shown.statements, context.selection, cfg.quote_words, cfg.duplicate_overlap)
+        if not added:
+            return shown
+        text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
+        return Shown(text, statements, shown.hidden, len(statements) == added)
 
     @staticmethod
     def _renumbered(shown: Shown, given: Sequence[ScoredPassage]) -> tuple[Shown, list[ScoredPassage]]:
@@ -402,6 +419,8 @@ class Pipeline:
         shown = Shown(draft.text, draft.statements, (), False)
         if self.config.hide_unsupported:
             shown = self._hide_unsupported(question, plain, context, draft)
+        if self._quotes_evidence(context):
+            shown = self._with_quotes(context, shown)
         if self.config.cite == "posthoc" and plain:
             shown, given = self._renumbered(shown, given)
             plain = [sp.passage for sp in given]

@@ -12,6 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from rag.citing.evidence import EvidenceConfig
 from rag.cli import app
 from rag.cli.options import PIPELINE_OPTIONS, parse_weights, pipeline_config
 from rag.errors import MissingFileError, RagError
@@ -151,7 +152,7 @@ def _spellings() -> list[list[str]]:
 
 def test_every_shared_option_has_a_long_flag() -> None:
     spellings = _spellings()
-    assert len(spellings) == len(PIPELINE_OPTIONS) == 16
+    assert len(spellings) == len(PIPELINE_OPTIONS) == 17
     assert all(any(f.startswith("--") for f in flags) for flags in spellings)
     flat = [f for flags in spellings for f in flags]
     assert len(flat) == len(set(flat))  # no flag declared twice
@@ -197,6 +198,7 @@ def test_pipeline_config_from_flag_values() -> None:
         cite="model",
         hide_unsupported=False,
         quote_fallback=False,
+        quote_words=40,
         samples=2,
         attribution_judge="llm:qwen2.5-1.5b",
     )
@@ -212,6 +214,7 @@ def test_pipeline_config_from_flag_values() -> None:
         samples=2,
         hide_unsupported=False,
         quote_fallback=False,
+        evidence=EvidenceConfig(quote_words=40),
         attribution_judge="llm:qwen2.5-1.5b",
     )
 

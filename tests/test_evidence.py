@@ -27,9 +27,10 @@ from rag.citing.evidence import (
     lexical_scores,
     matches_type,
     select_evidence,
+    with_quotes,
 )
 from rag.errors import RagError
-from rag.types import Passage
+from rag.types import Passage, Statement
 
 if TYPE_CHECKING:
     from conftest import BowEmbedder
@@ -417,3 +418,54 @@ def test_config_rejects_bad_values(kwargs: dict, message: str) -> None:
 def test_config_accepts_the_edges() -> None:
     EvidenceConfig(max_sentences=1, per_passage=1, keep_ratio=0.0, duplicate_overlap=1.0)
     EvidenceConfig(keep_ratio=1.0)
+
+
+# ---------------------------------------------------------------- quotes after the answer
+
+
+def _selection(*texts: str) -> EvidenceSelection:
+    """Evidence in this choice order, sentence i from passage i + 1."""
+    return EvidenceSelection(tuple(Evidence(i + 1, 0, len(t), t, 1.0 - i / 10) for i, t in enumerate(texts)), 1.0, True)
+
+
+ANSWER = Statement(
+    text="Marie Curie found radium.", raw="Marie Curie found radium [1].", citations=(1,), verdict="supported"
+)
+DISCOVERED = "Radium was discovered by Marie Curie and Pierre Curie."  # 9 words
+ORE = "The element radium was discovered in a pitchblende ore sample."  # 10 words
+
+
+def test_with_quotes_fills_the_word_budget_in_choice_order() -> None:
+    # 4 words + DISCOVERED (9) = 13; ORE (10) would make 23 > 20 and is skipped; GLOW (7) makes 20.
+    # DISCOVERED shares radium, marie, curie with the answer: Jaccard 3/6 = 0.5 < 0.7, not a repeat.
+    statements, added = with_quotes([ANSWER], _selection(DISCOVERED, ORE, GLOW), words=20)
+    assert added == 2
+    assert [(st.text, st.raw, st.citations, st.verdict) for st in statements] == [
+        (ANSWER.text, ANSWER.raw, (1,), "supported"),
+        (DISCOVERED, "Radium was discovered by Marie Curie and Pierre Curie [1].", (1,), "supported"),
+        (GLOW, "Radium glows faintly blue in the dark [3].", (3,), "supported"),
+    ]
+
+
+def test_with_quotes_always_quotes_one_sentence_into_an_empty_answer() -> None:
+    # DISCOVERED alone is 9 words > 5; nothing else fits after it
+    statements, added = with_quotes([], _selection(DISCOVERED, ORE, GLOW), words=5)
+    assert added == 1 and [st.text for st in statements] == [DISCOVERED]
+    assert with_quotes([], _selection(), words=50) == ((), 0)
+
+
+def test_with_quotes_skips_what_the_answer_already_says() -> None:
+    same = Statement(text=DISCOVERED, raw=f"{DISCOVERED[:-1]} [2].", citations=(2,), verdict="supported")
+    # "Radium was discovered by Marie and Pierre Curie." has the content words of DISCOVERED: Jaccard 1
+    near = Statement(text="Radium was discovered by Marie and Pierre Curie.", raw="", citations=(1,))
+    for st in (same, near):
+        statements, added = with_quotes([st], _selection(DISCOVERED, GLOW), words=100)
+        assert added == 1 and [s.text for s in statements] == [st.text, GLOW]
+    # at duplicate_overlap 0.5 the answer above (Jaccard 0.5 with DISCOVERED) counts as a repeat too
+    statements, _ = with_quotes([ANSWER], _selection(DISCOVERED, GLOW), words=100, duplicate_overlap=0.5)
+    assert [s.text for s in statements] == [ANSWER.text, GLOW]
+
+
+def test_quote_words_must_not_be_negative() -> None:
+    with pytest.raises(RagError, match="quote_words"):
+        EvidenceConfig(quote_words=-1)

@@ -457,3 +457,35 @@ def test_an_answer_ending_on_a_year_is_kept(scripted_generator: type[ScriptedGen
     gen = scripted_generator("Radium was discovered in 1898 [1].")
     answer = Pipeline(gen, index, PipelineConfig(**MODEL_CITES)).ask("When was radium discovered?", passages=passages)  # type: ignore[arg-type]
     assert [(st.text, st.citations) for st in answer.statements] == [("Radium was discovered in 1898.", (1,))]
+
+
+# ---------------------------------------------------------------- quoted evidence after the answer
+
+
+def test_quote_words_follow_the_supported_answer_with_evidence(
+    scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
+) -> None:
+    # the composed sentence (7 words) is supported by Curie; DISCOVERED repeats it (Jaccard 5/5 of
+    # content words marie, curie, pierre, discovered, radium) and is skipped; ORE (10 words) fits in 20
+    gen = scripted_generator("Marie Curie and Pierre Curie discovered radium [1].")
+    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=20))
+    answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
+    assert answer.text == f"Marie Curie and Pierre Curie discovered radium [1]. {ORE[:-1]} [2]."
+    assert not answer.quoted_fallback
+    assert [sp.passage.id for sp in answer.passages] == ["curie", "element", "bees"]
+    assert [st.support for st in answer.statements][1] == (_support(2, ELEMENT, ORE),)
+
+
+def test_quote_words_replace_the_fallback_of_an_empty_answer(
+    scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
+) -> None:
+    gen = scripted_generator("The moon is made of cheese [1].")
+    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=12))
+    answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
+    # DISCOVERED (9 words) always; ORE would make 19 > 12
+    assert answer.text == f"{DISCOVERED[:-1]} [1]."
+    assert answer.quoted_fallback and [h.text for h in answer.hidden] == ["The moon is made of cheese."]
+    off = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=12), quote_fallback=False)
+    gen = scripted_generator("The moon is made of cheese [1].")
+    empty = Pipeline(gen, index, off, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
+    assert empty.text == "" and not empty.statements and not empty.quoted_fallback

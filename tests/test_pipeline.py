@@ -408,6 +408,7 @@ CHANGED = PipelineConfig(
         duplicate_overlap=0.8,
         min_relevance=0.25,
         judge_on_evidence=True,
+        quote_words=50,
     ),
 )
 

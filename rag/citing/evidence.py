@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.citing.attribution import content_words
+from rag.citing.attribution import content_words, with_markers
 from rag.citing.citations import sentence_spans
 from rag.errors import RagError
-from rag.types import Passage
+from rag.types import Passage, Statement
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,7 +56,9 @@ class EvidenceConfig:
     against cosine similarity; ``diversity`` is the MMR penalty; a question whose best sentence
     scores under ``min_relevance`` is not answered from these passages. With ``judge_on_evidence``
     the attribution judge reads a passage that gave evidence as its title and evidence sentences
-    only (a short premise, what the answer was written from) instead of the whole passage."""
+    only (a short premise, what the answer was written from) instead of the whole passage. With
+    ``quote_words`` > 0 the composed answer is followed by the best evidence sentences, quoted word
+    for word, while the answer stays within that many words (:func:`with_quotes`)."""
 
     max_sentences: int = 4
     per_passage: int = 2
@@ -70,6 +72,7 @@ class EvidenceConfig:
     # of 20 off-topic questions are refused (eval/answers/README.md).
     min_relevance: float = 0.55
     judge_on_evidence: bool = False
+    quote_words: int = 0
 
     def __post_init__(self) -> None:
         if self.max_sentences < 1 or self.per_passage < 1:
@@ -78,6 +81,8 @@ class EvidenceConfig:
             )
         if not 0.0 <= self.keep_ratio <= 1.0:
             raise RagError(f"keep_ratio must lie in [0, 1], got {self.keep_ratio}")
+        if self.quote_words < 0:
+            raise RagError(f"quote_words must be at least 0, got {self.quote_words}")
         if not 0.0 < self.duplicate_overlap <= 1.0:
             raise RagError(f"duplicate_overlap must lie in (0, 1], got {self.duplicate_overlap}")
 
@@ -242,3 +247,35 @@ def evidence_premises(passages: Sequence[Passage], selection: EvidenceSelection)
     for n, p in zip(numbers, reduced, strict=True):
         out[n - 1] = p
     return out
+
+
+def with_quotes(
+    statements: Sequence[Statement],
+    selection: EvidenceSelection,
+    words: int,
+    duplicate_overlap: float = 0.7,
+) -> tuple[tuple[Statement, ...], int]:
+    """``statements`` followed by evidence sentences quoted word for word, each cited to its
+    passage (a quote is supported by the passage it is copied from), in the order evidence was
+    chosen, while the answer stays within ``words`` words. An answer with no statement always gets
+    the first quote, however long. A sentence already in the answer, or sharing at least
+    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, is not quoted.
+    Returns the statements and how many quotes were added."""
+    out = list(statements)
+    used = sum(len(st.text.split()) for st in out)
+    bags = [content_words(st.text) for st in out]
+    added = 0
+    for e in selection.evidence:
+        n_words = len(e.text.split())
+        if out and used + n_words > words:
+            continue
+        bag = content_words(e.text)
+        if any(e.text == st.text for st in out) or any(_jaccard(bag, b) >= duplicate_overlap for b in bags):
+            continue
+        out.append(
+            Statement(text=e.text, raw=with_markers(e.text, (e.passage,)), citations=(e.passage,), verdict="supported")
+        )
+        bags.append(bag)
+        used += n_words
+        added += 1
+    return tuple(out), added

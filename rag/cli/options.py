@@ -92,6 +92,15 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
         ),
     ),
     SharedOption(
+        "quote_words",
+        int,
+        typer.Option(
+            _DEFAULT.evidence.quote_words,
+            "--quote-words",
+            help="With --prompt evidence: follow the answer with quoted evidence sentences up to N words (0: none).",
+        ),
+    ),
+    SharedOption(
         "samples",
         int,
         typer.Option(_DEFAULT.samples, "--samples", help="Draw N answers and keep the best-cited one."),
@@ -136,6 +145,7 @@ def pipeline_config(
     cite: str,
     hide_unsupported: bool,
     quote_fallback: bool,
+    quote_words: int,
     samples: int,
     attribution_judge: str,
 ) -> PipelineConfig:
@@ -160,6 +170,7 @@ def pipeline_config(
         samples=samples,
         hide_unsupported=hide_unsupported,
         quote_fallback=quote_fallback,
+        evidence=replace(_DEFAULT.evidence, quote_words=quote_words),
         attribution_judge=attribution_judge,
     )
 

@@ -44,6 +44,7 @@ DEFAULT_PROMPT = "v1"
 _YES = ("yes", "Yes", "YES", " yes", " Yes", " YES")
 _NO = ("no", "No", "NO", " no", " No", " NO")
 _PREMISE_MARKER = "\x00PREMISE\x00"
+_CLAIM_MARKER = "\x00CLAIM\x00"
 _TRUNCATION_NOTE = " [...]"
 _ANSWER_MARGIN = 8  # tokens kept free after the prompt
 
@@ -67,6 +68,12 @@ class LLMJudge(Judge):
     ``entails`` is ``probability >= threshold`` (by default the model's calibrated threshold in
     ``MODEL_THRESHOLDS``, else ``DEFAULT_THRESHOLD``). Nothing is sampled, so verdicts are deterministic
     (the fixed instruction prefix is evaluated once and reused, so every pair takes the same path).
+
+    Every prompt is evaluated in the same three pieces: the instruction (once per model load),
+    the premise (up to the claim), the rest. The premise piece's state is kept, so consecutive
+    pairs with the same premise (one answer's statements against all its passages, say) only
+    evaluate their claims. The pieces never depend on which pair came before, so a verdict is
+    the same in any order (tested).
 
     A premise too long for ``n_ctx`` is truncated (its end is cut, marked "[...]", and a warning
     is logged); the claim is never cut. The model loads on first use.
@@ -99,6 +106,8 @@ class LLMJudge(Judge):
         self.official = False
         self._llama: Any = None
         self._prefix: list[int] = []
+        self._premise_state: list[int] | None = None  # prompt tokens the premise piece left evaluated
+        self.evaluated_tokens = 0  # prompt tokens evaluated so far (how much caching saved)
         self._yes_ids: list[int] = []
         self._no_ids: list[int] = []
 
@@ -169,11 +178,19 @@ class LLMJudge(Judge):
     def _tokens(self, text: str) -> list[int]:
         return list(self._llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
-    def _prompt_tokens(self, premise: str, hypothesis: str) -> list[int]:
+    def _premise_boundary(self, premise: str, tokens: list[int]) -> int:
+        """How many leading tokens of ``tokens`` (the prompt of ``premise`` and some claim) depend
+        on the premise alone: the tokens of the prompt up to the claim, less the last one (which
+        may merge with the claim's first word), when they are a prefix of ``tokens``; else 0."""
+        upto = self._tokens(self._render(premise, _CLAIM_MARKER).split(_CLAIM_MARKER)[0])[:-1]
+        return len(upto) if len(upto) > len(self._prefix) and tokens[: len(upto)] == upto else 0
+
+    def _prompt_tokens(self, premise: str, hypothesis: str) -> tuple[list[int], int]:
+        """The prompt's tokens and its premise boundary (:meth:`_premise_boundary`)."""
         tokens = self._tokens(self._render(premise, hypothesis))
         budget = self.n_ctx - _ANSWER_MARGIN
         if len(tokens) <= budget:
-            return tokens
+            return tokens, self._premise_boundary(premise, tokens)
         premise_tokens = self._llama.tokenize(premise.encode("utf-8"), add_bos=False, special=False)
         keep = len(premise_tokens) - (len(tokens) - budget) - 8
         if keep <= 0:
@@ -184,25 +201,45 @@ class LLMJudge(Judge):
         logger.warning(
             "judge premise truncated from %d to %d tokens to fit n_ctx=%d", len(premise_tokens), keep, self.n_ctx
         )
-        return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget]
+        return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget], 0
 
     # -- scoring -------------------------------------------------------------------------------
-    def _next_token_logits(self, tokens: list[int]) -> Any:
+    def _eval(self, tokens: list[int]) -> None:
+        self._llama.eval(tokens)
+        self.evaluated_tokens += len(tokens)
+
+    def _to_prefix(self) -> None:
+        """Leave exactly the instruction prefix evaluated (evaluating it if it is not)."""
+        llama, prefix = self._llama, self._prefix
+        if not (llama.n_tokens >= len(prefix) and list(llama.input_ids[: len(prefix)]) == prefix):
+            llama.reset()
+            self._eval(prefix)
+        llama.n_tokens = len(prefix)  # drop what followed; eval() clears those KV cells
+
+    def _next_token_logits(self, tokens: list[int], boundary: int = 0) -> Any:
         import numpy as np
 
         llama = self._llama
         prefix = self._prefix
         shares_prefix = len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix
-        if shares_prefix:
-            cached = llama.n_tokens >= len(prefix) and list(llama.input_ids[: len(prefix)]) == prefix
-            if not cached:
-                llama.reset()
-                llama.eval(prefix)
-            llama.n_tokens = len(prefix)  # drop the previous pair; eval() clears its KV cells
-            llama.eval(tokens[len(prefix) :])
+        if shares_prefix and boundary > len(prefix):
+            # three pieces: instruction, premise, rest; the premise piece reused when it is the last one's
+            head = tokens[:boundary]
+            if self._premise_state == head and list(llama.input_ids[:boundary]) == head:
+                llama.n_tokens = boundary
+            else:
+                self._to_prefix()
+                self._eval(tokens[len(prefix) : boundary])
+                self._premise_state = head
+            self._eval(tokens[boundary:])
+        elif shares_prefix:
+            self._to_prefix()
+            self._premise_state = None
+            self._eval(tokens[len(prefix) :])
         else:
             llama.reset()
-            llama.eval(tokens)
+            self._premise_state = None
+            self._eval(tokens)
         # With logits_all=False llama-cpp-python (0.3.x) no longer copies logits into
         # ``llama.scores``; read the last token's row from the context directly.
         logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
@@ -211,7 +248,7 @@ class LLMJudge(Judge):
     def probability(self, premise: str, hypothesis: str) -> float:
         """P(yes) / (P(yes) + P(no)) for the first answer token."""
         self._load()
-        logits = self._next_token_logits(self._prompt_tokens(premise, hypothesis))
+        logits = self._next_token_logits(*self._prompt_tokens(premise, hypothesis))
         top = float(logits.max())
         yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
         no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
