@@ -63,13 +63,13 @@ def check_search(n: int, dim: int, n_queries: int, k: int, seed: int) -> None:
     print(f"  CPU {n_queries / t_cpu:12,.0f} q/s   GPU {n_queries / t_gpu:12,.0f} q/s   GPU/CPU {t_cpu / t_gpu:.1f}x")
 
 
-def check_embedding(n_texts: int, seed: int) -> None:
+def check_embedding(n_texts: int, seed: int, embedder: str = "all-MiniLM-L6-v2") -> None:
     from rag.indexing.dense import Embedder
 
     rng = np.random.default_rng(seed)
     words = "river bridge music history engine coffee volcano island printing telegraph vaccine chess".split()
     texts = [" ".join(rng.choice(words, size=int(rng.integers(8, 120)))) for _ in range(n_texts)]
-    cpu, gpu = Embedder(device="cpu"), Embedder(device="cuda")
+    cpu, gpu = Embedder(embedder, device="cpu"), Embedder(embedder, device="cuda")
     t_cpu, e_cpu = _timed(lambda: cpu.encode(texts), repeat=1)
     t_gpu, e_gpu = _timed(lambda: gpu.encode(texts))
     cosine = np.sum(e_cpu * e_gpu, axis=1)
@@ -81,6 +81,55 @@ def check_embedding(n_texts: int, seed: int) -> None:
     )
 
 
+def generated_embedder(config_dir: str, seed: int) -> str:
+    """A sentence-transformers folder with ``config_dir``'s architecture and tokenizer and weights
+    drawn at random (seed ``seed``): for machines the real weights cannot reach. Speeds are the
+    architecture's; CPU/GPU agreement is a property of the arithmetic, not of the weights."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    out = Path(tempfile.mkdtemp(prefix="generated-embedder-"))
+    shutil.copytree(config_dir, out, dirs_exist_ok=True)
+    torch.manual_seed(seed)
+    AutoModel.from_config(AutoConfig.from_pretrained(config_dir)).save_pretrained(out)
+    return str(out)
+
+
+def check_corpus(path: str, embedder_name: str, n_cpu: int, n_queries: int, k: int, seed: int) -> None:
+    """Embed a real corpus on the GPU (all of it) and on the CPU (the first ``n_cpu`` passages, as
+    the index embeds them: title, newline, text), then search both ways with passages' own
+    opening words as queries."""
+    from rag.files import iter_jsonl
+    from rag.indexing.dense import DenseConfig, DenseIndex, Embedder
+
+    texts = [f"{r.get('title', '')}\n{r['text']}" for _, r in iter_jsonl(path)]
+    gpu, cpu = Embedder(embedder_name, device="cuda"), Embedder(embedder_name, device="cpu")
+    t_gpu, e_gpu = _timed(lambda: gpu.encode(texts, batch_size=256), repeat=1)
+    sub = texts[:n_cpu]
+    t_cpu, e_cpu = _timed(lambda: cpu.encode(sub), repeat=1)
+    cosine = np.sum(e_cpu * e_gpu[:n_cpu], axis=1)
+    print(f"corpus {path}: {len(texts):,} passages; embedder {embedder_name}")
+    print(f"  GPU {gpu.precision}: {len(texts) / t_gpu:10,.0f} passages/s (all {len(texts):,}, batch 256)")
+    print(f"  CPU {cpu.precision}: {n_cpu / t_cpu:10,.0f} passages/s (first {n_cpu:,}, batch 64)   GPU/CPU {(len(texts) / t_gpu) / (n_cpu / t_cpu):.1f}x")
+    print(f"  smallest cosine CPU vs GPU on those {n_cpu:,}: {cosine.min():.4f} (mean {cosine.mean():.4f})")
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(texts), size=min(n_queries, len(texts)), replace=False)
+    queries = gpu.encode([" ".join(texts[i].split()[:12]) for i in picks])
+    t_build_gpu, on_gpu = _timed(lambda: DenseIndex.build(e_gpu, DenseConfig(kind="flat"), device="cuda"), repeat=1)
+    on_cpu = DenseIndex.build(e_gpu, DenseConfig(kind="flat"), device="cpu")
+    t_s_gpu, hits_gpu = _timed(lambda: on_gpu.search(queries, k))
+    t_s_cpu, hits_cpu = _timed(lambda: on_cpu.search(queries, k), repeat=1)
+    same = np.mean([[h.row for h in a] == [h.row for h in b] for a, b in zip(hits_cpu, hits_gpu, strict=True)])
+    own = np.mean([a[0].row == i for a, i in zip(hits_gpu, picks, strict=True)])
+    print(f"  GPU index ({on_gpu.backend}) built in {t_build_gpu:.2f} s; {len(picks):,} queries, k={k}")
+    print(f"  top-{k} lists identical CPU vs GPU {same:.4f}; query's own passage ranked first {own:.4f}")
+    print(f"  search CPU {len(picks) / t_s_cpu:10,.0f} q/s   GPU {len(picks) / t_s_gpu:10,.0f} q/s   GPU/CPU {t_s_cpu / t_s_gpu:.1f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="generated vectors")
@@ -89,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--texts", type=int, default=1024, help="texts to embed (0: skip)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embedder", default="all-MiniLM-L6-v2", help="embedder name or folder")
+    parser.add_argument(
+        "--generated-embedder",
+        metavar="CONFIG_DIR",
+        help="a sentence-transformers folder without weights: use its architecture with random weights",
+    )
+    parser.add_argument("--corpus", help="a JSONL corpus (id, title, text) to embed and search on both devices")
+    parser.add_argument("--corpus-cpu", type=int, default=2000, help="corpus passages embedded on the CPU too")
     args = parser.parse_args(argv)
     from rag.device import gpu_backend, resolve_device
 
@@ -100,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     print(f"GPU: {torch.cuda.get_device_name(0)}; search backend available: {gpu_backend()}")
+    embedder = generated_embedder(args.generated_embedder, args.seed) if args.generated_embedder else args.embedder
     check_search(args.n, args.dim, args.queries, args.k, args.seed)
     if args.texts:
-        check_embedding(args.texts, args.seed)
+        check_embedding(args.texts, args.seed, embedder)
+    if args.corpus:
+        check_corpus(args.corpus, embedder, args.corpus_cpu, args.queries, args.k, args.seed)
     return 0
 
 
