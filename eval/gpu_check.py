@@ -114,7 +114,10 @@ def check_corpus(path: str, embedder_name: str, n_cpu: int, n_queries: int, k: i
     cosine = np.sum(e_cpu * e_gpu[:n_cpu], axis=1)
     print(f"corpus {path}: {len(texts):,} passages; embedder {embedder_name}")
     print(f"  GPU {gpu.precision}: {len(texts) / t_gpu:10,.0f} passages/s (all {len(texts):,}, batch 256)")
-    print(f"  CPU {cpu.precision}: {n_cpu / t_cpu:10,.0f} passages/s (first {n_cpu:,}, batch 64)   GPU/CPU {(len(texts) / t_gpu) / (n_cpu / t_cpu):.1f}x")
+    print(
+        f"  CPU {cpu.precision}: {n_cpu / t_cpu:10,.0f} passages/s (first {n_cpu:,}, batch 64)   "
+        f"GPU/CPU {(len(texts) / t_gpu) / (n_cpu / t_cpu):.1f}x"
+    )
     print(f"  smallest cosine CPU vs GPU on those {n_cpu:,}: {cosine.min():.4f} (mean {cosine.mean():.4f})")
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(texts), size=min(n_queries, len(texts)), replace=False)
@@ -127,7 +130,10 @@ def check_corpus(path: str, embedder_name: str, n_cpu: int, n_queries: int, k: i
     own = np.mean([a[0].row == i for a, i in zip(hits_gpu, picks, strict=True)])
     print(f"  GPU index ({on_gpu.backend}) built in {t_build_gpu:.2f} s; {len(picks):,} queries, k={k}")
     print(f"  top-{k} lists identical CPU vs GPU {same:.4f}; query's own passage ranked first {own:.4f}")
-    print(f"  search CPU {len(picks) / t_s_cpu:10,.0f} q/s   GPU {len(picks) / t_s_gpu:10,.0f} q/s   GPU/CPU {t_s_cpu / t_s_gpu:.1f}x")
+    print(
+        f"  search CPU {len(picks) / t_s_cpu:10,.0f} q/s   GPU {len(picks) / t_s_gpu:10,.0f} q/s   "
+        f"GPU/CPU {t_s_cpu / t_s_gpu:.1f}x"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from rag.citing.evidence import (
     EvidenceSelection,
     answer_type,
     evidence_passages,
+    is_fragment,
     lexical_scores,
     matches_type,
     select_evidence,
@@ -35,6 +36,8 @@ from rag.types import Passage, Statement
 if TYPE_CHECKING:
     from conftest import BowEmbedder
 
+# The scores below are worked out by hand for relevance alone: no rank prior (its own test is last).
+RELEVANCE = EvidenceConfig(rank_weight=0.0)
 QUESTION = "When was radium discovered?"  # content words: radium, discovered; asks for a date
 REPEAT = "When radium was discovered is often asked."  # radium, discovered, often, asked
 YEAR = "Radium was discovered in December 1898."  # radium, discovered, december, 1898
@@ -125,7 +128,7 @@ def test_lexical_scores_of_a_question_without_content_words_are_zero() -> None:
 
 
 def test_the_sentence_with_the_year_beats_one_repeating_the_question(embed: BowEmbedder) -> None:
-    selection = select_evidence(QUESTION, TWO, embed=embed.encode)
+    selection = select_evidence(QUESTION, TWO, embed=embed.encode, config=RELEVANCE)
     # REPEAT and YEAR both hold radium and discovered among four content words: cosine
     # 2/sqrt(8) each, lexical 1 each; only YEAR holds a date (+0.1).
     # GLOW: cosine 1/sqrt(10), lexical log2 / (log2 + log(7/3)) -> 0.541 < 0.6 * best: left out;
@@ -139,13 +142,15 @@ def test_the_sentence_with_the_year_beats_one_repeating_the_question(embed: BowE
 
 
 def test_with_one_sentence_only_the_year_is_chosen(embed: BowEmbedder) -> None:
-    selection = select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(max_sentences=1))
+    selection = select_evidence(
+        QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(rank_weight=0.0, max_sentences=1)
+    )
     assert selection.evidence == (Evidence(2, 0, len(YEAR), YEAR, pytest.approx(COS_2_OF_4 + 0.6)),)
 
 
 def test_no_embed_function_scores_lexically(embed: BowEmbedder) -> None:
     # without cosine: YEAR 0.5 * 1 + 0.1, REPEAT 0.5 * 1, GLOW 0.5 * 0.45 (under 0.6 * 0.6), SHED 0
-    selection = select_evidence(QUESTION, TWO)
+    selection = select_evidence(QUESTION, TWO, config=RELEVANCE)
     assert _texts(selection) == [YEAR, REPEAT]
     assert [e.score for e in selection.evidence] == pytest.approx([0.6, 0.5])
     assert selection.relevance == pytest.approx(0.6) and selection.answered
@@ -154,7 +159,7 @@ def test_no_embed_function_scores_lexically(embed: BowEmbedder) -> None:
 
 
 def test_the_embedder_is_asked_once_with_the_question_first(embed: BowEmbedder) -> None:
-    select_evidence(QUESTION, TWO, embed=embed.encode)
+    select_evidence(QUESTION, TWO, embed=embed.encode, config=RELEVANCE)
     assert embed.encoded == [[QUESTION, REPEAT, GLOW, YEAR, SHED]]
 
 
@@ -170,7 +175,9 @@ def test_a_sentence_in_two_passages_and_a_near_copy_are_chosen_once(embed: BowEm
     ]
     for fn in (None, embed.encode):
         # keep_ratio 0 lets every sentence through the score cut: only the duplicate rule is left
-        selection = select_evidence(QUESTION, passages, embed=fn, config=EvidenceConfig(keep_ratio=0.0))
+        selection = select_evidence(
+            QUESTION, passages, embed=fn, config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0)
+        )
         texts = _texts(selection)
         assert texts.count(YEAR) == 1
         assert "The Curies discovered radium in December 1898." not in texts
@@ -181,9 +188,9 @@ def test_a_sentence_in_two_passages_and_a_near_copy_are_chosen_once(embed: BowEm
 def test_duplicate_overlap_decides_what_a_near_copy_is() -> None:
     passages = [Passage("a", YEAR), Passage("c", "The Curies discovered radium in December 1898.")]
     # Jaccard 0.8: a duplicate under 0.7 (the default), and not under 0.9
-    cfg = EvidenceConfig(keep_ratio=0.0)
+    cfg = EvidenceConfig(rank_weight=0.0, keep_ratio=0.0)
     assert len(select_evidence(QUESTION, passages, config=cfg).evidence) == 1
-    cfg = EvidenceConfig(keep_ratio=0.0, duplicate_overlap=0.9)
+    cfg = EvidenceConfig(rank_weight=0.0, keep_ratio=0.0, duplicate_overlap=0.9)
     assert len(select_evidence(QUESTION, passages, config=cfg).evidence) == 2
 
 
@@ -204,7 +211,7 @@ MANY = [
 def test_per_passage_and_max_sentences_hold(
     embed: BowEmbedder, per_passage: int, max_sentences: int, with_embed: bool
 ) -> None:
-    cfg = EvidenceConfig(max_sentences=max_sentences, per_passage=per_passage, keep_ratio=0.0)
+    cfg = EvidenceConfig(rank_weight=0.0, max_sentences=max_sentences, per_passage=per_passage, keep_ratio=0.0)
     selection = select_evidence(QUESTION, MANY, embed=embed.encode if with_embed else None, config=cfg)
     counts = [sum(e.passage == n for e in selection.evidence) for n in (1, 2, 3)]
     assert max(counts) <= per_passage
@@ -215,7 +222,7 @@ def test_per_passage_and_max_sentences_hold(
 def test_per_passage_two_takes_the_two_best_of_a_passage() -> None:
     # lexically: the long passage's first sentence has both question words (0.5 + 0.1 for the
     # year); the three others have "radium" only; per_passage 2 stops after the first two chosen
-    cfg = EvidenceConfig(max_sentences=8, per_passage=2, keep_ratio=0.0)
+    cfg = EvidenceConfig(rank_weight=0.0, max_sentences=8, per_passage=2, keep_ratio=0.0)
     selection = select_evidence(QUESTION, MANY[:1], config=cfg)
     assert _texts(selection) == [
         "Radium was discovered in December 1898.",
@@ -225,13 +232,13 @@ def test_per_passage_two_takes_the_two_best_of_a_passage() -> None:
 
 def test_sentences_under_min_words_are_not_candidates() -> None:
     passages = [Passage("short", "Radium was discovered. It was in 1898. Radium was discovered in December 1898.")]
-    selection = select_evidence(QUESTION, passages, config=EvidenceConfig(keep_ratio=0.0))
+    selection = select_evidence(QUESTION, passages, config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0))
     assert _texts(selection) == [YEAR]  # the two four-word sentences are too short
-    four = select_evidence(QUESTION, passages, config=EvidenceConfig(keep_ratio=0.0, min_words=4))
+    four = select_evidence(QUESTION, passages, config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0, min_words=4))
     assert _texts(four) == [YEAR, "It was in 1898."]  # 0.5 + 0.1, then the year alone: 0.1
-    nothing = select_evidence(QUESTION, [Passage("tiny", "Radium. Found 1898.")])
+    nothing = select_evidence(QUESTION, [Passage("tiny", "Radium. Found 1898.")], config=RELEVANCE)
     assert nothing == EvidenceSelection((), 0.0, False)
-    assert select_evidence(QUESTION, []) == EvidenceSelection((), 0.0, False)
+    assert select_evidence(QUESTION, [], config=RELEVANCE) == EvidenceSelection((), 0.0, False)
 
 
 # ---------------------------------------------------------------- offsets
@@ -262,7 +269,7 @@ def _messy_passages(seed: int) -> list[Passage]:
 @pytest.mark.parametrize("seed", range(25))
 def test_offsets_point_at_exactly_the_text(embed: BowEmbedder, seed: int) -> None:
     passages = _messy_passages(seed)
-    cfg = EvidenceConfig(max_sentences=8, per_passage=3, keep_ratio=0.0, duplicate_overlap=1.0)
+    cfg = EvidenceConfig(rank_weight=0.0, max_sentences=8, per_passage=3, keep_ratio=0.0, duplicate_overlap=1.0)
     selection = select_evidence(QUESTION, passages, embed=embed.encode, config=cfg)
     assert selection.evidence
     for e in selection.evidence:
@@ -273,7 +280,9 @@ def test_offsets_point_at_exactly_the_text(embed: BowEmbedder, seed: int) -> Non
 
 def test_offsets_of_a_later_sentence() -> None:
     text = f"  {GLOW}\n\n{YEAR}  "
-    (e,) = select_evidence(QUESTION, [Passage("p", text)], config=EvidenceConfig(max_sentences=1)).evidence
+    (e,) = select_evidence(
+        QUESTION, [Passage("p", text)], config=EvidenceConfig(rank_weight=0.0, max_sentences=1)
+    ).evidence
     assert (e.passage, e.start, e.end, e.text) == (1, 2 + len(GLOW) + 2, 2 + len(GLOW) + 2 + len(YEAR), YEAR)
 
 
@@ -289,20 +298,24 @@ OFF_TOPIC = [
 def test_off_topic_passages_are_not_an_answer(embed: BowEmbedder) -> None:
     # no content word shared with the question: cosine 0 and lexical 0; the tower sentence holds
     # a year (+0.1): best 0.1 < min_relevance 0.55
-    selection = select_evidence(QUESTION, OFF_TOPIC, embed=embed.encode)
+    selection = select_evidence(QUESTION, OFF_TOPIC, embed=embed.encode, config=RELEVANCE)
     assert selection.relevance == pytest.approx(0.1)
     assert not selection.answered
     # the threshold is inclusive: at 0.1 the tower sentence answers
-    lower = select_evidence(QUESTION, OFF_TOPIC, embed=embed.encode, config=EvidenceConfig(min_relevance=0.1))
+    lower = select_evidence(
+        QUESTION, OFF_TOPIC, embed=embed.encode, config=EvidenceConfig(rank_weight=0.0, min_relevance=0.1)
+    )
     assert lower.answered
     assert _texts(lower) == ["The Eiffel Tower opened to visitors in 1889."]  # bananas: 0 < 0.6 * 0.1
 
 
 def test_min_relevance_gate_on_topical_passages(embed: BowEmbedder) -> None:
     best = COS_2_OF_4 + 0.6
-    assert select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(min_relevance=best)).answered
+    assert select_evidence(
+        QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(rank_weight=0.0, min_relevance=best)
+    ).answered
     assert not select_evidence(
-        QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(min_relevance=best + 1e-6)
+        QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(rank_weight=0.0, min_relevance=best + 1e-6)
     ).answered
 
 
@@ -338,7 +351,7 @@ COSINE_ONLY = {"lexical_weight": 0.0, "type_weight": 0.0, "keep_ratio": 0.6}
 )
 def test_mmr_prefers_a_different_sentence(diversity: float, order: list[str]) -> None:
     passages = [Passage("f", FIRST), Passage("e", ECHO), Passage("o", OTHER)]
-    cfg = EvidenceConfig(diversity=diversity, **COSINE_ONLY)
+    cfg = EvidenceConfig(rank_weight=0.0, diversity=diversity, **COSINE_ONLY)
     selection = select_evidence("q", passages, embed=_table_embed(VECTORS), config=cfg)
     assert _texts(selection) == order
     assert [e.score for e in selection.evidence] == pytest.approx([0.8 if t != OTHER else 0.6 for t in order])
@@ -351,7 +364,7 @@ def test_keep_ratio_cut_does_not_lose_a_sentence_above_it() -> None:
     low = "Papa quebec romeo sierra tango."
     vectors = {**VECTORS, low: (0.45, -0.6, math.sqrt(0.4375))}
     passages = [Passage("f", FIRST), Passage("e", ECHO), Passage("l", low)]
-    cfg = EvidenceConfig(diversity=0.5, **COSINE_ONLY)
+    cfg = EvidenceConfig(rank_weight=0.0, diversity=0.5, **COSINE_ONLY)
     selection = select_evidence("q", passages, embed=_table_embed(vectors), config=cfg)
     assert _texts(selection) == [FIRST, ECHO]
 
@@ -360,7 +373,7 @@ def test_keep_ratio_cuts_weak_sentences() -> None:
     passages = [Passage("f", FIRST), Passage("o", OTHER)]
     # OTHER 0.6 is 0.75 of the best 0.8: kept at keep_ratio 0.74, cut at 0.76
     for ratio, expected in ((0.74, [FIRST, OTHER]), (0.76, [FIRST])):
-        cfg = EvidenceConfig(lexical_weight=0.0, type_weight=0.0, keep_ratio=ratio, diversity=0.0)
+        cfg = EvidenceConfig(rank_weight=0.0, lexical_weight=0.0, type_weight=0.0, keep_ratio=ratio, diversity=0.0)
         assert _texts(select_evidence("q", passages, embed=_table_embed(VECTORS), config=cfg)) == expected
 
 
@@ -369,7 +382,9 @@ def test_keep_ratio_cuts_weak_sentences() -> None:
 
 def test_evidence_passages_keep_text_order_and_numbers(embed: BowEmbedder) -> None:
     passages = [Passage("off", "Bananas grow well in warm tropical climates.", "Fruit"), *TWO]
-    selection = select_evidence(QUESTION, passages, embed=embed.encode, config=EvidenceConfig(keep_ratio=0.0))
+    selection = select_evidence(
+        QUESTION, passages, embed=embed.encode, config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0)
+    )
     reduced, numbers = evidence_passages(passages, selection)
     assert numbers == list(selection.passages())
     for p, n in zip(reduced, numbers, strict=True):
@@ -416,8 +431,8 @@ def test_config_rejects_bad_values(kwargs: dict, message: str) -> None:
 
 
 def test_config_accepts_the_edges() -> None:
-    EvidenceConfig(max_sentences=1, per_passage=1, keep_ratio=0.0, duplicate_overlap=1.0)
-    EvidenceConfig(keep_ratio=1.0)
+    EvidenceConfig(rank_weight=0.0, max_sentences=1, per_passage=1, keep_ratio=0.0, duplicate_overlap=1.0)
+    EvidenceConfig(rank_weight=0.0, keep_ratio=1.0)
 
 
 # ---------------------------------------------------------------- quotes after the answer
@@ -469,3 +484,30 @@ def test_with_quotes_skips_what_the_answer_already_says() -> None:
 def test_quote_words_must_not_be_negative() -> None:
     with pytest.raises(RagError, match="quote_words"):
         EvidenceConfig(quote_words=-1)
+
+
+def test_fragments_where_a_passage_was_cut_are_never_evidence() -> None:
+    # a passage cut out of longer text: it starts mid-sentence and ends mid-sentence
+    cut = Passage(
+        "cut", f"was discovered in a shed by the couple. {YEAR} Radium was discovered by Marie Curie and", "Radium"
+    )
+    selection = select_evidence(QUESTION, [cut], config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0))
+    assert _texts(selection) == [YEAR]
+    assert is_fragment("was discovered in a shed.") and is_fragment("Radium was discovered by")
+    assert not is_fragment(YEAR) and not is_fragment('"Radium" glows.')
+
+
+def test_the_rank_prior_prefers_better_retrieved_passages_and_leaves_the_gate_alone() -> None:
+    # Lexically: YEAR has radium and discovered (1.0) and a year (+0.1): 0.6; REPEAT 0.5 and no
+    # year: 0.5. With REPEAT's passage retrieved first and rank_weight 0.3: REPEAT 0.5 + 0.3 / 1 =
+    # 0.8, YEAR 0.6 + 0.3 / 2 = 0.75, so REPEAT comes first; relevance (the gate) stays 0.6.
+    cfg = EvidenceConfig(rank_weight=0.3, keep_ratio=0.0)
+    selection = select_evidence(QUESTION, TWO, config=cfg)
+    assert [(e.text, e.score) for e in selection.evidence[:2]] == [
+        (REPEAT, pytest.approx(0.8)),
+        (YEAR, pytest.approx(0.75)),
+    ]
+    assert selection.relevance == pytest.approx(0.6)
+    assert select_evidence(QUESTION, TWO, config=RELEVANCE).evidence[0].text == YEAR
+    with pytest.raises(RagError, match="rank_weight"):
+        EvidenceConfig(rank_weight=-0.1)

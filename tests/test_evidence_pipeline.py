@@ -47,7 +47,15 @@ PASSAGES = [BEES, CURIE, ELEMENT]
 
 # The generator cites the evidence passages as the prompt numbers them: [1] Curie, [2] Element.
 COMPOSED = "Marie Curie and Pierre Curie discovered radium [1]. It was found in a pitchblende ore sample [2]."
-MODEL_CITES = {"prompt": "evidence", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
+# Evidence scored by relevance alone, as worked out above (no rank prior).
+RELEVANCE = EvidenceConfig(rank_weight=0.0)
+MODEL_CITES = {
+    "prompt": "evidence",
+    "cite": "model",
+    "hide_unsupported": False,
+    "quote_fallback": False,
+    "evidence": RELEVANCE,
+}
 
 OFF_TOPIC = [
     Passage("banana", "Bananas grow well in warm tropical climates.", "Banana", "fruit.txt"),
@@ -139,7 +147,7 @@ def test_posthoc_citing_works_on_the_whole_passages(
         "Marie Curie and Pierre Curie discovered radium [2]. The couple worked in a cold shed [1]."
     )
     judge = rule_judge("words")
-    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence"), attribution_judge=judge).ask(
+    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence", evidence=RELEVANCE), attribution_judge=judge).ask(
         WHO, passages=PASSAGES
     )  # type: ignore[arg-type]
     assert [(st.text, st.citations, st.verdict) for st in answer.statements] == [
@@ -160,7 +168,9 @@ def test_judge_on_evidence_judges_against_the_evidence_sentences_only(
         "Marie Curie and Pierre Curie discovered radium [2]. The couple worked in a cold shed [1]."
     )
     judge = rule_judge("words")
-    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(judge_on_evidence=True), quote_fallback=False)
+    cfg = PipelineConfig(
+        prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, judge_on_evidence=True), quote_fallback=False
+    )
     answer = Pipeline(gen, index, cfg, attribution_judge=judge).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert [(st.text, st.citations, st.verdict) for st in answer.statements] == [
         ("Marie Curie and Pierre Curie discovered radium.", (1,), "supported"),
@@ -197,7 +207,9 @@ def test_the_fallback_quotes_the_two_best_evidence_sentences(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
 ) -> None:
     gen = scripted_generator("The moon is made of cheese [1].")
-    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence"), attribution_judge=rule_judge("words")).ask(  # type: ignore[arg-type]
+    answer = Pipeline(
+        gen, index, PipelineConfig(prompt="evidence", evidence=RELEVANCE), attribution_judge=rule_judge("words")
+    ).ask(  # type: ignore[arg-type]
         WHO, passages=PASSAGES
     )
     assert answer.quoted_fallback and answer.answered
@@ -222,7 +234,9 @@ def test_the_evidence_fallback_may_quote_one_passage_twice(
     # second: marie, curie, discovered, radium, cold, shed, paris: 2/sqrt(14) + 0.5 = 1.03,
     # Jaccard 4/8 with DISCOVERED (no duplicate); the bees score 0
     gen = scripted_generator("The moon is made of cheese [1].")
-    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence"), attribution_judge=rule_judge("words")).ask(  # type: ignore[arg-type]
+    answer = Pipeline(
+        gen, index, PipelineConfig(prompt="evidence", evidence=RELEVANCE), attribution_judge=rule_judge("words")
+    ).ask(  # type: ignore[arg-type]
         WHO, passages=passages
     )
     assert answer.text == f"{DISCOVERED[:-1]} [1]. {second[:-1]} [1]."
@@ -247,7 +261,7 @@ def test_an_answer_emptied_by_the_junk_filter_falls_back(
 ) -> None:
     gen = scripted_generator("It was first isolated by the")
     judge = rule_judge("words")
-    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence"), attribution_judge=judge).ask(
+    answer = Pipeline(gen, index, PipelineConfig(prompt="evidence", evidence=RELEVANCE), attribution_judge=judge).ask(
         WHO, passages=PASSAGES
     )  # type: ignore[arg-type]
     assert answer.quoted_fallback
@@ -269,7 +283,7 @@ def test_off_topic_passages_are_not_answered(
     index.embedder = bow_embedder()
     gen = scripted_generator(COMPOSED)
     judge = rule_judge("words")
-    pipe = Pipeline(gen, index, PipelineConfig(prompt="evidence", k=2), attribution_judge=judge)  # type: ignore[arg-type]
+    pipe = Pipeline(gen, index, PipelineConfig(prompt="evidence", k=2, evidence=RELEVANCE), attribution_judge=judge)  # type: ignore[arg-type]
     answer = pipe.ask(WHO)
     # nothing shares a content word with the question; "Eiffel Tower" reads as a name (+0.1):
     # relevance 0.1 < min_relevance 0.55
@@ -297,7 +311,7 @@ def test_given_off_topic_passages_are_not_answered(
 
 def test_the_gate_is_min_relevance(scripted_generator: type[ScriptedGenerator], index: FakeIndex) -> None:
     gen = scripted_generator("The Eiffel Tower opened to visitors in the spring [2].")
-    cfg = PipelineConfig(**MODEL_CITES | {"evidence": EvidenceConfig(min_relevance=0.1)})
+    cfg = PipelineConfig(**MODEL_CITES | {"evidence": EvidenceConfig(rank_weight=0.0, min_relevance=0.1)})
     answer = Pipeline(gen, index, cfg).ask(WHO, passages=OFF_TOPIC)  # type: ignore[arg-type]
     assert answer.answered and len(gen.messages) == 1
     # only the tower sentence is evidence (bananas: 0 < 0.6 * 0.1): prompt [1] is given passage 2
@@ -468,7 +482,7 @@ def test_quote_words_follow_the_supported_answer_with_evidence(
     # the composed sentence (7 words) is supported by Curie; DISCOVERED repeats it (Jaccard 5/5 of
     # content words marie, curie, pierre, discovered, radium) and is skipped; ORE (10 words) fits in 20
     gen = scripted_generator("Marie Curie and Pierre Curie discovered radium [1].")
-    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=20))
+    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=20))
     answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert answer.text == f"Marie Curie and Pierre Curie discovered radium [1]. {ORE[:-1]} [2]."
     assert not answer.quoted_fallback
@@ -480,12 +494,14 @@ def test_quote_words_replace_the_fallback_of_an_empty_answer(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
 ) -> None:
     gen = scripted_generator("The moon is made of cheese [1].")
-    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=12))
+    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=12))
     answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     # DISCOVERED (9 words) always; ORE would make 19 > 12
     assert answer.text == f"{DISCOVERED[:-1]} [1]."
     assert answer.quoted_fallback and [h.text for h in answer.hidden] == ["The moon is made of cheese."]
-    off = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(quote_words=12), quote_fallback=False)
+    off = PipelineConfig(
+        prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=12), quote_fallback=False
+    )
     gen = scripted_generator("The moon is made of cheese [1].")
     empty = Pipeline(gen, index, off, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert empty.text == "" and not empty.statements and not empty.quoted_fallback
