@@ -493,6 +493,11 @@ def test_fragments_where_a_passage_was_cut_are_never_evidence() -> None:
     )
     selection = select_evidence(QUESTION, [cut], config=EvidenceConfig(rank_weight=0.0, keep_ratio=0.0))
     assert _texts(selection) == [YEAR]
+    # only fragments: they show the passage is on topic (relevance 0.5: radium and discovered)
+    # but nothing can be quoted, so the passages do not answer
+    only = Passage("only", "was discovered in a shed. Radium was discovered by Marie Curie and", "Radium")
+    none = select_evidence(QUESTION, [only], config=EvidenceConfig(rank_weight=0.0, min_relevance=0.1))
+    assert (none.evidence, none.answered, none.relevance) == ((), False, pytest.approx(0.5))
     assert is_fragment("was discovered in a shed.") and is_fragment("Radium was discovered by")
     assert not is_fragment(YEAR) and not is_fragment('"Radium" glows.')
 

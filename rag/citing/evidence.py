@@ -1,7 +1,6 @@
 """Question-focused evidence: the sentences of the retrieved passages that bear on the question.
 
-Every sentence of the given passages (punkt, with its character offsets) that is a whole sentence
-(not a fragment where a passage was cut out of longer text) is scored cheaply:
+Every sentence of the given passages (punkt, with its character offsets) is scored cheaply:
 
 - cosine similarity of its embedding to the question's (the index's embedder),
 - lexical overlap with the question: the IDF-weighted share of the question's content words it
@@ -13,6 +12,9 @@ and the best are chosen greedily with maximal marginal relevance: a sentence clo
 chosen loses ``diversity`` times that similarity, near-duplicates (most content words shared) are
 skipped, and at most ``per_passage`` come from one passage. ASQA's questions are ambiguous: evidence
 that covers several readings is worth more than two copies of one.
+
+Only whole sentences are chosen: a fragment where a passage was cut out of longer text (starting
+in lower case, or cut off) counts for the gate below but is never evidence.
 
 When even the best sentence scores under ``min_relevance``, the passages do not answer the
 question (``EvidenceSelection.answered`` is False): the pipeline then says so instead of answering.
@@ -173,7 +175,7 @@ def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
     for n, p in enumerate(passages, 1):
         for start, end in sentence_spans(p.text):
             text = p.text[start:end]
-            if len(text.split()) >= min_words and not is_fragment(text):
+            if len(text.split()) >= min_words:
                 out.append(Evidence(n, start, end, text, 0.0))
     return out
 
@@ -220,17 +222,19 @@ def select_evidence(
         cos + config.lexical_weight * lex + (config.type_weight if matches_type(kind, t) else 0.0)
         for cos, lex, t in zip(cosine, lexical, texts, strict=True)
     ]
+    # Fragments count for the gate (they show what the passages are about) but are never chosen.
+    whole = [not is_fragment(t) for t in texts]
     # the gate reads relevance alone; the choice also prefers better-retrieved passages
-    answered = max(relevance) >= config.min_relevance
+    answered = max(relevance) >= config.min_relevance and any(whole)
     scores = [r + config.rank_weight / c.passage for r, c in zip(relevance, cands, strict=True)]
-    best = max(scores)
+    best = max((x for x, ok in zip(scores, whole, strict=True) if ok), default=0.0)
     words = [content_words(t) for t in texts]
     # Cosine between candidates, computed once for the MMR penalty.
     similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
     chosen: list[int] = []
     per_passage: dict[int, int] = {}
     # A sentence too far below the best is never chosen, whatever MMR's order.
-    remaining = {i for i in range(len(cands)) if scores[i] >= config.keep_ratio * best}
+    remaining = {i for i in range(len(cands)) if whole[i] and scores[i] >= config.keep_ratio * best}
     while remaining and len(chosen) < config.max_sentences:
 
         def mmr(i: int) -> float:
