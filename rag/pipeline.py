@@ -32,6 +32,7 @@ from rag.citing.evidence import (
     evidence_premises,
     select_evidence,
     with_quotes,
+    without_footnotes,
 )
 from rag.citing.selection import best_sample, score_sample
 from rag.errors import RagError
@@ -341,9 +342,9 @@ class Pipeline:
         evidence selection the passage sentences nearest the question."""
         if context.selection is None:
             return quote_fallback(question, plain, embed=self._embed)
+        texts = [(without_footnotes(e.text), e.passage) for e in context.selection.evidence[:2]]
         return tuple(
-            Statement(text=e.text, raw=with_markers(e.text, (e.passage,)), citations=(e.passage,), verdict="supported")
-            for e in context.selection.evidence[:2]
+            Statement(text=t, raw=with_markers(t, (n,)), citations=(n,), verdict="supported") for t, n in texts
         )
 
     def _hide_unsupported(self, question: str, plain: Sequence[Passage], context: Context, draft: Draft) -> Shown:

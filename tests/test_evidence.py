@@ -29,6 +29,7 @@ from rag.citing.evidence import (
     matches_type,
     select_evidence,
     with_quotes,
+    without_footnotes,
 )
 from rag.errors import RagError
 from rag.types import Passage, Statement
@@ -516,3 +517,17 @@ def test_the_rank_prior_prefers_better_retrieved_passages_and_leaves_the_gate_al
     assert select_evidence(QUESTION, TWO, config=RELEVANCE).evidence[0].text == YEAR
     with pytest.raises(RagError, match="rank_weight"):
         EvidenceConfig(rank_weight=-0.1)
+
+
+def test_quotes_lose_the_footnote_markers_of_the_page_they_come_from() -> None:
+    marked = "Radium was discovered,[5][6] by Marie Curie and Pierre Curie.[a]"
+    statements, added = with_quotes([], _selection(marked), words=50)
+    assert added == 1
+    assert [(st.text, st.raw, st.citations) for st in statements] == [
+        (
+            "Radium was discovered, by Marie Curie and Pierre Curie.",
+            "Radium was discovered, by Marie Curie and Pierre Curie [1].",
+            (1,),
+        )
+    ]
+    assert without_footnotes("Radium [citation needed] glows [note 2].") == "Radium glows."

@@ -165,9 +165,28 @@ def is_fragment(sentence: str) -> bool:
     (True, True)
     >>> is_fragment("Radium was discovered in 1898."), is_fragment('"Stuck" is a song.')
     (False, False)
+    >>> is_fragment("Toilet: Ek Prem Katha (transl.")
+    True
     """
     text = sentence.strip()
-    return not text or text[0].islower() or is_cut_off(text)
+    if not text or text[0].islower() or is_cut_off(text):
+        return True
+    # a sentence split inside brackets ("Toilet: Ek Prem Katha (transl.")
+    return text.count("(") != text.count(")")
+
+
+# Footnote markers copied from web pages: "[5]", "[a]", "[citation needed]", "[note 3]".
+_FOOTNOTE_RE = re.compile(r"\s*\[(?:\d{1,3}|[a-z]|citation needed|note \d+|nb \d+)\]", re.IGNORECASE)
+
+
+def without_footnotes(text: str) -> str:
+    """``text`` without footnote markers such as ``[5]`` or ``[citation needed]``: in an answer
+    they would read as citations of passages.
+
+    >>> without_footnotes("It was the largest spill,[6][7] larger than Ixtoc I.[a]")
+    'It was the largest spill, larger than Ixtoc I.'
+    """
+    return _FOOTNOTE_RE.sub("", text).strip()
 
 
 def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
@@ -283,8 +302,9 @@ def with_quotes(
     words: int,
     duplicate_overlap: float = 0.7,
 ) -> tuple[tuple[Statement, ...], int]:
-    """``statements`` followed by evidence sentences quoted word for word, each cited to its
-    passage (a quote is supported by the passage it is copied from), in the order evidence was
+    """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
+    :func:`without_footnotes`), each cited to its passage (a quote is supported by the passage it
+    is copied from), in the order evidence was
     chosen, while the answer stays within ``words`` words. An answer with no statement always gets
     the first quote, however long. A sentence already in the answer, or sharing at least
     ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, is not quoted.
@@ -294,14 +314,15 @@ def with_quotes(
     bags = [content_words(st.text) for st in out]
     added = 0
     for e in selection.evidence:
-        n_words = len(e.text.split())
+        text = without_footnotes(e.text)
+        n_words = len(text.split())
         if out and used + n_words > words:
             continue
-        bag = content_words(e.text)
-        if any(e.text == st.text for st in out) or any(_jaccard(bag, b) >= duplicate_overlap for b in bags):
+        bag = content_words(text)
+        if any(text == st.text for st in out) or any(_jaccard(bag, b) >= duplicate_overlap for b in bags):
             continue
         out.append(
-            Statement(text=e.text, raw=with_markers(e.text, (e.passage,)), citations=(e.passage,), verdict="supported")
+            Statement(text=text, raw=with_markers(text, (e.passage,)), citations=(e.passage,), verdict="supported")
         )
         bags.append(bag)
         used += n_words
