@@ -81,7 +81,7 @@ class PipelineConfig:
     k: int = 5
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
-    prompt: str = "quote"
+    prompt: str = "evidence"
     constrain_citations: bool = False
     cite: str = "posthoc"
     samples: int = 1

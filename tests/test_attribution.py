@@ -194,7 +194,7 @@ def test_pipeline_posthoc_hides_unsupported_and_renumbers(
     gen = scripted_generator(
         {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
     )
-    cfg = PipelineConfig(k=5, cite="posthoc", hide_unsupported=True, quote_fallback=False)
+    cfg = PipelineConfig(k=5, prompt="quote", cite="posthoc", hide_unsupported=True, quote_fallback=False)
     answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
     assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
     assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]

@@ -180,7 +180,7 @@ def test_pipeline_parses_citations_and_drops_out_of_range(scripted_generator: ty
 
 def test_pipeline_grammar_only_where_it_applies(scripted_generator: type[ScriptedGenerator]) -> None:
     gen = scripted_generator("An answer [1].")
-    Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False)).ask("Q?", passages=PASSAGES)
+    Pipeline(gen, None, PipelineConfig(k=2, constrain_citations=False, prompt="quote")).ask("Q?", passages=PASSAGES)
     Pipeline(gen, None, PipelineConfig(k=2, prompt="alce")).ask("Q?", passages=PASSAGES)
     Pipeline(gen, None, PipelineConfig(k=2)).closed_book("Q?")
     assert [c.grammar for c in gen.configs] == [None, None, None]

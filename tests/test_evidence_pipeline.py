@@ -47,8 +47,9 @@ PASSAGES = [BEES, CURIE, ELEMENT]
 
 # The generator cites the evidence passages as the prompt numbers them: [1] Curie, [2] Element.
 COMPOSED = "Marie Curie and Pierre Curie discovered radium [1]. It was found in a pitchblende ore sample [2]."
-# Evidence scored by relevance alone, as worked out above (no rank prior).
-RELEVANCE = EvidenceConfig(rank_weight=0.0)
+# Evidence scored by relevance alone, as worked out above (no rank prior), and no quotes after the
+# answer (their own tests set quote_words).
+RELEVANCE = EvidenceConfig(rank_weight=0.0, quote_words=0)
 MODEL_CITES = {
     "prompt": "evidence",
     "cite": "model",
@@ -169,7 +170,9 @@ def test_judge_on_evidence_judges_against_the_evidence_sentences_only(
     )
     judge = rule_judge("words")
     cfg = PipelineConfig(
-        prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, judge_on_evidence=True), quote_fallback=False
+        prompt="evidence",
+        evidence=EvidenceConfig(rank_weight=0.0, quote_words=0, judge_on_evidence=True),
+        quote_fallback=False,
     )
     answer = Pipeline(gen, index, cfg, attribution_judge=judge).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert [(st.text, st.citations, st.verdict) for st in answer.statements] == [
@@ -247,7 +250,7 @@ def test_the_evidence_fallback_may_quote_one_passage_twice(
     quote = Pipeline(
         scripted_generator("The moon is made of cheese [1]."),
         index,
-        PipelineConfig(),
+        PipelineConfig(prompt="quote"),
         attribution_judge=rule_judge("words"),
     ).ask(  # type: ignore[arg-type]
         WHO, passages=passages
@@ -311,7 +314,9 @@ def test_given_off_topic_passages_are_not_answered(
 
 def test_the_gate_is_min_relevance(scripted_generator: type[ScriptedGenerator], index: FakeIndex) -> None:
     gen = scripted_generator("The Eiffel Tower opened to visitors in the spring [2].")
-    cfg = PipelineConfig(**MODEL_CITES | {"evidence": EvidenceConfig(rank_weight=0.0, min_relevance=0.1)})
+    cfg = PipelineConfig(
+        **MODEL_CITES | {"evidence": EvidenceConfig(rank_weight=0.0, quote_words=0, min_relevance=0.1)}
+    )
     answer = Pipeline(gen, index, cfg).ask(WHO, passages=OFF_TOPIC)  # type: ignore[arg-type]
     assert answer.answered and len(gen.messages) == 1
     # only the tower sentence is evidence (bananas: 0 < 0.6 * 0.1): prompt [1] is given passage 2
@@ -421,7 +426,9 @@ def test_json_support_offsets_point_at_the_supporting_sentence(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex, prompt: str
 ) -> None:
     judge = rule_judge("words")
-    pipe = Pipeline(scripted_generator(QUOTED), index, PipelineConfig(prompt=prompt), attribution_judge=judge)  # type: ignore[arg-type]
+    pipe = Pipeline(
+        scripted_generator(QUOTED), index, PipelineConfig(prompt=prompt, evidence=RELEVANCE), attribution_judge=judge
+    )  # type: ignore[arg-type]
     d = pipe.ask(WHO, passages=MESSY).to_dict()
     assert [p["passage"]["id"] for p in d["passages"]] == ["curie", "element", "bees"]
     assert [(s["text"], s["citations"]) for s in d["statements"]] == [

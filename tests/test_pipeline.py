@@ -146,7 +146,7 @@ def test_posthoc_recites_each_statement_and_renumbers(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], no_real_embedder: list[FakeEmbedder]
 ) -> None:
     judge = rule_judge(SUPPORT)
-    cfg = PipelineConfig(cite="posthoc", hide_unsupported=False, quote_fallback=False)
+    cfg = PipelineConfig(prompt="quote", cite="posthoc", hide_unsupported=False, quote_fallback=False)
     answer = Pipeline(scripted_generator(ANSWER), None, cfg, attribution_judge=judge).ask(
         "Where was tea first drunk?", passages=PASSAGES
     )
@@ -195,7 +195,7 @@ def test_posthoc_uses_the_index_embedder(
     no_real_embedder: list[FakeEmbedder],
 ) -> None:
     index = fake_index(PASSAGES)
-    cfg = PipelineConfig(cite="posthoc", hide_unsupported=False, quote_fallback=False)
+    cfg = PipelineConfig(prompt="quote", cite="posthoc", hide_unsupported=False, quote_fallback=False)
     pipe = Pipeline(scripted_generator(COPY), index, cfg, attribution_judge=rule_judge(SUPPORT))  # type: ignore[arg-type]
     answer = pipe.ask("Where was coffee first drunk?", passages=PASSAGES)
     assert answer.text == "Coffee was first drunk in Yemen [1]."
@@ -207,7 +207,7 @@ def test_posthoc_uses_the_index_embedder(
 def test_hide_unsupported_moves_statements_to_hidden(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge]
 ) -> None:
-    cfg = PipelineConfig(cite="posthoc", hide_unsupported=True, quote_fallback=True)
+    cfg = PipelineConfig(prompt="quote", cite="posthoc", hide_unsupported=True, quote_fallback=True)
     answer = Pipeline(scripted_generator(ANSWER), None, cfg, attribution_judge=rule_judge(SUPPORT)).ask(
         "Where was tea first drunk?", passages=PASSAGES
     )
@@ -242,7 +242,7 @@ def test_hide_unsupported_with_model_citations(
 def test_quote_fallback_when_nothing_is_supported(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], no_real_embedder: list[FakeEmbedder]
 ) -> None:
-    cfg = PipelineConfig(cite="posthoc", hide_unsupported=True, quote_fallback=True)
+    cfg = PipelineConfig(prompt="quote", cite="posthoc", hide_unsupported=True, quote_fallback=True)
     question = "Where was coffee first drunk?"
     answer = Pipeline(scripted_generator(f"{MOON[:-1]} [1]."), None, cfg, attribution_judge=rule_judge(SUPPORT)).ask(
         question, passages=PASSAGES
@@ -409,6 +409,7 @@ CHANGED = PipelineConfig(
         min_relevance=0.25,
         judge_on_evidence=True,
         quote_words=50,
+        rank_weight=0.5,
     ),
 )
 

@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--lexical-weights", default="0.25,0.5,1.0")
     ap.add_argument("--type-weights", default="0,0.1,0.2")
     ap.add_argument("--diversities", default="0,0.3,0.6")
+    ap.add_argument("--keep-ratios", default="0", help="keep_ratio values (0: m sentences always)")
     ap.add_argument("--top", type=int, default=25, help="rows printed")
     args = ap.parse_args()
 
@@ -72,10 +73,11 @@ def main() -> None:
             floats(args.lexical_weights),
             floats(args.type_weights),
             floats(args.diversities),
+            floats(args.keep_ratios),
         )
     )
     rows = []
-    for k, rank_w, lex_w, type_w, div in grid:
+    for k, rank_w, lex_w, type_w, div, keep in grid:
         cfg = replace(
             EvidenceConfig(),
             max_sentences=max(ms),
@@ -83,7 +85,7 @@ def main() -> None:
             lexical_weight=lex_w,
             type_weight=type_w,
             diversity=div,
-            keep_ratio=0.0,
+            keep_ratio=keep,
         )
         ems = {m: [] for m in ms}
         words = {m: [] for m in ms}
@@ -94,7 +96,10 @@ def main() -> None:
                 ems[m].append(100 * str_em(text, qa))
                 words[m].append(len(text.split()))
         rows.append(
-            ((k, rank_w, lex_w, type_w, div), {m: (statistics.fmean(ems[m]), statistics.fmean(words[m])) for m in ms})
+            (
+                (k, rank_w, lex_w, type_w, div, keep),
+                {m: (statistics.fmean(ems[m]), statistics.fmean(words[m])) for m in ms},
+            )
         )
     rows.sort(key=lambda r: -r[1][ms[0]][0])
     default = EvidenceConfig()
@@ -104,10 +109,10 @@ def main() -> None:
         f"diversity {default.diversity}"
     )
     head = "  ".join(f"str_em@{m} words@{m}" for m in ms)
-    print(f"{'k':>3} {'rank':>5} {'lex':>5} {'type':>5} {'div':>5}  {head}")
-    for (k, rank_w, lex_w, type_w, div), by_m in rows[: args.top]:
+    print(f"{'k':>3} {'rank':>5} {'lex':>5} {'type':>5} {'div':>5} {'keep':>5}  {head}")
+    for (k, rank_w, lex_w, type_w, div, keep), by_m in rows[: args.top]:
         cells = "  ".join(f"{by_m[m][0]:8.1f} {by_m[m][1]:7.1f}" for m in ms)
-        print(f"{k:>3} {rank_w:5.2f} {lex_w:5.2f} {type_w:5.2f} {div:5.2f}  {cells}")
+        print(f"{k:>3} {rank_w:5.2f} {lex_w:5.2f} {type_w:5.2f} {div:5.2f} {keep:5.2f}  {cells}")
 
 
 if __name__ == "__main__":

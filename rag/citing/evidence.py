@@ -55,12 +55,12 @@ ANSWER_TYPES = ("date", "person", "place", "number")
 @dataclass(frozen=True)
 class EvidenceConfig:
     """How evidence is chosen: at most ``max_sentences`` in all and ``per_passage`` from one
-    passage, each at least ``min_words`` words long and scoring at least ``keep_ratio`` times the
-    best; ``lexical_weight`` and ``type_weight`` weigh lexical overlap and the answer-type match
-    against cosine similarity; ``diversity`` is the MMR penalty; a question whose best sentence
-    scores under ``min_relevance`` is not answered from these passages. ``rank_weight`` / n is
-    added to the sentences of the n-th passage (passages come best-retrieved first). With
-    ``judge_on_evidence``
+    passage, each at least ``min_words`` words long and at least ``keep_ratio`` times as relevant
+    as the most relevant (the rank prior does not count there); ``lexical_weight`` and
+    ``type_weight`` weigh lexical overlap and the answer-type match against cosine similarity;
+    ``diversity`` is the MMR penalty; a question whose best sentence scores under
+    ``min_relevance`` is not answered from these passages. ``rank_weight`` / n is added to the
+    sentences of the n-th passage (passages come best-retrieved first). With ``judge_on_evidence``
     the attribution judge reads a passage that gave evidence as its title and evidence sentences
     only (a short premise, what the answer was written from) instead of the whole passage. With
     ``quote_words`` > 0 the composed answer is followed by the best evidence sentences, quoted word
@@ -78,7 +78,7 @@ class EvidenceConfig:
     # of 20 off-topic questions are refused (eval/answers/README.md).
     min_relevance: float = 0.55
     judge_on_evidence: bool = False
-    quote_words: int = 0
+    quote_words: int = 70
     # Chosen by eval/answers/evidence_tuning.py on 200 tuning questions, checked on 200 others: the
     # first two evidence sentences hold 28.5 of str_em instead of 25.1 (eval/answers/README.md).
     rank_weight: float = 1.2
@@ -246,14 +246,14 @@ def select_evidence(
     # the gate reads relevance alone; the choice also prefers better-retrieved passages
     answered = max(relevance) >= config.min_relevance and any(whole)
     scores = [r + config.rank_weight / c.passage for r, c in zip(relevance, cands, strict=True)]
-    best = max((x for x, ok in zip(scores, whole, strict=True) if ok), default=0.0)
+    best = max((x for x, ok in zip(relevance, whole, strict=True) if ok), default=0.0)
     words = [content_words(t) for t in texts]
     # Cosine between candidates, computed once for the MMR penalty.
     similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
     chosen: list[int] = []
     per_passage: dict[int, int] = {}
-    # A sentence too far below the best is never chosen, whatever MMR's order.
-    remaining = {i for i in range(len(cands)) if whole[i] and scores[i] >= config.keep_ratio * best}
+    # A sentence far less relevant than the best is never chosen, however well its passage ranks.
+    remaining = {i for i in range(len(cands)) if whole[i] and relevance[i] >= config.keep_ratio * best}
     while remaining and len(chosen) < config.max_sentences:
 
         def mmr(i: int) -> float:
