@@ -49,7 +49,7 @@ PASSAGES = [BEES, CURIE, ELEMENT]
 COMPOSED = "Marie Curie and Pierre Curie discovered radium [1]. It was found in a pitchblende ore sample [2]."
 # Evidence scored by relevance alone, as worked out above (no rank prior), and no quotes after the
 # answer (their own tests set quote_words).
-RELEVANCE = EvidenceConfig(rank_weight=0.0, quote_words=0)
+RELEVANCE = EvidenceConfig(rank_weight=0.0, quote_words=0, keep_ratio=0.6)
 MODEL_CITES = {
     "prompt": "evidence",
     "cite": "model",
@@ -171,7 +171,7 @@ def test_judge_on_evidence_judges_against_the_evidence_sentences_only(
     judge = rule_judge("words")
     cfg = PipelineConfig(
         prompt="evidence",
-        evidence=EvidenceConfig(rank_weight=0.0, quote_words=0, judge_on_evidence=True),
+        evidence=EvidenceConfig(rank_weight=0.0, quote_words=0, keep_ratio=0.6, judge_on_evidence=True),
         quote_fallback=False,
     )
     answer = Pipeline(gen, index, cfg, attribution_judge=judge).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
