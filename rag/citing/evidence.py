@@ -306,9 +306,8 @@ def with_quotes(
 ) -> tuple[tuple[Statement, ...], int]:
     """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
     :func:`without_footnotes`), each cited to its passage (a quote is supported by the passage it
-    is copied from), in the order evidence was
-    chosen, while the answer stays within ``words`` words. An answer with no statement always gets
-    the first quote, however long. A sentence already in the answer, or sharing at least
+    is copied from), in the order evidence was chosen, while the answer stays within ``words``
+    words. An answer with no statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
     ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
