@@ -25,6 +25,7 @@ from rag.citing.evidence import (
     answer_type,
     evidence_passages,
     is_fragment,
+    leans_back,
     lexical_scores,
     matches_type,
     select_evidence,
@@ -532,3 +533,10 @@ def test_quotes_lose_the_footnote_markers_of_the_page_they_come_from() -> None:
         )
     ]
     assert without_footnotes("Radium [citation needed] glows [note 2].") == "Radium glows."
+
+
+def test_quotes_skip_a_sentence_that_opens_on_a_pronoun() -> None:
+    she = "She coined the word radioactivity in a paper of 1898."
+    statements, added = with_quotes([], _selection(she, DISCOVERED), words=50)
+    assert added == 1 and [st.text for st in statements] == [DISCOVERED]
+    assert leans_back('"It was found," he said.') and not leans_back("Itself a metal, radium glows.")

@@ -181,6 +181,21 @@ def is_fragment(sentence: str) -> bool:
 _FOOTNOTE_RE = re.compile(r"\s*\[(?:\d{1,3}|[a-z]|citation needed|note \d+|nb \d+)\]", re.IGNORECASE)
 
 
+# A sentence opening on one of these leans on an earlier one for its subject.
+_LEANING = frozenset("he she it they his her its their this these those him them".split())
+
+
+def leans_back(sentence: str) -> bool:
+    """True when ``sentence`` opens on a pronoun ("She coined the word …"): quoted on its own it
+    does not say who or what it is about.
+
+    >>> leans_back("She coined the word radioactivity."), leans_back("Marie Curie coined it.")
+    (True, False)
+    """
+    words = sentence.split(maxsplit=1)
+    return bool(words) and words[0].strip("\"'(").lower() in _LEANING
+
+
 def without_footnotes(text: str) -> str:
     """``text`` without footnote markers such as ``[5]`` or ``[citation needed]``: in an answer
     they would read as citations of passages.
@@ -307,7 +322,8 @@ def with_quotes(
     """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
     :func:`without_footnotes`), each cited to its passage (a quote is supported by the passage it
     is copied from), in the order evidence was chosen, while the answer stays within ``words``
-    words. An answer with no statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
+    words. A sentence opening on a pronoun is not quoted (:func:`leans_back`). An answer with no
+    statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
     ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
@@ -316,6 +332,8 @@ def with_quotes(
     added = 0
     for e in selection.evidence:
         text = without_footnotes(e.text)
+        if leans_back(text):
+            continue
         n_words = len(text.split())
         if out and used + n_words > words:
             continue
