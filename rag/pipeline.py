@@ -47,6 +47,26 @@ from rag.types import Answer, Passage, ScoredPassage, Statement
 log = logging.getLogger(__name__)
 
 PROMPT_STYLES = ("default", "quote", "evidence", "alce")
+#: The most passages a question may be given (more do not fit a small model's context).
+MAX_K = 100
+#: The longest question accepted, in characters (a question, not a document).
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: str) -> str:
+    """``question`` stripped; :class:`RagError` when it is empty or too long (checked before any
+    model is loaded)."""
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        raise RagError('the question is empty: ask something, e.g. rag ask "Who discovered radium?"')
+    if len(text) > MAX_QUESTION_CHARS:
+        raise RagError(
+            f"the question is {len(text)} characters long; at most {MAX_QUESTION_CHARS} are accepted: "
+            "ask a shorter question (to search your documents, index them with `rag index`)"
+        )
+    return text
+
+
 #: What the answer says when no passage bears on the question (``Answer.answered`` is False).
 NOT_ANSWERED = "The passages found do not answer this question."
 CITE_MODES = ("model", "posthoc")
@@ -93,8 +113,8 @@ class PipelineConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     def __post_init__(self) -> None:
-        if self.k < 1:
-            raise RagError(f"k must be at least 1, got {self.k}")
+        if not 1 <= self.k <= MAX_K:
+            raise RagError(f"k must be between 1 and {MAX_K} passages, got {self.k}")
         if self.prompt not in PROMPT_STYLES:
             raise RagError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
         if self.cite not in CITE_MODES:
@@ -396,9 +416,7 @@ class Pipeline:
         With ``verify`` (needs a judge) each statement gets a verdict against its citations.
         ``on_token`` streams the first (greedy) draft; with post-hoc citing the final text differs.
         """
-        question = question.strip()
-        if not question:
-            raise RagError("the question is empty")
+        question = check_question(question)
         if verify and self.judge is None:
             raise RagError("verification needs a judge (e.g. --judge llm)")
         t0 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -13,6 +14,8 @@ from rag.indexing.documents import (
     index_text,
     list_source_files,
     load_documents,
+    load_file,
+    read_documents,
 )
 
 
@@ -66,26 +69,33 @@ def test_single_file_id_is_its_name(tmp_path) -> None:
         ('["a list"]', r"bad\.jsonl:2: expected a JSON object"),
     ],
 )
-def test_bad_jsonl_lines_name_file_and_line(tmp_path, line: str, match: str) -> None:
+def test_bad_jsonl_lines_are_skipped_with_file_and_line(tmp_path, line: str, match: str) -> None:
     f = tmp_path / "bad.jsonl"
     f.write_text('{"text": "ok"}\n' + line + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=match):
-        load_documents([f])
+    loaded = read_documents([f])
+    assert [d.text for d in loaded.documents] == ["ok"]
+    assert loaded.files == [f]
+    [skipped] = loaded.skipped
+    assert re.search(match, str(skipped))
+    with pytest.raises(ValueError, match=match):  # one file read on its own still says what is wrong
+        load_file(f)
 
 
 def test_bad_paths(tmp_path) -> None:
     pdf = tmp_path / "x.pdf"
     pdf.write_bytes(b"%PDF")
-    with pytest.raises(ValueError, match=r"unsupported file type '\.pdf'.*\.txt, \.md, \.jsonl"):
-        load_documents([pdf])
+    loaded = read_documents([pdf])
+    assert loaded.documents == [] and loaded.files == []
+    assert [str(s) for s in loaded.skipped] == [f"{pdf}: unsupported file type '.pdf': supported are .txt, .md, .jsonl"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         load_documents([tmp_path / "missing"])
     with pytest.raises(ValueError, match="holds no"):
         load_documents([tmp_path])
     dup = tmp_path / "dup.jsonl"
     dup.write_text('{"id": "1", "text": "a"}\n{"id": "1", "text": "b"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="duplicate document id '1'"):
-        load_documents([dup])
+    loaded = read_documents([dup])
+    assert [d.text for d in loaded.documents] == ["a"]
+    assert [str(s) for s in loaded.skipped] == [f"{dup} (1): duplicate document id (first seen in {dup})"]
 
 
 def test_chunk_config_validation() -> None:

@@ -77,7 +77,9 @@ def test_manifest_contents(built) -> None:
     assert all(len(s["sha256"]) == 64 for s in m["sources"])
     assert {"passages.jsonl", "dense.faiss", "dense.json", "bm25/data.csc.index.npy"} <= set(m["files"])
     assert IndexConfig.from_manifest(m) == IndexConfig()
-    assert not [p for p in (root).iterdir() if p.name.startswith(".")]  # no temporary dirs left
+    assert m["skipped"] == []
+    hidden = sorted(p.name for p in root.iterdir() if p.name.startswith("."))
+    assert hidden == [".index.lock", ".index.swap.lock"]  # the lock files; no temporary dirs left
 
 
 @pytest.fixture
@@ -134,8 +136,9 @@ def test_empty_corpus_and_failed_build_leave_nothing(tmp_path, copy) -> None:
     with pytest.raises(ValueError, match="already exists.*overwrite"):
         build_index([empty], copy, device="cpu")
     (tmp_path / "x.docx").write_text("?")
-    with pytest.raises(ValueError, match="unsupported file type '.docx'"):
+    with pytest.raises(ValueError, match="no passages to index.*1 input.*skipped.*unsupported file type '.docx'"):
         build_index([tmp_path / "x.docx"], tmp_path / "new", device="cpu")
+    assert not (tmp_path / "new").exists()
 
 
 def test_add_equals_full_rebuild(built, tmp_path) -> None:
@@ -183,5 +186,9 @@ def test_resolve_index_path(tmp_path, monkeypatch) -> None:
     assert resolve_index_path("asqa") == tmp_path / "home" / "asqa"
     assert resolve_index_path("some/where") == Path("some/where")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "local").mkdir()
-    assert resolve_index_path("local") == Path("local")
+    (tmp_path / "local").mkdir()  # a folder of that name here does not make a name a path
+    assert resolve_index_path("local") == tmp_path / "home" / "local"
+    assert resolve_index_path("./local") == Path("./local")
+    for bad in ("", ".", ".."):
+        with pytest.raises(ValueError, match="is not an index name"):
+            resolve_index_path(bad)

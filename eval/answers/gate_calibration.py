@@ -2,6 +2,7 @@
 off-topic questions (written for this script), over the same index.
 
     python eval/answers/gate_calibration.py --index asqa --n 200
+    python eval/answers/gate_calibration.py --index asqa --held-out   # a fresh off-topic set, at the chosen gate
 
 For each question: retrieve k passages (the defaults), score their sentences as
 ``rag.citing.evidence.select_evidence`` does, and keep the best score. Prints both distributions and,
@@ -46,6 +47,31 @@ OFF_TOPIC = (
     "What time does the corner shop close on Sundays?",
 )
 
+# A second set, written after the threshold was chosen and never used to choose anything: the
+# refusal rate at the chosen threshold on these is the honest figure (``--held-out``).
+HELD_OUT = (
+    "!!!",
+    "-- ** --",
+    "blorf snazzle quimbo",
+    "Where did I park my car this morning?",
+    "How much should I tip a taxi driver?",
+    "What is the wifi password at my office?",
+    "Can my cat eat the leftover tuna from my sandwich?",
+    "Qui a gagné le match de football hier soir ?",
+    "Was soll ich heute Abend kochen?",
+    "¿Cuánto cuesta un billete de autobús?",
+    "Quanto costa un caffè a Roma oggi?",
+    "How do I get red wine out of a white carpet?",
+    "Why is my phone battery draining so fast?",
+    "Should I take an umbrella to work today?",
+    "What is a good name for a goldfish?",
+    "How do I turn off notifications on my tablet?",
+    "When is my next dentist appointment?",
+    "Is it rude to leave a party without saying goodbye?",
+    "How many steps did I walk yesterday?",
+    "Which bus goes from my house to the airport?",
+)
+
 
 def best_relevance(retriever: Retriever, question: str, k: int, embed) -> float:  # noqa: ANN001
     passages = [sp.passage for sp in retriever.retrieve(question, k)]
@@ -56,11 +82,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", default="asqa")
     ap.add_argument("--n", type=int, default=200, help="tuning questions (first n of --subset tune)")
+    ap.add_argument(
+        "--held-out",
+        action="store_true",
+        help="only the held-out off-topic set, refused or not at the current threshold",
+    )
     args = ap.parse_args()
     config = PipelineConfig()
     index = load_index(resolve_index_path(args.index))
     retriever = Retriever(index, config.retrieval)
     embed = index.embedder.encode
+    if args.held_out:
+        gate = config.evidence.min_relevance
+        held = [best_relevance(retriever, q, config.k, embed) for q in HELD_OUT]
+        refused = sum(v < gate for v in held)
+        print(f"held-out off-topic: {refused} of {len(held)} refused at min_relevance {gate}")
+        print(
+            "\n".join(
+                f"  {'refused ' if v < gate else 'ANSWERED'} {v:.2f} {q}" for q, v in zip(HELD_OUT, held, strict=True)
+            )
+        )
+        return
     tune = [best_relevance(retriever, it.question, config.k, embed) for it in load_asqa(subset="tune", limit=args.n)]
     off = [best_relevance(retriever, q, config.k, embed) for q in OFF_TOPIC]
     for name, values in (("tuning", tune), ("off-topic", off)):

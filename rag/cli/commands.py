@@ -24,7 +24,7 @@ from rag.indexing.dense import DenseConfig
 from rag.indexing.documents import ChunkConfig
 from rag.indexing.store import IndexConfig, add_to_index, build_index, resolve_index_path
 from rag.models import model_status
-from rag.pipeline import Pipeline, PipelineConfig
+from rag.pipeline import Pipeline, PipelineConfig, check_question
 
 app = typer.Typer(
     help="Answer questions from your documents with checked inline citations.",
@@ -38,11 +38,22 @@ DEFAULT_INDEX = "default"
 DEVICE_HELP = "auto | cpu | cuda"
 
 
+class _LogFormat(logging.Formatter):
+    """rag's own warnings as one plain ``warning: ...`` line; everything else with level and logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno == logging.WARNING and record.name.split(".")[0] == "rag":
+            return f"warning: {record.getMessage()}"
+        return f"{record.levelname} {record.name}: {record.getMessage()}"
+
+
 def _quiet_libraries() -> None:
     # Offline by default: the packaged models need no hub, and a hub lookup would only time out.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
@@ -61,7 +72,10 @@ def index_cmd(
     paths: list[Path] = typer.Argument(..., help="Files (.txt, .md, .jsonl) and folders to index."),
     name: str = typer.Option(DEFAULT_INDEX, "--name", "-n", help="Index name (under indexes/) or a path."),
     add: bool = typer.Option(False, "--add", help="Add the documents to an existing index."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing index of that name."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing index of that name (never a folder that is not an index)."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Fail, writing nothing, if any input would be skipped."),
     embedder: str = typer.Option("all-MiniLM-L6-v2", help="Embedder: short name, path or HF id."),
     chunk_size: int = typer.Option(200, help="Passage size in embedder tokens."),
     chunk_overlap: int = typer.Option(32, help="Overlap between passages in embedder tokens."),
@@ -72,23 +86,25 @@ def index_cmd(
     with errors_as_exit():
         target = resolve_index_path(name)
         t0 = time.perf_counter()
+        if add and overwrite:
+            fail("--add and --overwrite contradict each other: choose one")
         if add:
-            idx = add_to_index(target, paths, device=device)
+            idx = add_to_index(target, paths, device=device, strict=strict)
             verb = "updated"
         else:
-            if target.exists() and not overwrite:
-                fail(f"index {target} exists: use --add to add documents or --overwrite to rebuild it")
             config = IndexConfig(
                 embedder=embedder,
                 chunking=ChunkConfig(chunk_size=chunk_size, chunk_overlap=chunk_overlap),
                 bm25=BM25Config(),
                 dense=DenseConfig(kind=dense_kind),
             )
-            idx = build_index(paths, target, config, device=device, overwrite=overwrite)
+            idx = build_index(paths, target, config, device=device, overwrite=overwrite, strict=strict)
             verb = "built"
+        skipped = f", {len(idx.skipped)} input(s) skipped (see the warnings above)" if idx.skipped else ""
         typer.secho(
-            f"{verb} {idx.path}: {len(idx)} passages, dense index {idx.dense.kind}, {time.perf_counter() - t0:.1f} s",
-            fg=typer.colors.GREEN,
+            f"{verb} {idx.path}: {len(idx)} passages{skipped}, dense index {idx.dense.kind}, "
+            f"{time.perf_counter() - t0:.1f} s",
+            fg=typer.colors.YELLOW if idx.skipped else typer.colors.GREEN,
         )
 
 
@@ -113,6 +129,7 @@ def ask_cmd(
 ) -> None:
     """Retrieve passages, generate an answer with numbered inline citations, and show the sources."""
     with errors_as_exit():
+        question = check_question(question)  # before any model loads
         if strict and pipeline.cite != "posthoc":
             verify = True  # post-hoc citing gives every statement a verdict already
         pipe = Pipeline.from_names(index, generator, config=pipeline, judge=judge if verify else None, device=device)

@@ -17,7 +17,7 @@ from rag.cli.common import errors_as_exit, fail
 from rag.cli.options import pipeline_options
 from rag.errors import MissingFileError
 from rag.evaluation import judge_check, retrieval
-from rag.evaluation.data import SUBSETS, TUNING_SUBSET, default_data_path, subset_filter
+from rag.evaluation.data import SUBSETS, TUNING_SUBSET, default_data_path, read_asqa_file, subset_filter
 from rag.evaluation.report import report_runs
 from rag.evaluation.rundir import RunConfig, write_alce_outputs
 from rag.evaluation.runner import run_benchmark
@@ -66,6 +66,8 @@ def _check_inputs(benchmark: str, data: Path | None, subset: str | None) -> None
         fail(f"unknown benchmark {benchmark!r}; available: {', '.join(BENCHMARKS)}")
     if data is not None and not data.is_file():
         raise MissingFileError(f"--data {data} not found: pass an ASQA dev JSON or an ALCE-format file")
+    if data is not None:
+        read_asqa_file(data)  # a malformed file fails here, before any model loads or folder is made
     if subset is not None:
         subset_filter(subset)  # fail early on an unknown subset
 

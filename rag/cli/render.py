@@ -60,6 +60,11 @@ def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:
         typer.echo(" ".join(kept) if kept else "(no statement of the answer is supported by its citations)")
     elif not streamed:  # post-hoc citing / best-of-n: the final text is shown once made
         typer.echo(answer.text or "(no statement of the answer is supported by the passages)")
+    if answer.quoted_fallback:
+        typer.secho(
+            "(Quoted from the passages: nothing the model wrote itself was supported by them.)",
+            fg=typer.colors.YELLOW,
+        )
     typer.echo("")
     _statements(answer.statements, strict)
     for st in answer.hidden:

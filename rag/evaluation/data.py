@@ -84,6 +84,13 @@ def default_data_path() -> Path:
     return shared_data_dir() / "asqa" / "asqa_dev.json"
 
 
+def _objects(value: Any, where: str, name: str) -> list[Mapping[str, Any]]:
+    """``value`` when it is a list of JSON objects, else a :class:`RagError` naming the field."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise RagError(f"{where}: '{name}' must be a list of JSON objects, got {json.dumps(value)[:80]}")
+    return value
+
+
 def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
     if not isinstance(rec, Mapping):
         raise RagError(f"{where}: expected a JSON object per question, got {type(rec).__name__}")
@@ -94,6 +101,10 @@ def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
             f"{where}: not an ASQA item (needs id or sample_id, question, qa_pairs); "
             "pass an ASQA dev file or ALCE's asqa_eval_gtr_top100.json"
         )
+    for qa in _objects(rec["qa_pairs"], where, "qa_pairs"):
+        answers = qa.get("short_answers", [])
+        if not isinstance(answers, list) or not all(isinstance(a, (str, int, float)) for a in answers):
+            raise RagError(f"{where}: 'short_answers' of a qa_pair must be a list of strings, got {answers!r:.80}")
     qa_pairs = tuple(
         QAPair(
             question=str(qa.get("question", "")),
@@ -108,7 +119,7 @@ def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
             long_answer=str(a.get("long_answer", "")),
             knowledge=tuple(a.get("knowledge") or ()),
         )
-        for a in rec.get("annotations") or ()
+        for a in _objects(rec.get("annotations") or [], where, "annotations")
     )
     docs: tuple[Passage, ...] | None = None
     if rec.get("docs") is not None:
@@ -118,7 +129,7 @@ def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
                 text=str(d.get("text", "")),
                 title=str(d.get("title", "")),
             )
-            for i, d in enumerate(rec["docs"])
+            for i, d in enumerate(_objects(rec["docs"], where, "docs"))
         )
     answer = rec.get("answer")
     if answer is None:
@@ -159,6 +170,8 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
             f"{p}: unknown layout (expected a list of items, an ALCE output with 'data', "
             "or the ASQA release with 'dev')"
         )
+    if not records:
+        raise RagError(f"{p} holds no questions")
     items = [_parse_item(r, f"{p} item {i}") for i, r in enumerate(records)]
     seen: set[str] = set()
     for it in items:

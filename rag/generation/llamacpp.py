@@ -138,11 +138,19 @@ class LlamaCppGenerator(Generator):
                     grammar=grammar,
                 ),
             )
-            for chunk in chunks:
-                delta = chunk["choices"][0].get("delta", {})
-                content = cast("str | None", delta.get("content"))  # an empty delta has no "content"
-                if content:
-                    yield content
+            try:
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {})
+                    content = cast("str | None", delta.get("content"))  # an empty delta has no "content"
+                    if content:
+                        yield content
+            except ValueError as exc:
+                if "context window" not in str(exc):
+                    raise
+                raise RagError(
+                    f"the prompt does not fit {self.name}'s context window of {self.n_ctx} tokens ({exc}): "
+                    "ask with fewer passages (--k) or a shorter question"
+                ) from exc
 
     def close(self) -> None:
         """Free the llama.cpp model and context."""

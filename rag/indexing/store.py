@@ -10,17 +10,24 @@ Layout of ``indexes/<name>/``::
     dense.json        its kind and settings
 
 Writes go to a temporary directory beside the target, moved into place only when complete.
+Writers hold ``.<name>.lock`` beside the index for the whole write, so two writers never lose
+each other's work; the swap itself takes ``.<name>.swap.lock``, which readers hold (shared)
+while they load, so a reader never sees a half-swapped index. What a killed write leaves behind
+(``.<name>.*.tmp`` / ``.old``) is finished, restored or removed by the next writer or reader.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +39,16 @@ from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, sha256_file
 from rag.indexing.bm25 import BM25Config, BM25Index
 from rag.indexing.dense import DENSE_META, FAISS_FILE, DenseConfig, DenseIndex, Embedder
-from rag.indexing.documents import ChunkConfig, chunk_documents, index_text, list_source_files, load_documents
+from rag.indexing.documents import (
+    ChunkConfig,
+    LoadedDocuments,
+    Skipped,
+    chunk_documents,
+    gather_files,
+    index_text,
+    read_documents,
+    shown_path,
+)
 from rag.paths import indexes_dir
 from rag.types import Passage
 
@@ -64,14 +80,18 @@ class IndexConfig:
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> IndexConfig:
-        """The config an index was built with, from its manifest."""
-        return cls(
-            embedder=manifest["embedder"]["name"],
-            chunking=ChunkConfig(**manifest["chunking"]),
-            bm25=BM25Config(**manifest["bm25"]),
-            dense=DenseConfig(**manifest["dense"]["config"]),
-            include_title=bool(manifest.get("include_title", True)),
-        )
+        """The config an index was built with, from its manifest (:class:`RagError` when a
+        setting is missing, unknown or of the wrong type)."""
+        try:
+            return cls(
+                embedder=str(manifest["embedder"]["name"]),
+                chunking=ChunkConfig(**manifest["chunking"]),
+                bm25=BM25Config(**manifest["bm25"]),
+                dense=DenseConfig(**manifest["dense"]["config"]),
+                include_title=bool(manifest.get("include_title", True)),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise RagError(f"the manifest holds settings this rag cannot read ({type(exc).__name__}: {exc})") from exc
 
 
 class Index:
@@ -87,8 +107,11 @@ class Index:
         dense: DenseIndex,
         device: str = "cpu",
         embedder: Embedder | None = None,
+        skipped: Sequence[Skipped] = (),
     ) -> None:
         self.path = Path(path)
+        #: inputs the build or addition that returned this index left out (empty when loaded)
+        self.skipped = list(skipped)
         self.config = config
         self.manifest = manifest
         self.passages = passages
@@ -122,12 +145,104 @@ class Index:
 
 
 def resolve_index_path(name_or_path: str) -> Path:
-    """An existing folder, or anything with a path separator, is a path; else ``indexes_dir() / name``."""
+    """A name without a path separator is always ``indexes_dir() / name`` (even when a folder of
+    that name exists here); anything with a separator (``./docs``, ``/data/idx``) is a path."""
     text = str(name_or_path)
-    path = Path(text).expanduser()
-    if path.is_dir() or "/" in text or os.sep in text or (os.altsep and os.altsep in text):
-        return path
+    if "/" in text or os.sep in text or (os.altsep and os.altsep in text):
+        return Path(text).expanduser()
+    if text.strip() in ("", ".", ".."):
+        raise RagError(f"{text!r} is not an index name: give a name (e.g. --name docs) or a path with a slash")
     return indexes_dir() / text
+
+
+def is_index(path: Path) -> bool:
+    """Whether ``path`` is a directory that a rag build wrote (its manifest says so)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "format_version" in manifest and "files" in manifest
+
+
+# --- locking and recovery ---
+def _lock_file(path: Path, kind: str = "") -> Path:
+    return path.parent / f".{path.name}{kind}.lock"
+
+
+@contextlib.contextmanager
+def _flock(lock: Path, exclusive: bool, waiting: str) -> Iterator[bool]:
+    """Hold ``flock`` on ``lock`` (created when missing); log ``waiting`` when it has to wait.
+
+    Yields False, without locking, where the lock file cannot be created (a read-only folder):
+    nothing can write there either.
+    """
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield False
+        return
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("%s", waiting)
+            fcntl.flock(fd, mode)
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Be the only writer of the index at ``path`` (others wait), and finish or clear what a
+    killed write left beside it before writing."""
+    with _flock(
+        _lock_file(path),
+        exclusive=True,
+        waiting=f"waiting for another rag process that is writing the index {path} (lock {_lock_file(path)})",
+    ):
+        recover(path)
+        yield
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    with _flock(_lock_file(path, ".swap"), exclusive=False, waiting=f"waiting for the index {path} to be swapped in"):
+        yield
+
+
+def _leftovers(path: Path) -> list[Path]:
+    """Temporary (``.tmp``) and replaced (``.old``) copies of ``path`` that a killed write left."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
+    try:
+        return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
+    except OSError:
+        return []
+
+
+def recover(path: Path) -> None:
+    """Finish or undo a write of ``path`` that was killed, then remove its leftovers.
+
+    Killed between its two renames, a write leaves no ``path`` but a complete new index
+    (``.tmp`` with a manifest, moved into place) or the old one (``.old``, restored). Every other
+    leftover is a partial or replaced copy and is removed. Call it only while holding the write lock.
+    """
+    leftovers = _leftovers(path)
+    if not leftovers:
+        return
+    if not path.exists():
+        complete = [p for p in leftovers if p.suffix == ".tmp" and is_index(p)]
+        complete += [p for p in leftovers if p.suffix == ".old" and is_index(p)]
+        if complete:
+            os.replace(complete[0], path)
+            what = "finished an interrupted build of" if complete[0].suffix == ".tmp" else "restored"
+            logger.warning("%s the index %s (from %s)", what, path, complete[0].name)
+            leftovers.remove(complete[0])
+    for p in leftovers:
+        shutil.rmtree(p, ignore_errors=True)
+        logger.warning("removed %s, left by an interrupted write of %s", p, path)
 
 
 # --- helpers ---
@@ -151,8 +266,38 @@ def _check_unique(passages: Sequence[Passage]) -> None:
         seen.add(p.id)
 
 
+def _name_for(path: Path) -> str:
+    """How to name the index at ``path`` on the command line: its name under ``indexes/``, or the path."""
+    if path.parent.resolve() == indexes_dir().resolve():
+        return path.name
+    text = str(path)
+    return text if "/" in text else f"./{text}"
+
+
 def _rebuild_hint(path: Path) -> str:
-    return f"rebuild it with `rag index PATH... --name {path.name} --overwrite`"
+    return f"rebuild it with `rag index PATH... --name {_name_for(path)} --overwrite`"
+
+
+def _check_target(out_dir: Path, overwrite: bool) -> None:
+    """Refuse to write over anything that is not a rag index, and over an index without ``overwrite``."""
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if not is_index(out_dir):
+        kind = "folder" if out_dir.is_dir() else "file"
+        raise RagError(
+            f"{out_dir} exists and is not a rag index (a {kind} without {MANIFEST}): rag never replaces it; "
+            "choose another --name"
+        )
+    if not overwrite:
+        raise RagError(
+            f"an index already exists at {out_dir}: use --add to add documents to it, or --overwrite to rebuild it"
+        )
+
+
+def _check_skipped(skipped: Sequence[Skipped], strict: bool) -> None:
+    if strict and skipped:
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        raise RagError(f"--strict: {skipped[0]}{more} would be skipped; nothing was written")
 
 
 def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
@@ -167,17 +312,22 @@ def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; an index is an ordinary folder
         write(tmp)
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.old"
-            os.replace(out_dir, old)
-            try:
+        with _flock(
+            _lock_file(out_dir, ".swap"), exclusive=True, waiting=f"waiting for readers of {out_dir} to finish loading"
+        ):
+            if out_dir.exists():
+                old = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.old"
+                os.replace(out_dir, old)
+                try:
+                    os.replace(tmp, out_dir)
+                except BaseException:
+                    os.replace(old, out_dir)
+                    raise
+            else:
+                old = None
                 os.replace(tmp, out_dir)
-            except BaseException:
-                os.replace(old, out_dir)
-                raise
+        if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -204,6 +354,7 @@ def _manifest(
     passages: Sequence[Passage],
     documents: int,
     sources: list[dict[str, Any]],
+    skipped: Sequence[Skipped],
     created: str | None = None,
 ) -> dict[str, Any]:
     now = _now()
@@ -226,10 +377,28 @@ def _manifest(
         "passage_count": len(passages),
         "document_count": documents,
         "sources": sources,
+        "skipped": [s.to_dict() for s in skipped],
     }
 
 
 # --- public API ---
+def _chunk(loaded: LoadedDocuments, config: IndexConfig, embedder: Embedder, skipped: list[Skipped]) -> list[Passage]:
+    return chunk_documents(
+        loaded.documents,
+        config.chunking,
+        embedder.tokenizer,
+        max_tokens=embedder.max_seq_length,
+        include_title=config.include_title,
+        on_skip=skipped.append,
+    )
+
+
+def _nothing_to_index(paths: Sequence[str | Path], skipped: Sequence[Skipped], verb: str) -> RagError:
+    where = ", ".join(shown_path(p) for p in paths)
+    why = f"; {len(skipped)} input(s) skipped, first: {skipped[0]}" if skipped else ""
+    return RagError(f"no passages to {verb}: the documents in {where} contain no text{why}")
+
+
 def build_index(
     paths: Sequence[str | Path],
     out_dir: Path,
@@ -239,54 +408,61 @@ def build_index(
     show_progress: bool = True,
     overwrite: bool = False,
     batch_size: int = 64,
+    strict: bool = False,
 ) -> Index:
     """Read ``paths``, chunk, embed and index them into the directory ``out_dir``.
 
-    Raises ``ValueError`` when ``out_dir`` exists and ``overwrite`` is false, when the documents
-    yield no passage, or on unsupported or unreadable input (file and line named).
+    Inputs that cannot be indexed (see :func:`rag.indexing.documents.read_documents`) are skipped,
+    logged and listed in ``Index.skipped`` and the manifest; with ``strict`` any skip is an error
+    and nothing is written. Raises :class:`RagError` when ``out_dir`` exists and is not a rag
+    index (it is never replaced), when it is an index and ``overwrite`` is false, or when the
+    documents yield no passage. Holds the index's write lock while it works.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise RagError(
-            f"an index already exists at {out_dir}: pass overwrite=True (--overwrite) to "
-            "replace it, or add documents to it with add_to_index (--add)"
-        )
+    _check_target(out_dir, overwrite)  # cheap checks first: nothing loaded yet
+    loaded = read_documents(paths)
+    skipped = list(loaded.skipped)
+    _check_skipped(skipped, strict)
+    if not loaded.documents:
+        raise _nothing_to_index(paths, skipped, "index")
     dev = resolve_device(device)
-    files = list_source_files(paths)
-    docs = load_documents(paths)
     embedder = Embedder(config.embedder, device=dev)
-    passages = chunk_documents(
-        docs,
-        config.chunking,
-        embedder.tokenizer,
-        max_tokens=embedder.max_seq_length,
-        include_title=config.include_title,
-    )
+    passages = _chunk(loaded, config, embedder, skipped)
+    _check_skipped(skipped, strict)
     if not passages:
-        raise RagError(f"no passages to index: the documents in {', '.join(map(str, paths))} contain no text")
+        raise _nothing_to_index(paths, skipped, "index")
     _check_unique(passages)
     texts = _index_texts(passages, config)
     logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
     vectors = embedder.encode(texts, batch_size=batch_size, show_progress=show_progress)
     bm25 = BM25Index.build(texts, config.bm25)
     dense = DenseIndex.build(vectors, config.dense, device="cpu")
-    manifest = _manifest(config, embedder, dense, passages, len(docs), _source_entries(files))
-    _write_atomically(out_dir, lambda tmp: _save_all(tmp, passages, bm25, dense, manifest))
+    documents = len({p.doc_id for p in passages})
+    manifest = _manifest(config, embedder, dense, passages, documents, _source_entries(loaded.files), skipped)
+    with writing(out_dir):
+        _check_target(out_dir, overwrite)  # again: another process may have written it meanwhile
+        _write_atomically(out_dir, lambda tmp: _save_all(tmp, passages, bm25, dense, manifest))
     if dev != "cpu":
         dense = DenseIndex.load(out_dir, device=dev)
-    return Index(out_dir, config, manifest, passages, bm25, dense, device=dev, embedder=embedder)
+    return Index(out_dir, config, manifest, passages, bm25, dense, device=dev, embedder=embedder, skipped=skipped)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_dir():
-        raise MissingFileError(f"no index at {path}: build one with `rag index PATH... --name {path.name}`")
+        raise MissingFileError(f"no index at {path}: build one with `rag index PATH... --name {_name_for(path)}`")
     mpath = path / MANIFEST
     if not mpath.is_file():
-        raise MissingFileError(f"{path} is not a complete rag index ({MANIFEST} is missing): {_rebuild_hint(path)}")
+        raise MissingFileError(
+            f"{path} is not a rag index ({MANIFEST} is missing), and rag never replaces such a folder: "
+            f"remove it yourself, then build with `rag index PATH... --name {_name_for(path)}`"
+        )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RagError(f"{mpath} is corrupted (not valid JSON: {exc}): {_rebuild_hint(path)}") from exc
+        raise RagError(
+            f"{mpath} is corrupted (not valid JSON: {exc}), so rag cannot tell that it wrote this folder: "
+            f"remove {path} yourself, then build with `rag index PATH... --name {_name_for(path)}`"
+        ) from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
         raise RagError(
@@ -298,6 +474,8 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 def _check_files(path: Path, manifest: dict[str, Any], verify: bool) -> None:
     files = manifest.get("files") or {}
+    if not isinstance(files, dict):
+        raise RagError(f"{path / MANIFEST} lists its files wrongly: {_rebuild_hint(path)}")
     for required in (PASSAGES, FAISS_FILE, DENSE_META):
         if required not in files:
             raise RagError(f"{path / MANIFEST} lists no {required}: {_rebuild_hint(path)}")
@@ -325,21 +503,27 @@ def _read_passages(path: Path) -> list[Passage]:
     return out
 
 
-def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", verify: bool = True) -> Index:
-    """Load and check an index directory (a name resolves under ``indexes_dir()``).
-
-    Checks: the directory and manifest exist, the format version matches, every listed file is
-    present and (``verify``) matches its sha256, and the three parts agree in size. ``mmap``
-    memory-maps the BM25 arrays and FAISS vectors.
-    """
-    path = path if isinstance(path, Path) else resolve_index_path(path)
-    dev = resolve_device(device)
+def _load(path: Path, mmap: bool, dev: str, verify: bool) -> Index:
     manifest = _read_manifest(path)
     _check_files(path, manifest, verify)
-    config = IndexConfig.from_manifest(manifest)
+    try:
+        config = IndexConfig.from_manifest(manifest)
+    except RagError as exc:
+        raise RagError(f"{path / MANIFEST}: {exc}: {_rebuild_hint(path)}") from exc
     passages = _read_passages(path)
-    bm25 = BM25Index.load(path / BM25_DIR, mmap=mmap)
-    dense = DenseIndex.load(path, mmap=mmap, device=dev)
+    try:
+        bm25 = BM25Index.load(path / BM25_DIR, mmap=mmap)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, RagError):
+            raise
+        raise RagError(f"the BM25 index in {path} cannot be read ({exc}): {_rebuild_hint(path)}") from exc
+    try:
+        dense = DenseIndex.load(path, mmap=mmap, device=dev)
+    except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:  # faiss raises RuntimeError
+        if isinstance(exc, RagError):
+            raise
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise RagError(f"the dense index in {path} cannot be read ({reason}): {_rebuild_hint(path)}") from exc
     sizes = {
         "passages": len(passages),
         "bm25": len(bm25),
@@ -351,6 +535,24 @@ def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", ve
     return Index(path, config, manifest, passages, bm25, dense, device=dev)
 
 
+def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", verify: bool = True) -> Index:
+    """Load and check an index directory (a name resolves under ``indexes_dir()``).
+
+    Checks: the directory and manifest exist, the format version matches, every listed file is
+    present and (``verify``) matches its sha256, and the three parts agree in size; anything
+    wrong is a :class:`RagError` that says how to rebuild. ``mmap`` memory-maps the BM25 arrays
+    and FAISS vectors. Loading holds the index's swap lock (shared), so a write in progress
+    never shows half-swapped; an index that a killed write left moved aside is first put back.
+    """
+    path = path if isinstance(path, Path) else resolve_index_path(path)
+    dev = resolve_device(device)
+    if not path.exists() and _leftovers(path):
+        with writing(path):  # waits for a writer that is still at work, else recovers
+            pass
+    with _reading(path):
+        return _load(path, mmap, dev, verify)
+
+
 def add_to_index(
     path: str | Path,
     paths: Sequence[str | Path],
@@ -358,52 +560,61 @@ def add_to_index(
     device: str = "auto",
     show_progress: bool = True,
     batch_size: int = 64,
+    strict: bool = False,
 ) -> Index:
-    """Append documents to an existing index, atomically.
+    """Append documents to an existing index, atomically, holding its write lock.
 
     New passages are embedded and added to FAISS (old ones are not re-embedded); BM25 is
     rebuilt over all passage texts because document frequencies, and so every IDF, change. The
     manifest's counts and sources are updated. The result searches like a full rebuild. A source
-    file already in the index, or a document id already present, raises ``ValueError``.
+    file already in the index raises :class:`RagError`; a file with the same content as one in
+    the index, or a document id already present, is skipped (an error with ``strict``).
     """
     path = path if isinstance(path, Path) else resolve_index_path(path)
-    dev = resolve_device(device)
-    index = load_index(path, device="cpu")
-    known = {s["path"]: s["sha256"] for s in index.manifest.get("sources", [])}
-    files = list_source_files(paths)
-    sources = _source_entries(files)
-    for entry in sources:
-        if entry["path"] in known:
-            state = "unchanged" if known[entry["path"]] == entry["sha256"] else "changed since"
-            raise RagError(
-                f"{entry['path']} is already in the index at {path} ({state}): to re-index it, {_rebuild_hint(path)}"
-            )
-    docs = load_documents(paths)
-    index.device = dev
-    embedder = index.embedder
-    new = chunk_documents(
-        docs,
-        index.config.chunking,
-        embedder.tokenizer,
-        max_tokens=embedder.max_seq_length,
-        include_title=index.config.include_title,
-    )
-    if not new:
-        raise RagError(f"no passages to add: the documents in {', '.join(map(str, paths))} contain no text")
-    passages = index.passages + new
-    _check_unique(passages)
-    vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size, show_progress=show_progress)
-    index.dense.add(vectors)
-    bm25 = BM25Index.build(_index_texts(passages, index.config), index.config.bm25)
-    manifest = _manifest(
-        index.config,
-        embedder,
-        index.dense,
-        passages,
-        int(index.manifest.get("document_count", 0)) + len(docs),
-        list(index.manifest.get("sources", [])) + sources,
-        created=index.manifest.get("created"),
-    )
-    _write_atomically(path, lambda tmp: _save_all(tmp, passages, bm25, index.dense, manifest))
+    if path.exists() and not is_index(path):
+        _read_manifest(path)  # says what is wrong with it
+        raise RagError(f"{path} is not a rag index: rag adds only to an index it built")
+    with writing(path):
+        index = _load(path, mmap=False, dev="cpu", verify=True)  # no swap can happen while we write
+        known = {s["path"]: s["sha256"] for s in index.manifest.get("sources", [])}
+        for file in gather_files(paths).files:
+            entry = str(file.resolve())
+            if entry in known:
+                raise RagError(
+                    f"{shown_path(entry)} is already in the index at {path}: to re-index it, {_rebuild_hint(path)}"
+                )
+        loaded = read_documents(
+            paths,
+            known_ids=[p.doc_id for p in index.passages],
+            known_files={digest: where for where, digest in known.items()},
+        )
+        skipped = list(loaded.skipped)
+        _check_skipped(skipped, strict)
+        if not loaded.documents:
+            raise _nothing_to_index(paths, skipped, "add")
+        dev = resolve_device(device)
+        index.device = dev
+        embedder = index.embedder
+        new = _chunk(loaded, index.config, embedder, skipped)
+        _check_skipped(skipped, strict)
+        if not new:
+            raise _nothing_to_index(paths, skipped, "add")
+        passages = index.passages + new
+        _check_unique(passages)
+        vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size, show_progress=show_progress)
+        index.dense.add(vectors)
+        bm25 = BM25Index.build(_index_texts(passages, index.config), index.config.bm25)
+        before = [Skipped(**s) for s in index.manifest.get("skipped", []) if isinstance(s, dict)]
+        manifest = _manifest(
+            index.config,
+            embedder,
+            index.dense,
+            passages,
+            int(index.manifest.get("document_count", 0)) + len({p.doc_id for p in new}),
+            list(index.manifest.get("sources", [])) + _source_entries(loaded.files),
+            before + skipped,
+            created=index.manifest.get("created"),
+        )
+        _write_atomically(path, lambda tmp: _save_all(tmp, passages, bm25, index.dense, manifest))
     dense = index.dense if dev == "cpu" else DenseIndex.load(path, device=dev)
-    return Index(path, index.config, manifest, passages, bm25, dense, device=dev, embedder=embedder)
+    return Index(path, index.config, manifest, passages, bm25, dense, device=dev, embedder=embedder, skipped=skipped)
