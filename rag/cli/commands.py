@@ -148,6 +148,48 @@ def ask_cmd(
             render_answer(answer, strict, stream)
 
 
+@app.command("serve")
+@pipeline_options
+def serve_cmd(
+    index: str = typer.Option(DEFAULT_INDEX, "--index", "-i", help="Index loaded at start-up (name or path)."),
+    generator: str | None = typer.Option(None, "--generator", "-g", help="Generator: short name, GGUF path or HF id."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0 exposes it to the network)."),
+    port: int = typer.Option(8000, "--port", help="Port."),
+    token: str | None = typer.Option(
+        None, "--token", envvar="RAG_TOKEN", help="Require 'Authorization: Bearer TOKEN' on every request."
+    ),
+    queue: int = typer.Option(4, "--queue", help="Questions that may wait while one is answered (more: 503)."),
+    max_k: int = typer.Option(20, "--max-k", help="The most passages a request may ask for."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    *,
+    pipeline: PipelineConfig,
+) -> None:
+    """Serve the API (POST /ask, /ask/stream; GET /indexes, /health) and the web page at /."""
+    with errors_as_exit():
+        import uvicorn
+
+        from rag.serve.app import create_app
+        from rag.serve.state import ServeConfig, Server
+
+        if host not in ("127.0.0.1", "localhost", "::1") and token is None:
+            typer.secho(
+                f"warning: serving on {host} without --token: anyone who can reach it can ask", fg="yellow", err=True
+            )
+        resolve_index_path(index)  # a bad name fails here, before anything loads
+        config = ServeConfig(
+            index=index,
+            generator=generator,
+            pipeline=pipeline,
+            device=device,
+            token=token,
+            queue=queue,
+            max_k=max_k,
+        )
+        logging.getLogger("rag.serve").setLevel(logging.INFO)
+        typer.echo(f"rag serve: loading the models; the page will be at http://{host}:{port}/", err=True)
+        uvicorn.run(create_app(Server(config)), host=host, port=port, log_level="warning")
+
+
 @app.command("models")
 def models_cmd() -> None:
     """List the packaged models, their short names and whether they are installed."""

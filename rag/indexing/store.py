@@ -164,6 +164,44 @@ def is_index(path: Path) -> bool:
     return isinstance(manifest, dict) and "format_version" in manifest and "files" in manifest
 
 
+@dataclass(frozen=True)
+class IndexSummary:
+    """One index under the index home, as its manifest describes it (nothing else is loaded)."""
+
+    name: str
+    passages: int
+    documents: int
+    embedder: str
+    updated: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_indexes(home: Path | None = None) -> list[IndexSummary]:
+    """The indexes under ``home`` (default ``indexes_dir()``), by name; folders that are not
+    indexes and hidden entries are left out."""
+    home = indexes_dir() if home is None else home
+    out: list[IndexSummary] = []
+    if not home.is_dir():
+        return out
+    for path in sorted(home.iterdir()):
+        if path.name.startswith(".") or not is_index(path):
+            continue
+        m = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        embedder = m.get("embedder")
+        out.append(
+            IndexSummary(
+                name=path.name,
+                passages=int(m.get("passage_count", 0)),
+                documents=int(m.get("document_count", 0)),
+                embedder=str(embedder.get("name", "")) if isinstance(embedder, dict) else "",
+                updated=str(m.get("updated", "")),
+            )
+        )
+    return out
+
+
 # --- locking and recovery ---
 def _lock_file(path: Path, kind: str = "") -> Path:
     return path.parent / f".{path.name}{kind}.lock"

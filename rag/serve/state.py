@@ -1,0 +1,231 @@
+"""What a running server holds: the models and indexes, loaded once, and the gate that lets one
+question at a time use the generator while a bounded number wait.
+
+Nothing here knows HTTP; :mod:`rag.serve.app` maps its outcomes to status codes:
+:class:`NotReady` and :class:`QueueFull` to 503, :class:`rag.errors.RagError` to 422.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.errors import RagError
+from rag.indexing.store import Index, list_indexes, load_index
+from rag.paths import indexes_dir
+from rag.pipeline import Pipeline, PipelineConfig
+from rag.types import Answer
+
+logger = logging.getLogger(__name__)
+
+#: Pipeline settings a request may not change: they would load other models.
+FIXED_SETTINGS = ("attribution_judge",)
+
+
+class NotReady(Exception):
+    """The models are still loading (or failed to load: ``reason`` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class QueueFull(Exception):
+    """Every slot is taken: one question is being answered and the queue is full."""
+
+
+class Cancelled(Exception):
+    """The client went away; the question was dropped."""
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How ``rag serve`` runs.
+
+    ``index``: the index loaded at start-up (requests may name any other index under the index
+    home). ``queue``: questions that may wait while one is answered; one more gets a 503.
+    ``max_k``: the most passages a request may ask for. ``token``: when set, every request must
+    carry ``Authorization: Bearer <token>``.
+    """
+
+    index: str = "default"
+    generator: str | None = None
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    device: str = "auto"
+    token: str | None = None
+    queue: int = 4
+    max_k: int = 20
+
+    def __post_init__(self) -> None:
+        if self.queue < 0:
+            raise RagError(f"queue must be >= 0, got {self.queue}")
+        if self.token is not None and len(self.token) < 8:
+            raise RagError("a --token must be at least 8 characters long")
+
+
+def _merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class Server:
+    """The loaded pipeline and the one-at-a-time gate in front of its generator."""
+
+    def __init__(self, config: ServeConfig, loader: Callable[[], Pipeline] | None = None) -> None:
+        self.config = config
+        self._loader = loader or self._load_by_name
+        self._base: Pipeline | None = None
+        self._failed: str | None = None
+        self._indexes: dict[str, Index] = {}
+        self._index_lock = threading.Lock()
+        self._model = threading.Lock()
+        self._count = threading.Lock()
+        self._admitted = 0
+        self.load_seconds: float | None = None
+        self.executor = ThreadPoolExecutor(max_workers=config.queue + 1, thread_name_prefix="rag-ask")
+
+    # --- start-up ---
+    def _load_by_name(self) -> Pipeline:
+        c = self.config
+        return Pipeline.from_names(c.index, c.generator, config=c.pipeline, device=c.device)
+
+    def load(self) -> None:
+        """Load the index, generator, embedder and attribution judge (run once, at start-up, in a
+        thread: until it is done ``/health`` says loading). A failure is kept and reported."""
+        t0 = time.perf_counter()
+        try:
+            pipe = self._loader()
+            if pipe.index is not None:
+                _ = pipe.index.embedder
+                self._indexes[pipe.index.path.name] = pipe.index
+            if pipe.config.needs_attribution_judge:
+                _ = pipe.attribution_judge
+        except (RagError, OSError) as exc:
+            self._failed = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            logger.error("could not load the models: %s", self._failed)
+            return
+        self.load_seconds = time.perf_counter() - t0
+        self._base = pipe
+        index = f"index {pipe.index.path.name} ({len(pipe.index)} passages)" if pipe.index is not None else "no index"
+        judge = f", attribution judge {pipe.config.attribution_judge}" if pipe.config.needs_attribution_judge else ""
+        logger.info("loaded %s, generator %s%s in %.1f s: ready", index, pipe.generator.name, judge, self.load_seconds)
+
+    @property
+    def ready(self) -> bool:
+        return self._base is not None
+
+    def health(self) -> dict[str, Any]:
+        base = self._base
+        if base is None:
+            return {"status": "failed" if self._failed else "loading", "detail": self._failed}
+        return {
+            "status": "ready",
+            "index": base.index.path.name if base.index is not None else None,
+            "generator": base.generator.name,
+            "load_seconds": round(self.load_seconds or 0.0, 2),
+            "busy": self._admitted,
+            "queue": self.config.queue,
+        }
+
+    def _ready_base(self) -> Pipeline:
+        if self._base is None:
+            raise NotReady(f"the models failed to load: {self._failed}" if self._failed else "the models are loading")
+        return self._base
+
+    # --- requests ---
+    def indexes(self) -> list[dict[str, Any]]:
+        """The indexes a request may name, and which is loaded."""
+        loaded = set(self._indexes)
+        default = self._base.index.path.name if self._base is not None and self._base.index is not None else None
+        return [s.to_dict() | {"loaded": s.name in loaded, "default": s.name == default} for s in list_indexes()]
+
+    def _index(self, name: str) -> Index:
+        """An index by name, only among those under the index home (never a path from a request)."""
+        with self._index_lock:
+            if name in self._indexes:
+                return self._indexes[name]
+            known = {s.name for s in list_indexes()}
+            if name not in known:
+                raise RagError(f"unknown index {name!r}; known: {', '.join(sorted(known)) or '(none)'}")
+            base = self._ready_base()
+            device = base.index.device if base.index is not None else "cpu"
+            index = load_index(indexes_dir() / name, device=device)
+            self._indexes[name] = index
+            return index
+
+    def pipeline(
+        self, index: str | None = None, k: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> Pipeline:
+        """A pipeline for one request: the loaded models, the named index and the server's
+        settings with the request's ``options`` (fields of :class:`PipelineConfig`) over them."""
+        base = self._ready_base()
+        options = dict(options or {})
+        fixed = [key for key in FIXED_SETTINGS if key in options]
+        if fixed:
+            raise RagError(f"{', '.join(fixed)} cannot be changed per request: it is loaded at start-up")
+        if k is not None:
+            options["k"] = k
+        k_asked = int(options.get("k", base.config.k))
+        if k_asked > self.config.max_k:
+            raise RagError(f"k must be at most {self.config.max_k} on this server, got {k_asked}")
+        config = PipelineConfig.from_dict(_merged(base.config.to_dict(), options)) if options else base.config
+        idx = base.index if index is None or (base.index is not None and index == base.index.path.name) else None
+        if idx is None and index is not None:
+            idx = self._index(index)
+        judge = base.attribution_judge if config.needs_attribution_judge else None
+        return Pipeline(base.generator, idx, config, attribution_judge=judge)
+
+    def admit(self) -> None:
+        """Take a slot for one question, or raise :class:`QueueFull` / :class:`NotReady`.
+        Every admitted question must then go through :meth:`answer`, which frees the slot."""
+        self._ready_base()
+        with self._count:
+            if self._admitted >= self.config.queue + 1:
+                raise QueueFull()
+            self._admitted += 1
+
+    def answer(
+        self,
+        pipe: Pipeline,
+        question: str,
+        cancel: threading.Event,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer an admitted question when the generator is free (in a worker thread).
+
+        Waiting, and generating, stop as soon as ``cancel`` is set (:class:`Cancelled`); the
+        slot is freed however it ends.
+        """
+        try:
+            while not self._model.acquire(timeout=0.05):
+                if cancel.is_set():
+                    raise Cancelled()
+            try:
+                if cancel.is_set():
+                    raise Cancelled()
+
+                def token(piece: str) -> None:
+                    if cancel.is_set():
+                        raise Cancelled()
+                    if on_token is not None:
+                        on_token(piece)
+
+                return pipe.ask(question, on_token=token)
+            finally:
+                self._model.release()
+        finally:
+            with self._count:
+                self._admitted -= 1
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
