@@ -160,7 +160,7 @@ def test_every_shared_option_has_a_long_flag() -> None:
         assert expected in flat
 
 
-@pytest.mark.parametrize("command", [["ask"], ["eval"]])
+@pytest.mark.parametrize("command", [["ask"], ["eval"], ["serve"]])
 def test_help_lists_every_shared_flag(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "250", "NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
@@ -170,16 +170,16 @@ def test_help_lists_every_shared_flag(command: list[str]) -> None:
             assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text), f"{flag} not in `{command[0]} --help`"
 
 
-def test_ask_and_eval_declare_the_shared_flags_identically() -> None:
+def test_ask_eval_and_serve_declare_the_shared_flags_identically() -> None:
     root = typer.main.get_command(app)
     commands = root.commands  # type: ignore[attr-defined]
 
     def declared(command: Any) -> dict[str, set[str]]:
         return {p.name: {*p.opts, *getattr(p, "secondary_opts", [])} for p in command.params}
 
-    ask, evaluate = declared(commands["ask"]), declared(commands["eval"])
+    ask, evaluate, serve = declared(commands["ask"]), declared(commands["eval"]), declared(commands["serve"])
     for o, flags in zip(PIPELINE_OPTIONS, _spellings(), strict=True):
-        assert ask[o.name] == evaluate[o.name] == set(flags), o.name
+        assert ask[o.name] == evaluate[o.name] == serve[o.name] == set(flags), o.name
 
 
 def test_pipeline_config_from_flag_values() -> None:

@@ -347,3 +347,39 @@ def test_the_page_in_a_real_browser(live: str) -> None:
         wait.until(ec.invisibility_of_element_located((By.ID, "passage")))
     finally:
         driver.quit()
+
+
+def test_rag_serve_starts_logs_what_it_loaded_and_stops(home: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    log = tmp_path / "serve.log"
+    args = ["serve", "--index", "docs", "--generator", TINY, "--attribution-judge", f"llm:{TINY}", "--port", str(port)]
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from rag.cli import main; main()", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "RAG_INDEXES": str(home)},
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            deadline = time.monotonic() + 120
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    if c.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            assert c.get("/").status_code == 200 and "Ask your documents" in c.get("/").text
+    finally:
+        proc.terminate()
+        assert proc.wait(30) is not None
+    text = log.read_text()
+    assert f"the page will be at http://127.0.0.1:{port}/" in text
+    assert f"loaded index docs (3 passages), generator {TINY}, attribution judge llm:{TINY} in" in text
