@@ -287,3 +287,13 @@ def fake_embedder() -> type[FakeEmbedder]:
 @pytest.fixture
 def bow_embedder() -> type[BowEmbedder]:
     return BowEmbedder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_cached_generators() -> Iterator[None]:
+    """Close the generators ``load_generator`` cached, while the interpreter is still whole (left to
+    the end, llama.cpp's finaliser prints an ignored exception at exit)."""
+    yield
+    from rag.generation.load import clear_generator_cache
+
+    clear_generator_cache()
