@@ -236,6 +236,7 @@ def test_a_cancelled_question_frees_its_slot_and_the_model(pipeline: Pipeline) -
         with pytest.raises(Cancelled):
             a.result(5)
     assert server.health()["busy"] == 0 and not waiting.started.is_set()
+    assert server.health()["cancelled"] == 2
     server.admit()  # the slots are free again
 
 
@@ -300,6 +301,23 @@ def test_load_test_loses_nothing(live: str) -> None:
     assert len(codes) == 80 and set(codes) <= {200, 503} and 200 in codes
     with httpx.Client(base_url=live, timeout=300) as c:
         assert c.get("/health").json()["busy"] == 0
+        assert c.post("/ask", json={"question": QUESTION}).status_code == 200
+
+
+def test_a_client_that_goes_away_frees_its_slot(live: str) -> None:
+    """Close the connection after the first token: the server stops generating and its slot is free."""
+    long = {"question": QUESTION, "options": {"prompt": "default", "generation": {"max_tokens": 300}}}
+    with httpx.Client(base_url=live, timeout=120) as c:
+        before = c.get("/health").json()["cancelled"]
+        with c.stream("POST", "/ask/stream", json=long) as r:
+            for line in r.iter_lines():
+                if line.startswith("event: token"):
+                    break  # leaving the block closes the connection mid-answer
+        deadline = time.monotonic() + 30
+        while c.get("/health").json()["busy"] != 0:
+            assert time.monotonic() < deadline, "the slot of the closed request was never freed"
+            time.sleep(0.05)
+        assert c.get("/health").json()["cancelled"] == before + 1  # stopped, not run to its end
         assert c.post("/ask", json={"question": QUESTION}).status_code == 200
 
 

@@ -91,6 +91,8 @@ class Server:
         self._model = threading.Lock()
         self._count = threading.Lock()
         self._admitted = 0
+        #: questions dropped because their client went away (while waiting or generating)
+        self.cancelled = 0
         self.load_seconds: float | None = None
         self.executor = ThreadPoolExecutor(max_workers=config.queue + 1, thread_name_prefix="rag-ask")
 
@@ -135,6 +137,7 @@ class Server:
             "load_seconds": round(self.load_seconds or 0.0, 2),
             "busy": self._admitted,
             "queue": self.config.queue,
+            "cancelled": self.cancelled,
         }
 
     def _ready_base(self) -> Pipeline:
@@ -223,6 +226,10 @@ class Server:
                 return pipe.ask(question, on_token=token)
             finally:
                 self._model.release()
+        except Cancelled:
+            with self._count:
+                self.cancelled += 1
+            raise
         finally:
             with self._count:
                 self._admitted -= 1
