@@ -19,10 +19,11 @@ from rag.cli.common import errors_as_exit, fail
 from rag.cli.eval import eval_app
 from rag.cli.options import pipeline_options
 from rag.cli.render import render_answer
+from rag.errors import MissingFileError
 from rag.indexing.bm25 import BM25Config
 from rag.indexing.dense import DenseConfig
 from rag.indexing.documents import ChunkConfig
-from rag.indexing.store import IndexConfig, add_to_index, build_index, resolve_index_path
+from rag.indexing.store import IndexConfig, add_to_index, build_index, is_index, resolve_index_path
 from rag.models import model_status
 from rag.pipeline import Pipeline, PipelineConfig, check_question
 
@@ -175,7 +176,9 @@ def serve_cmd(
             typer.secho(
                 f"warning: serving on {host} without --token: anyone who can reach it can ask", fg="yellow", err=True
             )
-        resolve_index_path(index)  # a bad name fails here, before anything loads
+        where = resolve_index_path(index)  # a bad name or a missing index fails here, before anything loads
+        if not is_index(where):
+            raise MissingFileError(f"no index at {where}: build one with `rag index PATH... --name {index}`")
         config = ServeConfig(
             index=index,
             generator=generator,
