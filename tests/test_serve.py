@@ -401,3 +401,14 @@ def test_rag_serve_starts_logs_what_it_loaded_and_stops(home: Path, tmp_path: Pa
     text = log.read_text()
     assert f"the page will be at http://127.0.0.1:{port}/" in text
     assert f"loaded index docs (3 passages), generator {TINY}, attribution judge llm:{TINY} in" in text
+
+
+def test_rag_serve_refuses_a_missing_index_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_INDEXES", str(tmp_path))
+    result = CliRunner().invoke(app, ["serve", "--index", "nope"])
+    assert result.exit_code == 1
+    assert f"error: no index at {tmp_path / 'nope'}: build one with `rag index PATH... --name nope`" in result.output
