@@ -94,11 +94,12 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
                 )
         return await call_next(request)
 
-    def prepare(body: AskRequest) -> tuple[Pipeline, str] | JSONResponse:
-        """The request's pipeline and question, and a slot for it; or the error response."""
+    async def prepare(body: AskRequest) -> tuple[Pipeline, str] | JSONResponse:
+        """The request's pipeline and question, and a slot for it; or the error response. (An
+        index asked for the first time is loaded in a thread, so other requests keep streaming.)"""
         try:
             question = check_question(body.question)
-            pipe = server.pipeline(body.index, body.k, body.options)
+            pipe = await asyncio.to_thread(server.pipeline, body.index, body.k, body.options)
             server.admit()
         except NotReady as exc:
             return _error(503, exc.reason, RETRY_AFTER_S)
@@ -124,7 +125,7 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
     @app.post("/ask", response_model=None)
     async def ask(body: AskRequest, request: Request) -> dict[str, Any] | JSONResponse:
         """Answer one question: the same JSON as ``rag ask --json``."""
-        prepared = prepare(body)
+        prepared = await prepare(body)
         if isinstance(prepared, JSONResponse):
             return prepared
         pipe, question = prepared
@@ -149,7 +150,7 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
     async def ask_stream(body: AskRequest) -> StreamingResponse | JSONResponse:
         """Server-sent events: ``token`` pieces of the first draft as they are generated, then
         ``answer`` (the final cited answer, as ``/ask`` returns it) or ``error``."""
-        prepared = prepare(body)
+        prepared = await prepare(body)
         if isinstance(prepared, JSONResponse):
             return prepared
         pipe, question = prepared
