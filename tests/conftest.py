@@ -19,6 +19,16 @@ from rag.judges import Judge
 from rag.types import Hit, Passage
 
 Messages = list[dict[str, str]]
+
+#: Three small documents (two Markdown, one text) that the CLI, serve and bad-input tests index.
+DOCS = {
+    "tea.md": "# Tea\n\nTea was first drunk in China, where legend credits the emperor Shennong. "
+    "A cup of black tea holds about 40 to 50 milligrams of caffeine.\n",
+    "coffee.md": "# Coffee\n\nCoffee was first drunk in the Sufi monasteries of Yemen in the fifteenth "
+    "century. A cup of brewed coffee holds about 95 milligrams of caffeine.\n",
+    "bees.txt": "Honeybees live in colonies with one queen, thousands of workers and a few drones.\n",
+}
+
 Pair = tuple[str, str]
 
 # ---------------------------------------------------------------- generator

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import DOCS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -35,14 +36,6 @@ if TYPE_CHECKING:
     from conftest import RuleJudge, ScriptedGenerator
 
 runner = CliRunner()
-
-DOCS = {
-    "tea.md": "# Tea\n\nTea was first drunk in China, where legend credits the emperor Shennong. "
-    "A cup of black tea holds about 40 to 50 milligrams of caffeine.\n",
-    "coffee.md": "# Coffee\n\nCoffee was first drunk in the Sufi monasteries of Yemen in the fifteenth "
-    "century. A cup of brewed coffee holds about 95 milligrams of caffeine.\n",
-    "bees.txt": "Honeybees live in colonies with one queen, thousands of workers and a few drones.\n",
-}
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import DOCS
 from fastapi.testclient import TestClient
 
 from rag.indexing.store import build_index
@@ -28,14 +29,6 @@ TINY = "smollm2-135m"
 # the defaults, with the tiny model as attribution judge too (the 0.5B would only be slower)
 CONFIG = PipelineConfig(attribution_judge=f"llm:{TINY}")
 QUESTION = "Where was tea first drunk?"
-
-DOCS = {
-    "tea.md": "# Tea\n\nTea was first drunk in China, where legend credits the emperor Shennong. "
-    "A cup of black tea holds about 40 to 50 milligrams of caffeine.\n",
-    "coffee.md": "# Coffee\n\nCoffee was first drunk in the Sufi monasteries of Yemen in the fifteenth "
-    "century. A cup of brewed coffee holds about 95 milligrams of caffeine.\n",
-    "bees.txt": "Honeybees live in colonies with one queen, thousands of workers and a few drones.\n",
-}
 
 
 @pytest.fixture(scope="module")
