@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from rag.errors import RagError
 
 logger = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def cpu_threads() -> int:
+    """Threads a model may use: ``$RAG_THREADS`` when set (a Ray worker sets it to its share of
+    the machine), else every core."""
+    value = os.environ.get("RAG_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return os.cpu_count() or 1
 
 
 def _cuda_available() -> bool:

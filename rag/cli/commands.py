@@ -19,6 +19,8 @@ from rag.cli.common import errors_as_exit, fail
 from rag.cli.eval import eval_app
 from rag.cli.options import pipeline_options
 from rag.cli.render import render_answer
+from rag.cluster import engine_for
+from rag.device import resolve_device
 from rag.errors import MissingFileError
 from rag.indexing.bm25 import BM25Config
 from rag.indexing.dense import DenseConfig
@@ -82,6 +84,9 @@ def index_cmd(
     chunk_overlap: int = typer.Option(32, help="Overlap between passages in embedder tokens."),
     dense_kind: str = typer.Option("auto", help="FAISS index: flat (exact), hnsw (approximate) or auto."),
     device: str = typer.Option("auto", help=DEVICE_HELP),
+    engine: str = typer.Option("local", help="local (this process) or ray (chunk and embed on a Ray cluster)."),
+    address: str = typer.Option(None, help="Ray cluster address (default: $RAY_ADDRESS, else a local cluster)."),
+    workers: int = typer.Option(2, help="With --engine ray: embedding actors (each loads the embedder once)."),
 ) -> None:
     """Chunk documents and build a BM25 and a dense FAISS index in indexes/NAME/."""
     with errors_as_exit():
@@ -89,6 +94,9 @@ def index_cmd(
         t0 = time.perf_counter()
         if add and overwrite:
             fail("--add and --overwrite contradict each other: choose one")
+        ray_engine = engine_for(engine, address=address, workers=workers, device=resolve_device(device))
+        if add and ray_engine is not None:
+            fail("--add runs in this process: leave out --engine ray (it builds whole indexes)")
         if add:
             idx = add_to_index(target, paths, device=device, strict=strict)
             verb = "updated"
@@ -99,7 +107,9 @@ def index_cmd(
                 bm25=BM25Config(),
                 dense=DenseConfig(kind=dense_kind),
             )
-            idx = build_index(paths, target, config, device=device, overwrite=overwrite, strict=strict)
+            idx = build_index(
+                paths, target, config, device=device, overwrite=overwrite, strict=strict, engine=ray_engine
+            )
             verb = "built"
         skipped = f", {len(idx.skipped)} input(s) skipped (see the warnings above)" if idx.skipped else ""
         typer.secho(

@@ -15,6 +15,8 @@ import typer
 
 from rag.cli.common import errors_as_exit, fail
 from rag.cli.options import pipeline_options
+from rag.cluster import RayEngine, engine_for
+from rag.device import resolve_device
 from rag.errors import MissingFileError
 from rag.evaluation import judge_check, retrieval
 from rag.evaluation.data import SUBSETS, TUNING_SUBSET, default_data_path, read_asqa_file, subset_filter
@@ -33,6 +35,8 @@ eval_app = typer.Typer(
 )
 
 RESULTS_DIR = Path("eval") / "results"
+ENGINE_HELP = "local (this process) or ray (answer and score on a Ray cluster, docs/scale.md)."
+ADDRESS_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local cluster)."
 BENCHMARKS = ("asqa",)
 RETRIEVAL_KS = (1, 3, 5, 10, 20)
 
@@ -93,7 +97,15 @@ def _retrieval_only(data: Path | None, subset: str | None, index: str, k: int, o
 
 
 def _run_and_score(
-    config: RunConfig, run_dir: Path, *, resume: bool, device: str, alce_output: bool, score: bool, alce_exact: bool
+    config: RunConfig,
+    run_dir: Path,
+    *,
+    resume: bool,
+    device: str,
+    alce_output: bool,
+    score: bool,
+    alce_exact: bool,
+    engine: RayEngine | None = None,
 ) -> None:
     if config.self_graded():
         typer.secho(
@@ -102,7 +114,7 @@ def _run_and_score(
             fg=typer.colors.YELLOW,
             err=True,
         )
-    result = run_benchmark(config, run_dir, resume=resume, device=device)
+    result = run_benchmark(config, run_dir, resume=resume, device=device, engine=engine)
     typer.secho(
         f"{run_dir}: {result.written} answers written, {result.skipped} already there", fg=typer.colors.GREEN, err=True
     )
@@ -110,7 +122,7 @@ def _run_and_score(
         for p in write_alce_outputs(run_dir):
             typer.echo(f"ALCE format: {p}", err=True)
     if score:
-        score_run(run_dir, config.judge, alce_exact=alce_exact, command=_command_line())
+        score_run(run_dir, config.judge, alce_exact=alce_exact, command=_command_line(), engine=engine)
         typer.echo((run_dir / "summary.md").read_text(encoding="utf-8"))
 
 
@@ -147,6 +159,9 @@ def eval_main(
     ),
     results_dir: Path = typer.Option(RESULTS_DIR, "--results-dir", help="Where runs live."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
+    workers: int = typer.Option(2, "--workers", help="With --engine ray: workers (each loads its models once)."),
     *,
     pipeline: PipelineConfig,
 ) -> None:
@@ -182,6 +197,7 @@ def eval_main(
             alce_output=alce_output,
             score=score,
             alce_exact=alce_exact,
+            engine=engine_for(engine, address=address, workers=workers, device=resolve_device(device)),
         )
 
 
@@ -193,11 +209,15 @@ def score_cmd(
     ),
     alce_exact: bool = typer.Option(True, "--alce-exact/--robust", help="ALCE's citation reading or the project's."),
     results_dir: Path = typer.Option(RESULTS_DIR, "--results-dir", help="Where runs live."),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
+    workers: int = typer.Option(2, "--workers", help="With --engine ray: workers (each loads the judge once)."),
 ) -> None:
     """Re-score a finished run with a judge, without regenerating; rewrites its report."""
     with errors_as_exit():
         run_dir = resolve_run_dir(run, results_dir)
-        score_run(run_dir, judge, alce_exact=alce_exact, command=_command_line())
+        ray_engine = engine_for(engine, address=address, workers=workers)
+        score_run(run_dir, judge, alce_exact=alce_exact, command=_command_line(), engine=ray_engine)
         typer.echo((run_dir / "summary.md").read_text(encoding="utf-8"))
 
 

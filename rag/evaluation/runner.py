@@ -10,10 +10,12 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
+from rag.cluster import RayEngine
+from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.evaluation.data import AsqaItem, load_asqa
 from rag.evaluation.rundir import (
@@ -117,12 +119,16 @@ def run_benchmark(
     items: Sequence[AsqaItem] | None = None,
     progress: bool = True,
     device: str = "auto",
+    engine: RayEngine | None = None,
 ) -> RunResult:
     """Answer every selected question with every system of ``config`` into ``run_dir``.
 
     ``pipeline_factory(generator_name)`` gives the object that answers for one generator (default:
     ``rag.pipeline.Pipeline``s sharing one index); it is called once per generator, and a model is
-    dropped before the next is loaded. ``items`` overrides loading from ``config``.
+    dropped before the next is loaded. ``items`` overrides loading from ``config``. With
+    ``engine`` the questions are answered by a pool of Ray actors
+    (:mod:`rag.evaluation.distributed`), each loading its own models; answers are appended as
+    they arrive, so a run can be resumed either way.
     Raises :class:`RagError` if the run already has answers and ``resume`` is false, or if
     ``resume`` is given with settings that differ from the run's.
     """
@@ -142,6 +148,10 @@ def run_benchmark(
     skipped = len(config.systems()) * len(items) - len(todo)
     if skipped:
         logger.info("resuming %s: %d answers already there, %d to go", run_dir, skipped, len(todo))
+    if engine is not None:
+        if pipeline_factory is not None:
+            raise RagError("a pipeline factory runs in this process: it cannot be combined with a Ray engine")
+        return _run_on_ray(config, run_dir, todo, skipped, engine, progress, resolve_device(device))
     factory = pipeline_factory or _default_factory(config, device)
     written = 0
     bar = tqdm(total=len(todo), desc="answering", unit="q", disable=not progress, dynamic_ncols=True)
@@ -161,4 +171,29 @@ def run_benchmark(
         pipes.clear()
         if pipeline_factory is None:  # our own models: free them before a judge loads its own
             clear_generator_cache()
+    return RunResult(run_dir, written, skipped, tuple(s.name for s in config.systems()))
+
+
+def _run_on_ray(
+    config: RunConfig,
+    run_dir: Path,
+    todo: Sequence[tuple[SystemSpec, AsqaItem]],
+    skipped: int,
+    engine: RayEngine,
+    progress: bool,
+    device: str,
+) -> RunResult:
+    from rag.evaluation.distributed import answer_on_ray
+
+    bar = tqdm(total=len(todo), desc="answering (ray)", unit="q", disable=not progress, dynamic_ncols=True)
+    try:
+        with (run_dir / OUTPUTS).open("a", encoding="utf-8") as f:
+
+            def write(record: dict[str, Any]) -> None:
+                append_record(f, record)
+                bar.update(1)
+
+            written = answer_on_ray(config, todo, engine, write, device=device)
+    finally:
+        bar.close()
     return RunResult(run_dir, written, skipped, tuple(s.name for s in config.systems()))

@@ -14,6 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.cluster import RayEngine
 from rag.errors import RagError
 from rag.evaluation import metrics
 from rag.evaluation.data import AsqaItem, read_asqa_file
@@ -45,6 +46,20 @@ def _resolve_judge(judge: str | Judge | None) -> tuple[Judge | None, dict[str, A
     }
 
 
+def score_record(item: AsqaItem, rec: Mapping[str, Any], judge: Judge | None, *, alce_exact: bool) -> dict[str, Any]:
+    """One answer record's score line (closed-book answers get no citation metrics)."""
+    closed = rec.get("kind") == "closed-book"
+    docs = (
+        None
+        if closed
+        else [{"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")} for p in rec["passages"]]
+    )
+    qs = metrics.score_question(
+        item.to_alce_dict(), rec["output"], docs, None if closed else judge, alce_exact=alce_exact
+    )
+    return {"system": rec["system"], **asdict(qs)}
+
+
 def _score_answers(
     run_dir: Path,
     config: RunConfig,
@@ -54,33 +69,38 @@ def _score_answers(
     *,
     alce_exact: bool,
     progress: bool,
+    engine: RayEngine | None = None,
+    judge_name: str | None = None,
 ) -> dict[Key, Mapping[str, Any]]:
-    """Every answer's score line, scoring (and appending) those ``spath`` does not hold yet."""
+    """Every answer's score line, scoring (and appending) those ``spath`` does not hold yet;
+    with ``engine``, on a pool of Ray actors that each load the judge ``judge_name``."""
     items: dict[str, AsqaItem] = {it.id: it for it in read_asqa_file(config.data_path())}
     done = latest(read_outputs(spath, repair=True))
     todo = [key for key in answers if key not in done]
-    with spath.open("a", encoding="utf-8") as f:
-        for key in tqdm(todo, desc="scoring", unit="q", disable=not progress, dynamic_ncols=True):
-            rec = answers[key]
-            item = items.get(rec["id"])
-            if item is None:
-                raise RagError(
-                    f"question {rec['id']} of {run_dir} is not in {config.data_path()}; score with the same --data"
-                )
-            closed = rec.get("kind") == "closed-book"
-            docs = (
-                None
-                if closed
-                else [
-                    {"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")} for p in rec["passages"]
-                ]
+    for key in todo:
+        if answers[key]["id"] not in items:
+            raise RagError(
+                f"question {answers[key]['id']} of {run_dir} is not in {config.data_path()}; score with the same --data"
             )
-            qs = metrics.score_question(
-                item.to_alce_dict(), rec["output"], docs, None if closed else judge, alce_exact=alce_exact
-            )
-            line = {"system": key[0], **asdict(qs)}
-            append_record(f, line)
-            done[key] = line
+    tasks = [(items[answers[key]["id"]], answers[key]) for key in todo]
+    bar = tqdm(total=len(todo), desc="scoring", unit="q", disable=not progress, dynamic_ncols=True)
+    try:
+        with spath.open("a", encoding="utf-8") as f:
+
+            def write(line: dict[str, Any]) -> None:
+                append_record(f, line)
+                done[(str(line["system"]), str(line["id"]))] = line
+                bar.update(1)
+
+            if engine is not None and judge is not None and tasks:
+                from rag.evaluation.distributed import score_on_ray
+
+                score_on_ray(tasks, judge_name or judge.name, engine, write, alce_exact=alce_exact)
+            else:
+                for item, rec in tasks:
+                    write(score_record(item, rec, judge, alce_exact=alce_exact))
+    finally:
+        bar.close()
     return done
 
 
@@ -129,9 +149,13 @@ def score_run(
     alce_exact: bool = True,
     progress: bool = True,
     command: str | None = None,
+    engine: RayEngine | None = None,
 ) -> dict[str, Any]:
     """Score a run's answers with ``judge`` (a name for ``rag.judges.load_judge``, a Judge, or
-    ``"none"``; default: the run's configured judge) and write the report; returns the summary."""
+    ``"none"``; default: the run's configured judge) and write the report; returns the summary.
+
+    With ``engine`` (and a judge given by name) the answers are scored by a pool of Ray actors,
+    each loading the judge once; the score lines are the same, in completion order."""
     run_dir = Path(run_dir)
     doc, config, records = load_run(run_dir)
     if not records:
@@ -139,7 +163,20 @@ def score_run(
     judge_obj, judge_info = _resolve_judge(config.judge if judge is None else judge)
     spath = scores_path(run_dir, judge_info["name"], alce_exact)
     answers = latest(records)
-    scores = _score_answers(run_dir, config, answers, judge_obj, spath, alce_exact=alce_exact, progress=progress)
+    judge_name = config.judge if judge is None else judge
+    if engine is not None and not isinstance(judge_name, str):
+        raise RagError("scoring on Ray needs the judge by name (each worker loads its own)")
+    scores = _score_answers(
+        run_dir,
+        config,
+        answers,
+        judge_obj,
+        spath,
+        alce_exact=alce_exact,
+        progress=progress,
+        engine=engine,
+        judge_name=judge_name if isinstance(judge_name, str) else None,
+    )
     systems, common = _system_rows(doc, answers, scores)
     pipe = config.pipeline
     summary = build_summary(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.generation.base import GenerationConfig, Generator, check_messages
 
@@ -33,7 +33,7 @@ class LlamaCppGenerator(Generator):
             raise MissingFileError(f"GGUF model {path} not found; pass a registry name or a .gguf path")
         from llama_cpp import Llama
 
-        threads = n_threads or os.cpu_count() or 1
+        threads = n_threads or cpu_threads()
         self.name = name or path.stem
         self.n_ctx = n_ctx
         self.path = path

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import __version__
+from rag.cluster import RayEngine
 from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, sha256_file
@@ -447,8 +448,13 @@ def build_index(
     overwrite: bool = False,
     batch_size: int = 64,
     strict: bool = False,
+    engine: RayEngine | None = None,
 ) -> Index:
     """Read ``paths``, chunk, embed and index them into the directory ``out_dir``.
+
+    With ``engine`` (a :class:`rag.cluster.RayEngine`) chunking and embedding run on a Ray
+    cluster (:mod:`rag.indexing.distributed`); the index written is the same format, with the
+    same passages in the same rows.
 
     Inputs that cannot be indexed (see :func:`rag.indexing.documents.read_documents`) are skipped,
     logged and listed in ``Index.skipped`` and the manifest; with ``strict`` any skip is an error
@@ -464,15 +470,37 @@ def build_index(
     if not loaded.documents:
         raise _nothing_to_index(paths, skipped, "index")
     dev = resolve_device(device)
-    embedder = Embedder(config.embedder, device=dev)
-    passages = _chunk(loaded, config, embedder, skipped)
-    _check_skipped(skipped, strict)
-    if not passages:
-        raise _nothing_to_index(paths, skipped, "index")
-    _check_unique(passages)
-    texts = _index_texts(passages, config)
-    logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
-    vectors = embedder.encode(texts, batch_size=batch_size, show_progress=show_progress)
+    if engine is None:
+        embedder = Embedder(config.embedder, device=dev)
+        passages = _chunk(loaded, config, embedder, skipped)
+        _check_skipped(skipped, strict)
+        if not passages:
+            raise _nothing_to_index(paths, skipped, "index")
+        _check_unique(passages)
+        texts = _index_texts(passages, config)
+        logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
+        vectors = embedder.encode(texts, batch_size=batch_size, show_progress=show_progress)
+    else:
+        from rag.indexing.distributed import ChunkJob, chunk_and_embed
+
+        embedder = Embedder(config.embedder, device="cpu")  # the driver's: tokenizer and dimension only
+        job = ChunkJob(config.embedder, config.chunking, embedder.max_seq_length, config.include_title)
+        done = chunk_and_embed(
+            loaded.documents,
+            lambda ps: _index_texts(ps, config),
+            job,
+            engine,
+            device=dev,
+            dimension=embedder.dimension,
+            scratch=out_dir.parent,
+        )
+        passages, vectors = done.passages, done.vectors
+        skipped += done.skipped
+        _check_skipped(skipped, strict)
+        if not passages:
+            raise _nothing_to_index(paths, skipped, "index")
+        _check_unique(passages)
+        texts = _index_texts(passages, config)
     bm25 = BM25Index.build(texts, config.bm25)
     dense = DenseIndex.build(vectors, config.dense, device="cpu")
     documents = len({p.doc_id for p in passages})

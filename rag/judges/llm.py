@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.judges.base import Judge
 from rag.models import resolve_generator
@@ -129,7 +129,7 @@ class LLMJudge(Judge):
             logits_all=False,
             seed=0,
             verbose=False,
-            n_threads=max(1, min(os.cpu_count() or 1, 8)),
+            n_threads=min(cpu_threads(), 8),
         )
         self._yes_ids = self._first_token_ids(_YES)
         self._no_ids = [t for t in self._first_token_ids(_NO) if t not in self._yes_ids]
