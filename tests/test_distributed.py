@@ -151,7 +151,12 @@ def test_ray_index_of_2000_asqa_passages_answers_the_retrieval_queries_alike(
 def _rag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RAG_INDEXES": str(cwd / "indexes")}
     return subprocess.run(
-        [sys.executable, "-c", "from rag.cli import main; main()", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", "from rag.cli import main; main()", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
