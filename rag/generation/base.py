@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.errors import RagError
@@ -123,6 +123,14 @@ class Generator(ABC):
             time_to_first_token=total if ttft is None else ttft,
             total_time=total,
         )
+
+    def generate_batch(
+        self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig = GenerationConfig()
+    ) -> list[Generation]:
+        """Answers for several conversations; here one after another (a backend that can run a
+        batch at once, like transformers on a GPU, overrides it). Greedy answers equal
+        :meth:`generate`'s."""
+        return [self.generate(messages, config) for messages in conversations]
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
         """Free the model (the generator is unusable afterwards)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from rag.device import resolve_device
-from rag.generation.base import GenerationConfig, Generator, check_messages
+from rag.generation.base import Generation, GenerationConfig, Generator, check_messages
 
 if TYPE_CHECKING:
     from transformers import BatchEncoding
@@ -24,7 +25,14 @@ class TransformersGenerator(Generator):
     de-quantises it: ~10x slower than llama.cpp on CPU, but the same weights).
     """
 
-    def __init__(self, model: str, name: str | None = None, n_ctx: int = 4096, device: str = "auto") -> None:
+    def __init__(
+        self,
+        model: str,
+        name: str | None = None,
+        n_ctx: int = 4096,
+        device: str = "auto",
+        batch_size: int | None = None,
+    ) -> None:
         try:
             import torch
             import transformers
@@ -33,6 +41,7 @@ class TransformersGenerator(Generator):
             raise ImportError("the transformers backend needs torch and transformers installed") from exc
 
         self.device = resolve_device(device)
+        self.batch_size = batch_size or (16 if self.device == "cuda" else 4)
         self.name = name or model
         source, extra = model, {}
         if model.lower().endswith(".gguf") and Path(model).is_file():
@@ -96,9 +105,11 @@ class TransformersGenerator(Generator):
         if config.stop:
             kwargs.update(stop_strings=list(config.stop), tokenizer=self.tokenizer)
 
-        worker = threading.Thread(target=self._run, args=(kwargs,), daemon=True)
+        failure: list[BaseException] = []
+        worker = threading.Thread(target=self._run, args=(kwargs, streamer, failure), daemon=True)
         worker.start()
         text = ""
+        stopped_early = False
         for piece in streamer:
             if not piece:
                 continue
@@ -108,17 +119,72 @@ class TransformersGenerator(Generator):
                 kept = cut - (len(text) - len(piece))
                 if kept > 0:
                     yield piece[:kept]
+                stopped_early = True
                 break
             yield piece
-        for _ in streamer:  # let the worker finish before returning
-            pass
+        if stopped_early:  # let the worker finish before returning (the stream ends once, then blocks)
+            for _ in streamer:
+                pass
         worker.join()
+        if failure:
+            raise failure[0]
 
-    def _run(self, kwargs: dict[str, Any]) -> None:
+    def generate_batch(
+        self, conversations: Sequence[list[dict[str, str]]], config: GenerationConfig = GenerationConfig()
+    ) -> list[Generation]:
+        """Greedy answers for several conversations, ``batch_size`` at a time in one ``generate``
+        call each (left-padded; sorted by prompt length). Sampling and grammars are not batched:
+        those configs fall back to one conversation at a time."""
         import torch
 
-        with torch.inference_mode():
-            self.model.generate(**kwargs)
+        if config.temperature > 0 or config.grammar or config.repeat_penalty != 1.0:
+            return super().generate_batch(conversations, config)
+        for messages in conversations:
+            check_messages(messages)
+        prompts = [self._input_ids(m)[0].tolist() for m in conversations]
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        pad = self.tokenizer.eos_token_id if self.tokenizer.pad_token_id is None else self.tokenizer.pad_token_id
+        out: list[Generation | None] = [None] * len(prompts)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(prompts[i]) for i in rows)
+            ids = torch.full((len(rows), width), int(pad), dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for r, i in enumerate(rows):
+                ids[r, width - len(prompts[i]) :] = torch.tensor(prompts[i], dtype=torch.long)
+                mask[r, width - len(prompts[i]) :] = 1
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                result = self.model.generate(
+                    input_ids=ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    max_new_tokens=config.max_tokens,
+                    do_sample=False,
+                    temperature=None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=int(pad),
+                    **({"stop_strings": list(config.stop), "tokenizer": self.tokenizer} if config.stop else {}),
+                )
+            seconds = time.perf_counter() - t0
+            for r, i in enumerate(rows):
+                new = result[r, width:].tolist()
+                text = str(self.tokenizer.decode(new, skip_special_tokens=True))
+                cut = _first_stop(text, config.stop)
+                text = text if cut is None else text[:cut]
+                n_new = sum(1 for t in new if t != pad)
+                out[i] = Generation(text, len(prompts[i]), n_new, seconds, seconds)
+        return [g for g in out if g is not None]
+
+    def _run(self, kwargs: dict[str, Any], streamer: Any, failure: list[BaseException]) -> None:
+        import torch
+
+        try:
+            with torch.inference_mode():
+                self.model.generate(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which re-raises it
+            failure.append(exc)
+            streamer.on_finalized_text("", stream_end=True)  # or the reader would wait forever
 
     def close(self) -> None:
         """Drop the model (and free GPU memory)."""

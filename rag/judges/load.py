@@ -1,4 +1,4 @@
-"""Judges by name: ``llm``, ``llm:<model>``, ``nli:<id>``, ``true``, ``true:<id>``."""
+"""Judges by name: ``llm``, ``llm:<model>``, ``hf:<model>``, ``nli:<id>``, ``true``, ``true:<id>``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from rag.errors import RagError
 from rag.judges.base import Judge
 from rag.judges.cache import CachedJudge
+from rag.judges.causal import TransformersJudge
 from rag.judges.hf import TRUE_MODEL, NLIJudge, TrueJudge
 from rag.judges.llm import DEFAULT_LLM_JUDGE_MODEL, LLMJudge
 from rag.models import get_spec
@@ -15,6 +16,7 @@ DEFAULT_JUDGE = "llm"
 JUDGE_FORMS = (
     '"llm"',
     '"llm:<model name or GGUF path>"',
+    '"hf:<model name, GGUF path, HF folder or id>"',
     '"nli:<Hugging Face id or path>"',
     '"true"',
     '"true:<Hugging Face id or path>"',
@@ -32,6 +34,10 @@ def canonical_judge(name: str) -> str:
         return f"llm:{spec.name if spec else arg}"
     if kind == "true":
         return f"true:{arg or TRUE_MODEL}"
+    if kind == "hf":
+        arg = arg or DEFAULT_LLM_JUDGE_MODEL
+        spec = get_spec(arg)
+        return f"hf:{spec.name if spec else arg}"
     return f"{kind}:{arg}" if arg else kind
 
 
@@ -41,7 +47,8 @@ def same_judge(a: str, b: str) -> bool:
 
 
 def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path | None = None) -> Judge:
-    """A judge by name: ``llm``, ``llm:<model>``, ``nli:<hf id or path>``, ``true``, ``true:<id>``.
+    """A judge by name: ``llm``, ``llm:<model>``, ``hf:<model>`` (the LLM judge's question on
+    transformers, batched: the GPU path), ``nli:<hf id or path>``, ``true``, ``true:<id>``.
 
     Nothing loads until the first verdict. With ``cache`` the judge is wrapped in
     :class:`CachedJudge`. An unknown name raises ``ValueError`` listing the accepted forms.
@@ -54,6 +61,8 @@ def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path
         raise RagError(f"judge {name!r} names no model after ':'; use one of {', '.join(JUDGE_FORMS)}")
     if kind == "llm":
         judge = LLMJudge(arg or DEFAULT_LLM_JUDGE_MODEL)
+    elif kind == "hf":
+        judge = TransformersJudge(arg or DEFAULT_LLM_JUDGE_MODEL)
     elif kind == "nli" and arg:
         judge = NLIJudge(arg)
     elif kind == "true":
