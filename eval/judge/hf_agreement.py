@@ -61,16 +61,14 @@ def main() -> None:
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; threshold {hf.threshold}")
     print(f"verdicts agree on {int((v_llama == v_hf).sum())} of {len(pairs)} pairs ({(v_llama == v_hf).mean():.3f})")
     print(f"largest |P(yes) llama.cpp - P(yes) transformers|: {np.abs(p_llama - p_hf).max():.3f}")
-    print(
-        f"accuracy against the labels: llama.cpp {(v_llama == labels).mean():.3f}, transformers {(v_hf == labels).mean():.3f}"
-    )
+    acc_llama, acc_hf = (v_llama == labels).mean(), (v_hf == labels).mean()
+    print(f"accuracy against the labels: llama.cpp {acc_llama:.3f}, transformers {acc_hf:.3f}")
     print(
         f"pairs/s: llama.cpp {len(pairs) / t_llama:.2f} (loading included), transformers batch {hf.batch_size} "
         f"{len(pairs) / t_hf:.2f} (loading {t_load:.0f} s not included); ratio {t_llama / t_hf:.2f}x"
     )
-    print(
-        f"batch size 1 vs {hf.batch_size}, first 20 pairs: largest |P(yes) difference| {np.abs(p_single - p_hf[:20]).max():.2e}"
-    )
+    worst = np.abs(p_single - p_hf[:20]).max()
+    print(f"batch size 1 vs {hf.batch_size}, first 20 pairs: largest |P(yes) difference| {worst:.2e}")
 
 
 if __name__ == "__main__":
