@@ -4,6 +4,7 @@ Run it on a machine with a CUDA GPU (it exits 2 with one line where there is non
 
     python eval/gpu_check.py                      # 1M x 384 generated unit vectors, 1,000 queries
     python eval/gpu_check.py --n 100000 --texts 512
+    python eval/gpu_check.py --transformers       # + the batched transformers judge and generator
 
 It builds the same exact (flat) index on the CPU and with ``device="cuda"`` (faiss's GPU build
 when it loads, else exact search in torch, fp16), searches the same queries, and reports how many
@@ -136,6 +137,39 @@ def check_corpus(path: str, embedder_name: str, n_cpu: int, n_queries: int, k: i
     )
 
 
+def check_transformers(model: str, judge_model: str, pairs_path: str, n_pairs: int) -> None:
+    """The transformers backend on the GPU: the batched ``hf:`` judge against the llama.cpp judge
+    (CPU) on labelled pairs (agreement, pairs/s), and batched greedy generation (answers/s)."""
+    import json
+
+    from rag.generation.base import GenerationConfig
+    from rag.generation.load import load_generator
+    from rag.judges.causal import TransformersJudge
+    from rag.judges.llm import LLMJudge
+
+    rows = [json.loads(line) for line in open(pairs_path, encoding="utf-8") if line.strip()][:n_pairs]
+    pairs = [(r["premise"], r["hypothesis"]) for r in rows]
+    labels = np.array([bool(r["label"]) for r in rows])
+    gpu = TransformersJudge(judge_model, device="cuda")
+    gpu._load()
+    t_gpu, p_gpu = _timed(lambda: gpu.probabilities(pairs), repeat=1)
+    cpu = LLMJudge(judge_model)
+    t_cpu, p_cpu = _timed(lambda: [cpu.probability(p, h) for p, h in pairs], repeat=1)
+    v_gpu, v_cpu = np.array(p_gpu) >= gpu.threshold, np.array(p_cpu) >= cpu.threshold
+    acc_gpu, acc_cpu = np.mean(v_gpu == labels), np.mean(v_cpu == labels)
+    rate_gpu, rate_cpu = len(pairs) / t_gpu, len(pairs) / t_cpu
+    print(f"judge {judge_model}: {len(pairs)} labelled pairs; GPU transformers batch {gpu.batch_size} vs CPU llama.cpp")
+    print(f"  verdicts agree {np.mean(v_gpu == v_cpu):.3f}; accuracy GPU {acc_gpu:.3f}, CPU {acc_cpu:.3f}")
+    print(f"  CPU {rate_cpu:8.2f} pairs/s   GPU {rate_gpu:8.2f} pairs/s   GPU/CPU {t_cpu / t_gpu:.1f}x")
+    gen = load_generator(f"hf:{model}", device="cuda")
+    questions = [[{"role": "user", "content": f"In one sentence: {r['hypothesis']} Is that true?"}] for r in rows]
+    cfg = GenerationConfig(max_tokens=64)
+    t_batch, out = _timed(lambda: gen.generate_batch(questions, cfg), repeat=1)
+    tokens = sum(g.completion_tokens for g in out)
+    print(f"generator hf:{model} on the GPU: {len(questions)} prompts, batch {getattr(gen, 'batch_size', 1)}")
+    print(f"  {len(questions) / t_batch:8.2f} answers/s, {tokens / t_batch:8.0f} generated tokens/s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="generated vectors")
@@ -152,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--corpus", help="a JSONL corpus (id, title, text) to embed and search on both devices")
     parser.add_argument("--corpus-cpu", type=int, default=2000, help="corpus passages embedded on the CPU too")
+    parser.add_argument(
+        "--transformers", action="store_true", help="also check the transformers backend (judge, generation)"
+    )
+    parser.add_argument("--model", default="qwen2.5-0.5b", help="generator for --transformers")
+    parser.add_argument("--judge-model", default="qwen2.5-1.5b", help="judge model for --transformers")
+    parser.add_argument("--pairs", default="tests/data/judge_pairs.jsonl", help="labelled judge pairs")
+    parser.add_argument("--n-pairs", type=int, default=149)
     args = parser.parse_args(argv)
     from rag.device import gpu_backend, resolve_device
 
@@ -169,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         check_embedding(args.texts, args.seed, embedder)
     if args.corpus:
         check_corpus(args.corpus, embedder, args.corpus_cpu, args.queries, args.k, args.seed)
+    if args.transformers:
+        check_transformers(args.model, args.judge_model, args.pairs, args.n_pairs)
     return 0
 
 

@@ -12,6 +12,10 @@ from rag.generation.hf import TransformersGenerator
 from rag.generation.llamacpp import LlamaCppGenerator
 from rag.models import resolve_generator
 
+#: ``hf:NAME`` runs NAME (a registry name, GGUF path, HF folder or id) on transformers, the
+#: batched GPU path, instead of llama.cpp.
+HF_PREFIX = "hf"
+
 # Chosen by eval/bench_generators.py on the 2-core CPU (see eval/generators/README.md).
 DEFAULT_GENERATOR = "qwen2.5-0.5b"
 
@@ -21,7 +25,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def load_generator(name: str = DEFAULT_GENERATOR, *, n_ctx: int = 4096, device: str = "auto") -> Generator:
-    """A generator for a registry short name, a local GGUF/HF folder, or an HF id.
+    """A generator for a registry short name, a local GGUF/HF folder, or an HF id; GGUF files run
+    on llama.cpp, unless the name is prefixed ``hf:`` (then transformers reads the GGUF).
 
     Loaded models are kept in a small cache keyed by (resolved path, n_ctx, device), so asking
     twice returns the same object. Beyond three, the least recently used is dropped from the
@@ -29,15 +34,17 @@ def load_generator(name: str = DEFAULT_GENERATOR, *, n_ctx: int = 4096, device: 
     """
     if not name or not name.strip():
         raise RagError("empty generator name; pass a registry name such as 'qwen2.5-0.5b'")
-    resolved = resolve_generator(name)
-    key = (resolved, n_ctx, device)
+    backend, _, rest = name.partition(":")
+    on_transformers = backend == HF_PREFIX and bool(rest.strip())
+    resolved = resolve_generator(rest.strip() if on_transformers else name)
+    key = (("hf:" if on_transformers else "") + resolved, n_ctx, device)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
             _CACHE.move_to_end(key)
             return cached
         gen: Generator
-        if resolved.lower().endswith(".gguf"):
+        if resolved.lower().endswith(".gguf") and not on_transformers:
             if not Path(resolved).is_file():
                 raise MissingFileError(f"GGUF model {resolved} not found")
             gen = LlamaCppGenerator(resolved, name=name, n_ctx=n_ctx)
