@@ -77,8 +77,16 @@ def connect(engine: RayEngine) -> Any:
     address = engine.address or os.environ.get("RAY_ADDRESS") or None
     # Ray's own notices would mix into rag's output.
     logging.getLogger("ray").setLevel(logging.ERROR)
-    # Our own workers must find the same packaged models without a hub.
-    env = {"env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), "TOKENIZERS_PARALLELISM": "false"}}
+    # Workers find the same packaged models without a hub, and the same rag folders ($RAG_CACHE,
+    # $RAG_INDEXES, $RAG_SHARED_DATA, ...) as this process.
+    forwarded = {k: v for k, v in os.environ.items() if k.startswith("RAG_") and k != "RAG_THREADS"}
+    env = {
+        "env_vars": {
+            **forwarded,
+            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+    }
     try:
         if address:
             ray.init(address=address, runtime_env=env, log_to_driver=False, logging_level=logging.ERROR)

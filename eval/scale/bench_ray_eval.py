@@ -3,9 +3,9 @@
 Answers the first ``--n`` tuning questions (ASQA dev outside pooled-300) with the default
 pipeline and generator on the ``asqa`` index, once in this process and once on a local Ray
 cluster of ``--workers`` actors (each loads index, generator and attribution judge once; the
-cluster is started, and timed, before the run). Then scores both runs' answers with the judge
-``--judge`` (default: the default judge), locally and on Ray, each with a fresh verdict cache
-so that neither reads the other's verdicts.
+cluster is started, and timed, before the run), and scores each run's answers with the judge
+``--judge`` (default: the default judge) the same way. Each engine gets a fresh verdict cache
+(``$RAG_CACHE``, the assembled models shared), so neither reads verdicts the other computed.
 
 Prints seconds per question for each stage and engine, the ratios ray / local, whether the
 answers and the score lines are identical, and the per-worker throughput the sizing plan in
@@ -48,6 +48,7 @@ def main() -> None:
     from rag.evaluation.runner import run_benchmark
     from rag.evaluation.scoring import score_run
     from rag.generation import clear_generator_cache
+    from rag.paths import cache_dir
 
     config = RunConfig(limit=args.n, subset=TUNING_SUBSET, index="asqa", baseline=None, judge=args.judge)
     engine = RayEngine(workers=args.workers)
@@ -56,24 +57,28 @@ def main() -> None:
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         local, dist = Path(tmp) / "local", Path(tmp) / "ray"
+        models = cache_dir() / "models"
+        for name in ("cache-local", "cache-ray"):  # fresh verdict caches, the same assembled models
+            (Path(tmp) / name).mkdir()
+            if models.is_dir():
+                (Path(tmp) / name / "models").symlink_to(models)
+
+        os.environ["RAG_CACHE"] = str(Path(tmp) / "cache-local")
         t0 = time.perf_counter()
         run_benchmark(config, local, progress=False, device="cpu")
         times["answer local"] = time.perf_counter() - t0
         clear_generator_cache()
+        t0 = time.perf_counter()
+        score_run(local, args.judge, progress=False)
+        times["score local"] = time.perf_counter() - t0
+
+        os.environ["RAG_CACHE"] = str(Path(tmp) / "cache-ray")  # forwarded to the workers
         t0 = time.perf_counter()
         connect(engine)
         times["ray start"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         run_benchmark(config, dist, progress=False, device="cpu", engine=engine)
         times["answer ray"] = time.perf_counter() - t0
-
-        os.environ["RAG_CACHE"] = str(Path(tmp) / "cache-local")
-        t0 = time.perf_counter()
-        score_run(local, args.judge, progress=False)
-        times["score local"] = time.perf_counter() - t0
-        os.environ["RAG_CACHE"] = str(Path(tmp) / "cache-ray")  # the workers read it when they start
-        shutdown()  # a new cluster, so that its workers see the new cache folder
-        connect(engine)
         t0 = time.perf_counter()
         score_run(dist, args.judge, progress=False, engine=engine)
         times["score ray"] = time.perf_counter() - t0
