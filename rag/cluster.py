@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import RagError
+from rag.paths import INDEXES_ENV, indexes_dir
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def connect(engine: RayEngine) -> Any:
     # Workers find the same packaged models without a hub, and the same rag folders ($RAG_CACHE,
     # $RAG_INDEXES, $RAG_SHARED_DATA, ...) as this process.
     forwarded = {k: v for k, v in os.environ.items() if k.startswith("RAG_") and k != "RAG_THREADS"}
+    if not address:  # local workers may start elsewhere: name this process's index home
+        forwarded.setdefault(INDEXES_ENV, str(indexes_dir().resolve()))
     env = {
         "env_vars": {
             **forwarded,
