@@ -110,12 +110,16 @@ def connect(engine: RayEngine) -> Any:
     return ray
 
 
+def is_local(engine: RayEngine) -> bool:
+    """Whether the engine starts its own cluster on this machine (no address, no ``$RAY_ADDRESS``)."""
+    return not (engine.address or os.environ.get("RAY_ADDRESS"))
+
+
 def restarts(engine: RayEngine) -> dict[str, int]:
     """Actor options for a pool: on a local cluster a crashed actor is not restarted (the command
     fails, writing nothing, and Ray has no restart caveat to print); on a remote cluster, where a
     node may go away, Ray's defaults restart it."""
-    local = not (engine.address or os.environ.get("RAY_ADDRESS"))
-    return {"max_restarts": 0} if local else {}
+    return {"max_restarts": 0} if is_local(engine) else {}
 
 
 def _quiet_progress(ray: Any) -> None:

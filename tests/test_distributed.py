@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,7 @@ def test_ray_index_equals_a_local_build(cluster: RayEngine, tmp_path: Path) -> N
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["passage_count"] == len(local)
     assert manifest["skipped"] == [s.to_dict() for s in local.skipped]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".shards.")]  # scratch removed
+    assert not [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(".rag-shards.")]  # removed
     _same_search(tmp_path / "local", tmp_path / "ray", QUERIES, k=10)
 
 

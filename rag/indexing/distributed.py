@@ -19,6 +19,7 @@ vector equals the local one up to float rounding (batches differ; see ``docs/sca
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -119,14 +120,10 @@ def chunk_batch(batch: dict[str, Any], job: ChunkJob) -> dict[str, Any]:
 
 
 def _pack(fields: list[str]) -> str:
-    import json
-
     return json.dumps(fields, ensure_ascii=False) if fields else ""
 
 
 def _unpack(text: str) -> Passage:
-    import json
-
     id_, body, title, source, doc_id = json.loads(text)
     return Passage(id_, body, title, source, doc_id)
 
@@ -209,14 +206,14 @@ def chunk_and_embed(
     *,
     device: str,
     dimension: int,
-    scratch: Path,
+    scratch: Path | None = None,
     batch_size: int = 256,
 ) -> Embedded:
     """Chunk ``documents`` and embed the passages on the cluster.
 
     ``texts_of(passages)`` gives what the embedder reads for each passage (the local build's
-    rule). Shards go to a fresh folder under ``scratch`` (on a cluster of several machines it must
-    be a folder every node sees), removed afterwards.
+    rule). Shards go to a fresh folder under ``scratch`` (default: the system's temporary folder;
+    on a cluster of several machines it must be a folder every node sees), removed afterwards.
     """
     ray = connect(engine)
     passages, skipped = _chunk(ray, documents, job)
@@ -226,8 +223,9 @@ def chunk_and_embed(
     # Longest first, so each batch holds passages of similar length (less padding), as locally.
     order = np.argsort([-len(t) for t in texts], kind="stable")
     items = [{"row": int(r), "text": texts[r]} for r in order]
-    scratch.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=".shards.", dir=scratch))
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".rag-shards.", dir=scratch))
     try:
         ds = ray.data.from_items(items, override_num_blocks=max(engine.workers * 4, 1))
         with warnings.catch_warnings():  # Ray 2.6x warns on any extra actor option (max_restarts)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import __version__
-from rag.cluster import RayEngine
+from rag.cluster import RayEngine, is_local
 from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, sha256_file
@@ -492,7 +492,7 @@ def build_index(
             engine,
             device=dev,
             dimension=embedder.dimension,
-            scratch=out_dir.parent,
+            scratch=None if is_local(engine) else out_dir.parent,  # a remote cluster's nodes must all see it
         )
         passages, vectors = done.passages, done.vectors
         skipped += done.skipped
