@@ -212,11 +212,12 @@ def score_cmd(
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
     address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
     workers: int = typer.Option(2, "--workers", help="With --engine ray: workers (each loads the judge once)."),
+    device: str = typer.Option("auto", "--device", help="With --engine ray: cuda gives each worker a GPU."),
 ) -> None:
     """Re-score a finished run with a judge, without regenerating; rewrites its report."""
     with errors_as_exit():
         run_dir = resolve_run_dir(run, results_dir)
-        ray_engine = engine_for(engine, address=address, workers=workers)
+        ray_engine = engine_for(engine, address=address, workers=workers, device=resolve_device(device))
         score_run(run_dir, judge, alce_exact=alce_exact, command=_command_line(), engine=ray_engine)
         typer.echo((run_dir / "summary.md").read_text(encoding="utf-8"))
 
