@@ -7,8 +7,12 @@ the test constructs with its own script (``scripted_generator("Tea is from China
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -264,6 +268,22 @@ class FakeIndex:
         self.bm25 = FakeBM25(bm25, *bm25_scores)
         self.dense = FakeDense(dense, *dense_scores)
         self.embedder = FakeEmbedder()
+
+
+# ---------------------------------------------------------------- the CLI in a new process
+
+
+def rag(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``rag ARGS`` in a new process (its own log handler, so warnings reach stderr as users see them)."""
+    env = {**os.environ, "RAG_INDEXES": str(cwd / "indexes")}
+    return subprocess.run(
+        [sys.executable, "-c", "from rag.cli import main; main()", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,  # a hang fails the test instead of the suite
+    )
 
 
 # ---------------------------------------------------------------- fixtures

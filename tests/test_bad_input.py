@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import DOCS
+from conftest import DOCS, rag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -52,19 +52,6 @@ def fingerprint(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def rag(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """``rag ARGS`` in a new process (its own log handler, so warnings reach stderr as users see them)."""
-    env = {**os.environ, "RAG_INDEXES": str(cwd / "indexes")}
-    return subprocess.run(
-        [sys.executable, "-c", "from rag.cli import main; main()", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,  # a hang fails the test instead of the suite
-    )
 
 
 def one_error_line(output: str) -> str:

@@ -9,15 +9,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DOCS
+from conftest import DOCS, rag
 
 from rag.cluster import RayEngine, engine_for
 from rag.errors import RagError
@@ -149,18 +146,6 @@ def test_ray_index_of_2000_asqa_passages_answers_the_retrieval_queries_alike(
 # ---------------------------------------------------------------- rag eval --engine ray
 
 
-def _rag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAG_INDEXES": str(cwd / "indexes")}
-    return subprocess.run(
-        [sys.executable, "-c", "from rag.cli import main; main()", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def _by_key(path: Path) -> dict[tuple[str, str], dict]:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {(r["system"], r["id"]): r for r in records}
@@ -185,10 +170,10 @@ def test_ray_eval_answers_and_scores_like_one_process(tmp_path: Path) -> None:
         "--max-tokens",
         "60",
     ]
-    local = _rag(*common, "--run", str(tmp_path / "local"), cwd=tmp_path)
+    local = rag(*common, "--run", str(tmp_path / "local"), cwd=tmp_path, timeout=600)
     assert local.returncode == 0, local.stderr
     # answered on Ray, then half the scores dropped and re-scored on Ray: resuming works too
-    dist = _rag(*common, "--engine", "ray", "--workers", "2", "--run", str(tmp_path / "ray"), cwd=tmp_path)
+    dist = rag(*common, "--engine", "ray", "--workers", "2", "--run", str(tmp_path / "ray"), cwd=tmp_path, timeout=600)
     assert dist.returncode == 0, dist.stderr
     a, b = _by_key(tmp_path / "local" / "outputs.jsonl"), _by_key(tmp_path / "ray" / "outputs.jsonl")
     assert a.keys() == b.keys() and len(a) == 4
@@ -199,7 +184,7 @@ def test_ray_eval_answers_and_scores_like_one_process(tmp_path: Path) -> None:
     assert [p.name for p in scores] == [p.name for p in sorted((tmp_path / "local").glob("scores-*.jsonl"))]
     lines = scores[0].read_text(encoding="utf-8").splitlines()
     scores[0].write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    again = _rag("eval", "score", str(tmp_path / "ray"), "--engine", "ray", "--workers", "2", cwd=tmp_path)
+    again = rag("eval", "score", str(tmp_path / "ray"), "--engine", "ray", "--workers", "2", cwd=tmp_path, timeout=600)
     assert again.returncode == 0, again.stderr
     sa, sb = _by_key(tmp_path / "local" / scores[0].name), _by_key(scores[0])
     assert sa == sb

@@ -4,7 +4,6 @@ batches (the GPU path of judging; on a CPU it runs too, slower than llama.cpp)."
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from rag.device import resolve_device
 from rag.errors import RagError
 from rag.judges.base import Judge
-from rag.judges.llm import _NO, _YES, DEFAULT_LLM_JUDGE_MODEL, DEFAULT_PROMPT, DEFAULT_THRESHOLD, MODEL_THRESHOLDS
+from rag.judges.llm import _NO, _YES, DEFAULT_LLM_JUDGE_MODEL, DEFAULT_PROMPT, checked_settings, yes_share
 from rag.judges.llm import PROMPTS as LLM_PROMPTS
 from rag.models import resolve_generator
 
@@ -46,12 +45,7 @@ class TransformersJudge(Judge):
         threshold: float | None = None,
         prompt: str = DEFAULT_PROMPT,
     ) -> None:
-        if prompt not in LLM_PROMPTS:
-            raise RagError(f"unknown judge prompt {prompt!r}: use one of {', '.join(LLM_PROMPTS)}")
-        if threshold is None:
-            threshold = MODEL_THRESHOLDS.get(model, DEFAULT_THRESHOLD)
-        if not 0.0 < threshold < 1.0:
-            raise RagError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+        threshold = checked_settings(model, threshold, prompt)
         self.model = model
         self.device = resolve_device(device)
         self.batch_size = batch_size or (32 if self.device == "cuda" else 8)
@@ -162,7 +156,7 @@ class TransformersJudge(Judge):
                 ).logits[:, -1, :]
             logits = logits.float().cpu()
             for r, i in enumerate(rows):
-                out[i] = _yes_share(logits[r], self._yes, self._no)
+                out[i] = yes_share(logits[r], self._yes, self._no)
         return out
 
     def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
@@ -173,10 +167,3 @@ class TransformersJudge(Judge):
         for i, p in zip(asked, probs, strict=True):
             verdicts[i] = p >= self.threshold
         return verdicts
-
-
-def _yes_share(logits: Any, yes: Sequence[int], no: Sequence[int]) -> float:
-    top = float(logits.max())
-    y = sum(math.exp(float(logits[i]) - top) for i in yes)
-    n = sum(math.exp(float(logits[i]) - top) for i in no)
-    return y / (y + n) if y + n > 0 else 0.0

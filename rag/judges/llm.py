@@ -49,6 +49,26 @@ _TRUNCATION_NOTE = " [...]"
 _ANSWER_MARGIN = 8  # tokens kept free after the prompt
 
 
+def checked_settings(model: str, threshold: float | None, prompt: str) -> float:
+    """An LLM judge's threshold (the model's calibrated one when ``None``), after checking it and
+    the prompt version; :class:`RagError` when either is invalid."""
+    if prompt not in PROMPTS:
+        raise RagError(f"unknown judge prompt {prompt!r}: use one of {', '.join(PROMPTS)}")
+    if threshold is None:
+        threshold = MODEL_THRESHOLDS.get(model, DEFAULT_THRESHOLD)
+    if not 0.0 < threshold < 1.0:
+        raise RagError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    return threshold
+
+
+def yes_share(logits: Any, yes: Sequence[int], no: Sequence[int]) -> float:
+    """P(yes) / (P(yes) + P(no)) from next-token logits, each side summing its token ids."""
+    top = float(logits.max())
+    y = sum(math.exp(float(logits[i]) - top) for i in yes)
+    n = sum(math.exp(float(logits[i]) - top) for i in no)
+    return y / (y + n) if y + n > 0.0 else 0.0
+
+
 def _resolve_gguf(model: str) -> str:
     """A GGUF file path for ``model``: an existing file, else the registry's short name."""
     path = Path(model).expanduser()
@@ -87,14 +107,9 @@ class LLMJudge(Judge):
         threshold: float | None = None,
         prompt: str = DEFAULT_PROMPT,
     ) -> None:
-        if prompt not in PROMPTS:
-            raise RagError(f"unknown judge prompt {prompt!r}: use one of {', '.join(PROMPTS)}")
         if not model:
             raise RagError("LLMJudge needs a model name or a .gguf path, e.g. 'qwen2.5-1.5b'")
-        if threshold is None:
-            threshold = MODEL_THRESHOLDS.get(model, DEFAULT_THRESHOLD)
-        if not 0.0 < threshold < 1.0:
-            raise RagError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+        threshold = checked_settings(model, threshold, prompt)
         if n_ctx < 256:
             raise RagError(f"n_ctx must be at least 256 tokens, got {n_ctx}")
         self.model = model
@@ -249,12 +264,7 @@ class LLMJudge(Judge):
         """P(yes) / (P(yes) + P(no)) for the first answer token."""
         self._load()
         logits = self._next_token_logits(*self._prompt_tokens(premise, hypothesis))
-        top = float(logits.max())
-        yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
-        no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
-        if yes + no == 0.0:
-            return 0.0
-        return yes / (yes + no)
+        return yes_share(logits, self._yes_ids, self._no_ids)
 
     def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """Verdicts, one pair at a time (llama.cpp evaluates one sequence here).
