@@ -113,7 +113,10 @@ def _same_search(a_path: Path, b_path: Path, queries: list[str], k: int) -> None
             assert top_a == top_b, (mode, q)
 
 
-def test_ray_index_equals_a_local_build(cluster: RayEngine, tmp_path: Path) -> None:
+def test_ray_index_equals_a_local_build(cluster: RayEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"  # the shards' folder: this test's own, so other runs cannot interfere
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     docs = _docs(tmp_path / "docs")
     local = build_index([docs], tmp_path / "local", device="cpu", show_progress=False)
     dist = build_index([docs], tmp_path / "ray", device="cpu", show_progress=False, engine=cluster)
@@ -123,7 +126,7 @@ def test_ray_index_equals_a_local_build(cluster: RayEngine, tmp_path: Path) -> N
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["passage_count"] == len(local)
     assert manifest["skipped"] == [s.to_dict() for s in local.skipped]
-    assert not [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(".rag-shards.")]  # removed
+    assert not [p for p in scratch.iterdir() if p.name.startswith(".rag-shards.")]  # removed
     _same_search(tmp_path / "local", tmp_path / "ray", QUERIES, k=10)
 
 
