@@ -23,12 +23,14 @@ from rag.citing.evidence import (
     EvidenceConfig,
     EvidenceSelection,
     answer_type,
+    clean_spans,
     evidence_passages,
     is_fragment,
     leans_back,
     lexical_scores,
     matches_type,
     select_evidence,
+    title_heading,
     with_quotes,
     without_footnotes,
 )
@@ -278,7 +280,8 @@ def test_offsets_point_at_exactly_the_text(embed: BowEmbedder, seed: int) -> Non
     for e in selection.evidence:
         text = passages[e.passage - 1].text
         assert text[e.start : e.end] == e.text
-        assert e.text in split_sentences(text)  # a whole sentence, as punkt splits it
+        # a whole sentence, as punkt splits it, without the spaces around it
+        assert e.text in [s.strip() for s in split_sentences(text)]
 
 
 def test_offsets_of_a_later_sentence() -> None:
@@ -540,3 +543,70 @@ def test_quotes_skip_a_sentence_that_opens_on_a_pronoun() -> None:
     statements, added = with_quotes([], _selection(she, DISCOVERED), words=50)
     assert added == 1 and [st.text for st in statements] == [DISCOVERED]
     assert leans_back('"It was found," he said.') and not leans_back("Itself a metal, radium glows.")
+
+
+def _pieces(title: str, text: str) -> list[str]:
+    """Every quotable piece of every sentence, checked to be the passage's own characters."""
+    from rag.citing.citations import sentence_spans
+
+    passage = Passage("p", text, title)
+    out = []
+    for span in sentence_spans(text):
+        for start, end in clean_spans(passage, *span):
+            out.append(text[start:end])
+    return out
+
+
+def test_a_title_repeated_as_a_heading_is_not_quoted() -> None:
+    # at the passage's start, and where a new page starts inside a passage
+    text = (
+        "Robert Koch Heinrich Hermann Robert Koch was a German physician. He won a prize. "
+        "Robert Koch Robert Koch discovered the anthrax bacillus."
+    )
+    assert _pieces("Robert Koch", text) == [
+        "Heinrich Hermann Robert Koch was a German physician.",
+        "He won a prize.",
+        "Robert Koch discovered the anthrax bacillus.",
+    ]
+    # a title that begins the sentence is part of it: the text after it does not open a sentence,
+    # or does not name the title again
+    assert title_heading("Paris Hilton", "Paris Hilton is an American media personality.") == 0
+    assert title_heading("Paris", "Paris Hilton is an American media personality.") == 0
+    assert title_heading("Paris", "Paris Paris is the capital of France.") == len("Paris ")
+    assert title_heading("", "Paris is the capital.") == 0
+
+
+def test_wiki_headings_split_sentences_and_are_never_quoted() -> None:
+    text = (
+        "It has a home button. == 3G version == On June 9, 2008, Apple announced a 3G version. "
+        "Early life === He was born in Ulm in 1879."
+    )
+    assert _pieces("iPhone", text) == [
+        "It has a home button.",
+        "On June 9, 2008, Apple announced a 3G version.",
+        "Early life",
+        "He was born in Ulm in 1879.",
+    ]
+
+
+def test_markup_is_cut_from_a_sentence_start_and_a_sentence_holding_more_is_dropped() -> None:
+    text = (
+        "200px|right The Alliance Party is a liberal party. <onlyinclude></onlyinclude> On Friday it won. "
+        'The schedule was released in June.<ref name="x"/> Fans cheered. Tables use | as a separator.'
+    )
+    # punkt does not split after the tag, so "Fans cheered." goes with the sentence holding it
+    assert _pieces("Alliance Party", text) == ["The Alliance Party is a liberal party.", "On Friday it won."]
+
+
+def test_evidence_from_a_page_with_a_heading_and_markup_points_at_its_own_characters() -> None:
+    passage = Passage(
+        "p",
+        "Radium Radium was discovered by Marie Curie in 1898. == Uses == alt=|right Radium was used in paint.",
+        "Radium",
+    )
+    selection = select_evidence(QUESTION, [passage], config=EvidenceConfig(keep_ratio=0.0, per_passage=2))
+    assert sorted(e.text for e in selection.evidence) == [
+        "Radium was discovered by Marie Curie in 1898.",
+        "Radium was used in paint.",
+    ]
+    assert all(passage.text[e.start : e.end] == e.text for e in selection.evidence)

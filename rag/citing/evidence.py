@@ -206,13 +206,75 @@ def without_footnotes(text: str) -> str:
     return _FOOTNOTE_RE.sub("", text).strip()
 
 
+# A wiki section heading left in the text ("== Early life =="), or what is left of one where a
+# passage was cut inside it ("Early life ==="): punkt does not split there.
+_HEADING_RE = re.compile(r"={2,}[^=\n]{1,100}?={2,}|={2,}")
+# Markup a page's text can still carry at a sentence's start: tags ("</poem>",
+# "<onlyinclude></onlyinclude>") and image options ("200px|right", "alt=|right").
+_LEADING_MARKUP_RE = re.compile(r"(?:</?[A-Za-z][^<>]{0,80}>\s*|[^\s|]*\|[^\s|]*\s+)+")
+# Markup anywhere else in a sentence: it is not quotable text.
+_MARKUP_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s>/]|\||\{\{|\}\}|\[\[|\]\]")
+
+
+def title_heading(title: str, sentence: str) -> int:
+    """Characters at the start of ``sentence`` that only repeat the passage's ``title`` as a
+    heading (with the space after it), as pages cut into passages often begin, also where a new
+    page starts inside a passage ("Robert Koch Heinrich Hermann Robert Koch (…) was …"); 0 when
+    the sentence does not begin so.
+
+    The text after the title must open a sentence (a capital letter, a digit or a quote) that
+    names a word of the title again, so a title that merely begins a sentence ("Paris Hilton is
+    …" under the title "Paris Hilton") is left alone.
+
+    >>> title_heading("Achilles", "Achilles In Greek mythology, Achilles was a hero.")
+    9
+    >>> title_heading("Paris Hilton", "Paris Hilton is an American media personality.")
+    0
+    """
+    title = title.strip()
+    if not title or not sentence.startswith(title + " "):
+        return 0
+    rest = sentence[len(title) + 1 :]
+    if not rest or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'\u201c"):
+        return 0
+    return len(title) + 1 if content_words(title) & content_words(rest) else 0
+
+
+def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]:
+    """The quotable pieces of the sentence ``passage.text[start:end]``, as offsets into the passage:
+    split at wiki section headings, without the title repeated as a heading at its start
+    (:func:`title_heading`) or markup at a piece's start, trimmed of spaces. A piece that still
+    holds markup is dropped."""
+    text = passage.text
+    start += title_heading(passage.title, text[start:end])
+    bounds = [start]
+    for m in _HEADING_RE.finditer(text, start, end):
+        bounds.extend((m.start(), m.end()))
+    bounds.append(end)
+    out: list[tuple[int, int]] = []
+    for a, b in zip(bounds[::2], bounds[1::2], strict=True):
+        while a < b and text[a].isspace():
+            a += 1
+        lead = _LEADING_MARKUP_RE.match(text, a, b)
+        if lead:
+            a = lead.end()
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b and not _MARKUP_RE.search(text, a, b):
+            out.append((a, b))
+    return out
+
+
 def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
     out: list[Evidence] = []
     for n, p in enumerate(passages, 1):
-        for start, end in sentence_spans(p.text):
-            text = p.text[start:end]
-            if len(text.split()) >= min_words:
-                out.append(Evidence(n, start, end, text, 0.0))
+        for span in sentence_spans(p.text):
+            for start, end in clean_spans(p, *span):
+                text = p.text[start:end]
+                if len(text.split()) >= min_words:
+                    out.append(Evidence(n, start, end, text, 0.0))
     return out
 
 
