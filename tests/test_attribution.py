@@ -62,6 +62,30 @@ def test_pair_when_no_single_passage_supports(rule_judge: type[RuleJudge]) -> No
     assert att.judge_pairs == len(judge.asked) == 3 + 3
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_judge_asked_one_set_at_a_time_stops_at_the_first_accepted(
+    rule_judge: type[RuleJudge], batched: bool
+) -> None:
+    # p1 and p3 each state the design; p3 ranks first (it shares "bridge", "designed", "anna",
+    # "berg" and the statement's other words), so it is the set found either way
+    designed = "The bridge was designed by Anna Berg."
+    rule = {designed: [["designed by Anna Berg"]]}
+    judge = rule_judge(rule)
+    judge.batched = batched
+    att = attribute([st(designed)], PASSAGES, judge, config=AttributionConfig(candidates=3, quotes=False))
+    assert att.statements[0].citations in {(1,), (3,)}
+    if batched:
+        # the three singles in one batch
+        assert [len(b) for b in judge.batches] == [3] and att.judge_pairs == 3
+    else:
+        # one pair a batch, and none after the first accepted
+        assert all(len(b) == 1 for b in judge.batches) and att.judge_pairs == len(judge.asked) == 1
+    other = rule_judge(rule)
+    other.batched = not batched
+    again = attribute([st(designed)], PASSAGES, other, config=AttributionConfig(candidates=3, quotes=False))
+    assert again.statements == att.statements
+
+
 def test_unsupported_statement_is_marked_and_loses_its_citations(rule_judge: type[RuleJudge]) -> None:
     judge = rule_judge({BEES: [["Honeybees live in colonies"]]})
     att = attribute([st(MOON, (4,)), st(BEES, (5,))], PASSAGES, judge)

@@ -594,6 +594,10 @@ def test_markup_is_cut_from_a_sentence_start_and_a_sentence_holding_more_is_drop
         "200px|right The Alliance Party is a liberal party. <onlyinclude></onlyinclude> On Friday it won. "
         'The schedule was released in June.<ref name="x"/> Fans cheered. Tables use | as a separator.'
     )
+    # image options with a caption: the caption's first word is left, so the rest is a fragment
+    assert _pieces("Armour", "thumb|300px|16th century armour Armour is a protective covering.") == [
+        "century armour Armour is a protective covering."
+    ]
     # punkt does not split after the tag, so "Fans cheered." goes with the sentence holding it
     assert _pieces("Alliance Party", text) == ["The Alliance Party is a liberal party.", "On Friday it won."]
 

@@ -169,12 +169,11 @@ def test_posthoc_recites_each_statement_and_renumbers(
     assert [st.verdict for st in answer.statements] == ["supported", "supported", "unsupported"]
     assert [(c.number, c.passage.id) for c in answer.citations] == [(1, "tea"), (2, "coffee")]
     assert answer.hidden == () and not answer.quoted_fallback
-    # what the judge was asked: the paraphrase against each candidate alone, in rank order; the
-    # moon against the three alone (coffee first: the model cited it) and the three pairs
+    # what the judge was asked: the paraphrase against its best candidate only (accepted, so the
+    # others are not asked); the moon against the three alone (coffee first: the model cited it)
+    # and the three pairs
     assert judge.asked == [
         (_premise(TEA), PARAPHRASE),
-        (_premise(COFFEE), PARAPHRASE),
-        (_premise(BEES), PARAPHRASE),
         (_premise(COFFEE), MOON),
         (_premise(BEES), MOON),
         (_premise(TEA), MOON),

@@ -155,18 +155,23 @@ def minimal_support(
     """The first set of passage numbers, smallest first and in rank order within a size, that the
     judge says entails ``statement``; ``None`` when none does. Returns ``(set, pairs asked)``.
 
-    Each size is asked as one batch, so a cached or batched judge answers it at once.
+    A judge that answers one pair at a time (``judge.batched`` False, the LLM judges on llama.cpp)
+    is asked set by set and not asked again once a set is accepted; a batched one is asked each
+    size as one batch. Either way the set found is the same: the first accepted in this order.
     """
     asked = 0
     for size in range(1, max_set + 1):
         sets = [tuple(sorted(c)) for c in combinations(ranked, size)]
         if not sets:
             break
-        verdicts = judge.entails_batch([(premise([passages[n - 1] for n in s]), statement) for s in sets])
-        asked += len(sets)
-        for s, ok in zip(sets, verdicts, strict=True):
-            if ok:
-                return s, asked
+        step = len(sets) if judge.batched else 1
+        for start in range(0, len(sets), step):
+            chunk = sets[start : start + step]
+            verdicts = judge.entails_batch([(premise([passages[n - 1] for n in s]), statement) for s in chunk])
+            asked += len(chunk)
+            for s, ok in zip(chunk, verdicts, strict=True):
+                if ok:
+                    return s, asked
     return None, asked
 
 

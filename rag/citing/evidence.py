@@ -210,8 +210,8 @@ def without_footnotes(text: str) -> str:
 # passage was cut inside it ("Early life ==="): punkt does not split there.
 _HEADING_RE = re.compile(r"={2,}[^=\n]{1,100}?={2,}|={2,}")
 # Markup a page's text can still carry at a sentence's start: tags ("</poem>",
-# "<onlyinclude></onlyinclude>") and image options ("200px|right", "alt=|right").
-_LEADING_MARKUP_RE = re.compile(r"(?:</?[A-Za-z][^<>]{0,80}>\s*|[^\s|]*\|[^\s|]*\s+)+")
+# "<onlyinclude></onlyinclude>") and image options ("200px|right", "thumb|300px|16th").
+_LEADING_MARKUP_RE = re.compile(r"(?:</?[A-Za-z][^<>]{0,80}>\s*|[^\s|]*(?:\|[^\s|]*)+\s+)+")
 # Markup anywhere else in a sentence: it is not quotable text.
 _MARKUP_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s>/]|\||\{\{|\}\}|\[\[|\]\]")
 

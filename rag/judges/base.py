@@ -23,6 +23,9 @@ class Judge(ABC):
 
     name: str = "judge"
     official: bool = False
+    #: True when a judge answers many pairs at once faster than one by one (a batched model on a
+    #: GPU, say); callers that can stop early (attribution) then still ask a whole batch.
+    batched: bool = False
 
     @property
     def cache_id(self) -> str:

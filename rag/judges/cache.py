@@ -28,6 +28,7 @@ class CachedJudge(Judge):
         self.inner = inner
         self.name = inner.name
         self.official = inner.official
+        self.batched = inner.batched
         self.dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir() / "judge"
         self.path = self.dir / f"{slug(inner.name, sep='_', limit=80)}.jsonl"
         self._verdicts: dict[str, bool] | None = None

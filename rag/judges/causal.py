@@ -57,6 +57,7 @@ class TransformersJudge(Judge):
         label = Path(model).name if Path(model).suffix == ".gguf" else model
         self.name = f"hf:{label}"
         self.official = False
+        self.batched = True
         self._model: Any = None
         self._tokenizer: Any = None
         self._yes: list[int] = []

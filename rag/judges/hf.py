@@ -37,6 +37,7 @@ class _HuggingFaceJudge(Judge):
         self.batch_size = batch_size
         self.name = name
         self.official = official
+        self.batched = True
         self._tok: Any = None
         self._net: Any = None
 

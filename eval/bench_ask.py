@@ -1,0 +1,104 @@
+"""Benchmark: ``rag ask`` cold (a new process per question) against warm (one loaded
+``Pipeline``, the Python API and ``rag serve`` keep one), on the same pooled-300 questions, in
+one run, with the time of each stage.
+
+    python eval/bench_ask.py [--index asqa] [--n 20]
+
+1. Cold: ``rag ask QUESTION --index INDEX --json`` as a new process for each of the first ``n``
+   pooled-300 questions. Loading is the wall time less the answer's own total (process start,
+   imports, index, embedder, generator); the other stages are the answer's own timings.
+2. Warm: one ``Pipeline`` with the default generator and settings on the same index, one
+   warm-up question (not counted, a tuning question), then the same ``n`` questions.
+
+Stages: load, retrieval (query embedding and search), evidence (sentence selection), first token
+(from the question to the first generated token, loading included when cold), generation (the
+whole generation), attribution (post-hoc citing: the attribution judge), total (the question to
+the cited answer, wall time of the process when cold). Prints p50 and p90 of each, cold and
+warm, and the ratio cold / warm of the p50 totals. Run it alone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))
+
+from bench_serve import RAG, pct  # noqa: E402  (the same quantile rule and CLI entry as bench_serve)
+
+STAGES = ("load", "retrieval", "evidence", "first_token", "generation", "attribution", "total")
+
+
+def _stages(timings: dict[str, float], load: float, total: float) -> dict[str, float]:
+    before_generation = timings.get("retrieval", 0.0) + timings.get("evidence", 0.0)
+    return {
+        "load": load,
+        "retrieval": timings.get("retrieval", 0.0),
+        "evidence": timings.get("evidence", 0.0),
+        "first_token": load + before_generation + timings.get("time_to_first_token", 0.0),
+        "generation": timings.get("generation", 0.0),
+        "attribution": timings.get("attribution", 0.0),
+        "total": total,
+    }
+
+
+def cold(question: str, index: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    done = subprocess.run([*RAG, "ask", question, "--index", index, "--json"], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"rag ask failed: {done.stderr.strip().splitlines()[-1:]}")
+    timings = json.loads(done.stdout)["timings"]
+    return _stages(timings, wall - timings["total"], wall)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--index", default="asqa")
+    ap.add_argument("--n", type=int, default=20)
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from rag import Pipeline, PipelineConfig, load_generator, load_index
+    from rag.evaluation.data import TUNING_SUBSET, load_asqa
+    from rag.generation.load import DEFAULT_GENERATOR
+
+    questions = [it.question for it in load_asqa(subset="pooled300", limit=args.n)]
+    warm_up = load_asqa(subset=TUNING_SUBSET, limit=1)[0].question
+    where = f"{platform.machine()}, {os.cpu_count()} CPUs; index {args.index}"
+    print(f"# bench_ask: {where}; {len(questions)} pooled-300 questions")
+    print(f"# generator {DEFAULT_GENERATOR}, default settings")
+
+    cold_rows = [cold(q, args.index) for q in questions]
+
+    t0 = time.perf_counter()
+    pipe = Pipeline(load_generator(DEFAULT_GENERATOR), load_index(args.index), PipelineConfig())
+    pipe.ask(warm_up)
+    start_up = time.perf_counter() - t0
+    warm_rows = []
+    for q in questions:
+        t1 = time.perf_counter()
+        answer = pipe.ask(q)
+        warm_rows.append(_stages(dict(answer.timings), 0.0, time.perf_counter() - t1))
+
+    print(f"# warm start-up (loading and one warm-up question): {start_up:.1f} s")
+    print("| stage | cold p50 | cold p90 | warm p50 | warm p90 |")
+    print("|---|---|---|---|---|")
+    for stage in STAGES:
+        c = [r[stage] for r in cold_rows]
+        w = [r[stage] for r in warm_rows]
+        print(f"| {stage} | {pct(c, 0.5):.2f} | {pct(c, 0.9):.2f} | {pct(w, 0.5):.2f} | {pct(w, 0.9):.2f} |")
+    ratio = pct([r["total"] for r in cold_rows], 0.5) / pct([r["total"] for r in warm_rows], 0.5)
+    print(f"ratio cold / warm (p50 total): {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Benchmark: attribution and scoring with the LLM judges, before and after premise copies and
+attribution's early stop, on the same recorded answers, in one run.
+
+Takes the first ``--n`` answers (``--score-n`` for scoring, 0 to skip it) of a recorded run
+(default: ``tune60-default-nopronoun``, 60 tuning questions, ASQA dev outside pooled-300) and
+times two jobs, each done the old way and the
+new way on fresh judges (no disk cache, so every verdict is computed):
+
+- **attribution** (the pipeline's judge, ``llm:qwen2.5-0.5b``): every statement the generator
+  wrote (those shown, and those hidden as unsupported) re-cited against the answer's passages with
+  the default ``AttributionConfig``, the index's embedder ranking candidates. Old: no premise
+  copies, each candidate size asked as one batch. New: premise copies, stop at the first set
+  accepted.
+- **scoring** (the evaluation judge, ``llm:qwen2.5-1.5b``): ALCE's citation recall, precision
+  and faithfulness of each answer. Old: no premise copies. New: premise copies.
+
+Prints seconds, judge pairs and prompt tokens evaluated for each, the ratio old / new, and
+whether the results are identical (citations and verdicts; score lines). Run it alone: it times
+language models on the CPU.
+
+    python eval/bench_judging.py [--run tune60-default-nopronoun] [--n 20] [--score-n 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _records(run: str, n: int) -> list[dict[str, Any]]:
+    path = ROOT / "eval" / "results" / run / "outputs.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r.get("kind") != "closed-book" and r["passages"]][:n]
+
+
+def _attribution_job(records: list[dict[str, Any]], new: bool) -> tuple[float, int, int, list[Any]]:
+    from rag.citing.attribution import attribute
+    from rag.citing.citations import parse_answer
+    from rag.indexing.dense import Embedder
+    from rag.judges.llm import LLMJudge
+    from rag.types import Passage, Statement
+
+    judge = LLMJudge("qwen2.5-0.5b", premise_cache_mb=256 if new else 0)
+    if not new:
+        judge.batched = True  # the old minimal_support asked every size as one batch
+    judge._load()
+    embedder = Embedder()
+    embedder.encode(["warm-up"])
+    results: list[Any] = []
+    pairs = 0
+    t0 = time.perf_counter()
+    for r in records:
+        passages = [Passage(p["id"], p["text"], p.get("title", "")) for p in r["passages"]]
+        shown = [st for st in parse_answer(r["output"], len(passages))]
+        hidden = [Statement(text=h, raw=h) for h in r.get("hidden", [])]
+        att = attribute(shown + hidden, passages, judge, embed=embedder.encode)
+        pairs += att.judge_pairs
+        results.append([(st.text, st.citations, st.verdict) for st in att.statements])
+    return time.perf_counter() - t0, pairs, judge.evaluated_tokens, results
+
+
+def _scoring_job(records: list[dict[str, Any]], new: bool) -> tuple[float, int, int, list[Any]]:
+    from rag.evaluation.data import default_data_path, read_asqa_file
+    from rag.evaluation.scoring import score_record
+    from rag.judges.llm import LLMJudge
+
+    items = {it.id: it for it in read_asqa_file(default_data_path())}
+    judge = LLMJudge("qwen2.5-1.5b", premise_cache_mb=256 if new else 0)
+    judge._load()
+    pairs = 0
+
+    class Counting:
+        name, official, batched = judge.name, False, False
+
+        def entails_batch(self, batch: list[tuple[str, str]]) -> list[bool]:
+            nonlocal pairs
+            pairs += len(batch)
+            return judge.entails_batch(batch)
+
+    counting = Counting()
+    lines = []
+    t0 = time.perf_counter()
+    for r in records:
+        lines.append(score_record(items[r["id"]], r, counting, alce_exact=True))  # type: ignore[arg-type]
+    return time.perf_counter() - t0, pairs, judge.evaluated_tokens, lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", default="tune60-default-nopronoun")
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--score-n", type=int, default=8)
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(f"# bench_judging: {platform.machine()}, {os.cpu_count()} CPUs; answers of {args.run}")
+    jobs = [("attribution (llm:qwen2.5-0.5b)", _attribution_job, args.n)]
+    if args.score_n > 0:
+        jobs.append(("scoring (llm:qwen2.5-1.5b)", _scoring_job, args.score_n))
+    for label, job, n in jobs:
+        records = _records(args.run, n)
+        old = job(records, False)
+        new = job(records, True)
+        print(f"{label}, {len(records)} answers:")
+        for name, (secs, pairs, tokens, _) in (("old", old), ("new", new)):
+            print(f"  {name}: {secs:7.1f} s  {secs / len(records):5.2f} s/answer  {pairs:5d} pairs  {tokens:7d} tokens")
+        print(f"  ratio old/new: {old[0] / new[0]:.2f}x time, {old[2] / max(new[2], 1):.2f}x tokens")
+        print(f"  identical results: {old[3] == new[3]}")
+
+
+if __name__ == "__main__":
+    main()
