@@ -1,5 +1,6 @@
-"""Benchmark: attribution and scoring with the LLM judges, before and after premise copies and
-attribution's early stop, on the same recorded answers, in one run.
+"""Benchmark: attribution with the LLM judge asked one set at a time and stopped at the first set
+accepted, against the old way (every candidate set of a size asked at once), and the cost of
+scoring with the evaluation judge, on the same recorded answers, in one run.
 
 Takes the first ``--n`` answers (``--score-n`` for scoring, 0 to skip it) of a recorded run
 (default: ``tune60-default-nopronoun``, 60 tuning questions, ASQA dev outside pooled-300) and
@@ -8,11 +9,11 @@ new way on fresh judges (no disk cache, so every verdict is computed):
 
 - **attribution** (the pipeline's judge, ``llm:qwen2.5-0.5b``): every statement the generator
   wrote (those shown, and those hidden as unsupported) re-cited against the answer's passages with
-  the default ``AttributionConfig``, the index's embedder ranking candidates. Old: no premise
-  copies, each candidate size asked as one batch. New: premise copies, stop at the first set
-  accepted.
+  the default ``AttributionConfig``, the index's embedder ranking candidates. Old: each
+  candidate size asked as one batch. New: one set at a time, stopping at the first accepted.
 - **scoring** (the evaluation judge, ``llm:qwen2.5-1.5b``): ALCE's citation recall, precision
-  and faithfulness of each answer. Old: no premise copies. New: premise copies.
+  and faithfulness of each answer, done twice the same way (a check that the verdicts are
+  deterministic, and the cost per answer).
 
 Prints seconds, judge pairs and prompt tokens evaluated for each, the ratio old / new, and
 whether the results are identical (citations and verdicts; score lines). Run it alone: it times
@@ -49,7 +50,7 @@ def _attribution_job(records: list[dict[str, Any]], new: bool) -> tuple[float, i
     from rag.judges.llm import LLMJudge
     from rag.types import Passage, Statement
 
-    judge = LLMJudge("qwen2.5-0.5b", premise_cache_mb=256 if new else 0)
+    judge = LLMJudge("qwen2.5-0.5b")
     if not new:
         judge.batched = True  # the old minimal_support asked every size as one batch
     judge._load()
@@ -74,7 +75,7 @@ def _scoring_job(records: list[dict[str, Any]], new: bool) -> tuple[float, int, 
     from rag.judges.llm import LLMJudge
 
     items = {it.id: it for it in read_asqa_file(default_data_path())}
-    judge = LLMJudge("qwen2.5-1.5b", premise_cache_mb=256 if new else 0)
+    judge = LLMJudge("qwen2.5-1.5b")
     judge._load()
     pairs = 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,12 +92,8 @@ class LLMJudge(Judge):
     Every prompt is evaluated in the same three pieces: the instruction (once per model load),
     the premise (up to the claim), the rest. The premise piece's state is kept, so consecutive
     pairs with the same premise (one answer's statements against all its passages, say) only
-    evaluate their claims; besides, the KV cells of up to ``premise_cache_mb`` MiB of recent
-    premise pieces are kept as copies (llama.cpp's per-sequence state), so a premise asked again
-    after others (attribution tries each statement against the same few passages) is restored
-    instead of evaluated. The pieces never depend on which pair came before, and a restored piece
-    is the very cells that evaluating it gave, so a verdict is the same in any order, with or
-    without the copies (tested).
+    evaluate their claims. The pieces never depend on which pair came before, so a verdict is
+    the same in any order (tested).
 
     A premise too long for ``n_ctx`` is truncated (its end is cut, marked "[...]", and a warning
     is logged); the claim is never cut. The model loads on first use.
@@ -111,15 +106,12 @@ class LLMJudge(Judge):
         n_ctx: int = 4096,
         threshold: float | None = None,
         prompt: str = DEFAULT_PROMPT,
-        premise_cache_mb: int = 256,
     ) -> None:
         if not model:
             raise RagError("LLMJudge needs a model name or a .gguf path, e.g. 'qwen2.5-1.5b'")
         threshold = checked_settings(model, threshold, prompt)
         if n_ctx < 256:
             raise RagError(f"n_ctx must be at least 256 tokens, got {n_ctx}")
-        if premise_cache_mb < 0:
-            raise RagError(f"premise_cache_mb must be at least 0, got {premise_cache_mb}")
         self.model = model
         self.n_ctx = n_ctx
         self.threshold = threshold
@@ -132,9 +124,6 @@ class LLMJudge(Judge):
         self._prefix: list[int] = []
         self._premise_state: list[int] | None = None  # prompt tokens the premise piece left evaluated
         self.evaluated_tokens = 0  # prompt tokens evaluated so far (how much caching saved)
-        self._premise_copies: OrderedDict[tuple[int, ...], bytes] = OrderedDict()  # oldest first
-        self._premise_budget = premise_cache_mb * 2**20
-        self.restored_premises = 0  # premise pieces restored from a copy instead of evaluated
         self._yes_ids: list[int] = []
         self._no_ids: list[int] = []
 
@@ -252,54 +241,6 @@ class LLMJudge(Judge):
             self._eval(prefix)
         llama.n_tokens = len(prefix)  # drop what followed; eval() clears those KV cells
 
-    def _keep(self, head: list[int]) -> None:
-        """Copy the KV cells of the evaluated ``head`` (instruction and premise), dropping the
-        oldest copies beyond the budget."""
-        import ctypes
-
-        import llama_cpp
-
-        ctx = self._llama._ctx.ctx
-        size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
-        if size == 0 or size > self._premise_budget:
-            return
-        buf = (ctypes.c_uint8 * size)()
-        written = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0))
-        if written == 0:
-            return
-        key = tuple(head)
-        if key in self._premise_copies:
-            self._premise_copies.pop(key)
-        self._premise_copies[key] = bytes(buf)[:written]
-        while sum(len(b) for b in self._premise_copies.values()) > self._premise_budget:
-            self._premise_copies.popitem(last=False)
-
-    def _restore(self, head: list[int]) -> bool:
-        """Put back the copied KV cells of ``head`` as the only evaluated tokens; False when there
-        is no copy (or llama.cpp refuses it, and the piece is evaluated instead)."""
-        import ctypes
-
-        import llama_cpp
-
-        key = tuple(head)
-        data = self._premise_copies.get(key)
-        if data is None:
-            return False
-        llama = self._llama
-        llama._ctx.kv_cache_clear()
-        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        if int(llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, buf, len(data), 0)) == 0:
-            llama.reset()
-            llama._ctx.kv_cache_clear()
-            self._premise_copies.pop(key)
-            return False
-        llama.input_ids[: len(head)] = head
-        llama.n_tokens = len(head)
-        self._premise_copies.move_to_end(key)
-        self._premise_state = head
-        self.restored_premises += 1
-        return True
-
     def _next_token_logits(self, tokens: list[int], boundary: int = 0) -> Any:
         import numpy as np
 
@@ -311,11 +252,10 @@ class LLMJudge(Judge):
             head = tokens[:boundary]
             if self._premise_state == head and list(llama.input_ids[:boundary]) == head:
                 llama.n_tokens = boundary
-            elif not self._restore(head):
+            else:
                 self._to_prefix()
                 self._eval(tokens[len(prefix) : boundary])
                 self._premise_state = head
-                self._keep(head)
             self._eval(tokens[boundary:])
         elif shares_prefix:
             self._to_prefix()
