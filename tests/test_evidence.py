@@ -614,3 +614,19 @@ def test_evidence_from_a_page_with_a_heading_and_markup_points_at_its_own_charac
         "Radium was used in paint.",
     ]
     assert all(passage.text[e.start : e.end] == e.text for e in selection.evidence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fragment"),
+    [
+        ("5/1976) and Denise Welch (No.", True),  # a closing bracket first
+        ("Toilet: Ek Prem Katha (transl.", True),  # an opening one never closed
+        ("It was Springfield's only British No.", True),  # punkt split "No. 1"
+        ("The events take place between Shinobi 20 and 21. was released in Japan in 2016.", True),
+        ("Radium (Ra) was discovered in 1898 (by the Curies).", False),
+        ("No one saw it happen in 1898.", False),
+        ("He won in 2004. The next year he lost.", False),  # a capital after the number: not glued
+    ],
+)
+def test_what_punkts_mistakes_leave_is_a_fragment(sentence: str, fragment: bool) -> None:
+    assert is_fragment(sentence) is fragment

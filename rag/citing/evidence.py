@@ -159,22 +159,40 @@ def matches_type(kind: str | None, sentence: str) -> bool:
     return False
 
 
+# Where punkt splits or glues wrongly: after "No." in "No. 1 hit" (the sentence ends on the
+# abbreviation and the next begins "1 hit, …"), and not at all before a piece starting in lower
+# case ("… between Shinobi 20 and 21. was released in …").
+_ENDS_ON_NUMBER_ABBREVIATION_RE = re.compile(r"\b[Nn]o\.$")
+_GLUED_RE = re.compile(r"\d\. [a-z]")
+
+
 def is_fragment(sentence: str) -> bool:
     """True for a piece of a sentence, as passages cut out of longer text begin and end with: it
-    starts with a lower-case letter, or it is cut off (``rag.citing.cleanup.is_cut_off``).
+    starts with a lower-case letter, or it is cut off (``rag.citing.cleanup.is_cut_off``); or for
+    what punkt's mistakes leave: brackets that do not pair up (a closing one first, or more of one
+    kind), a sentence ending on the abbreviation "No.", two pieces glued at "21. was".
 
     >>> is_fragment("was released in Japanese theaters."), is_fragment("She is known for appearing as")
     (True, True)
     >>> is_fragment("Radium was discovered in 1898."), is_fragment('"Stuck" is a song.')
     (False, False)
-    >>> is_fragment("Toilet: Ek Prem Katha (transl.")
-    True
+    >>> is_fragment("Toilet: Ek Prem Katha (transl."), is_fragment("5/1976) and Denise Welch (No.")
+    (True, True)
+    >>> is_fragment("It was the band's first UK No."), is_fragment("It ended in season 21. was released in 2016.")
+    (True, True)
     """
     text = sentence.strip()
     if not text or text[0].islower() or is_cut_off(text):
         return True
-    # a sentence split inside brackets ("Toilet: Ek Prem Katha (transl.")
-    return text.count("(") != text.count(")")
+    if _ENDS_ON_NUMBER_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
+        return True
+    # a sentence split inside brackets ("Toilet: Ek Prem Katha (transl.", "5/1976) and …")
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return True
+    return depth != 0
 
 
 # Footnote markers copied from web pages: "[5]", "[a]", "[citation needed]", "[note 3]".
