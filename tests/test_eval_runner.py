@@ -157,6 +157,25 @@ def test_read_outputs_rejects_a_corrupt_middle_line(tmp_path: Path) -> None:
         read_outputs(p)
 
 
+def test_a_judge_loaded_by_name_is_closed_after_scoring_and_a_given_one_is_not(
+    tmp_path: Path, factory: Factory, rule_judge: type[RuleJudge], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # llama.cpp's finaliser prints a traceback when it first runs at interpreter exit
+    run_dir = tmp_path / "run"
+    runner.run_benchmark(_config(limit=2), run_dir, pipeline_factory=factory(), progress=False)
+    closed: list[str] = []
+
+    class Closing(rule_judge):  # type: ignore[misc,valid-type]
+        def close(self) -> None:
+            closed.append(self.name)
+
+    monkeypatch.setattr("rag.evaluation.scoring.load_judge", lambda name: Closing("keywords", name="named"))
+    score_run(run_dir, "llm:named", progress=False)
+    assert closed == ["named"]
+    score_run(run_dir, Closing("keywords", name="given"), progress=False)
+    assert closed == ["named"]  # the caller's judge stays the caller's to close
+
+
 def test_docs_from_file_needs_docs(tmp_path: Path, factory: Factory) -> None:
     dev = tmp_path / "dev.json"
     dev.write_text(json.dumps([{"id": "a", "question": "q?", "qa_pairs": []}]), encoding="utf-8")

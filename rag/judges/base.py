@@ -37,6 +37,10 @@ class Judge(ABC):
     def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """Verdicts for ``(premise, hypothesis)`` pairs, in order."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
+        """Free the model now (it would otherwise be freed at interpreter exit, when llama.cpp's
+        finaliser can no longer run cleanly and prints a traceback)."""
+
     def entails(self, premise: str, hypothesis: str) -> bool:
         """True when ``premise`` entails ``hypothesis``."""
         return self.entails_batch([(premise, hypothesis)])[0]

@@ -70,6 +70,9 @@ class CachedJudge(Judge):
             fh.write(lines)
             fh.flush()
 
+    def close(self) -> None:
+        self.inner.close()
+
     def entails_batch(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """Cached verdicts where known; the inner judge answers the rest (in one batch)."""
         verdicts = self._read()

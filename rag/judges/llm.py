@@ -157,6 +157,14 @@ class LLMJudge(Judge):
         self._prefix = self._tokens(head)
         return self._llama
 
+    def close(self) -> None:
+        """Free the llama.cpp model (it loads again on the next verdict)."""
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
+            self._formatter = None
+            self._premise_state = None
+
     def _first_token_ids(self, words: Sequence[str]) -> list[int]:
         ids: list[int] = []
         for w in words:
