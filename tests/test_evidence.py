@@ -630,3 +630,17 @@ def test_evidence_from_a_page_with_a_heading_and_markup_points_at_its_own_charac
 )
 def test_what_punkts_mistakes_leave_is_a_fragment(sentence: str, fragment: bool) -> None:
     assert is_fragment(sentence) is fragment
+
+
+def test_a_sentence_punkt_splits_after_no_is_one_piece_of_evidence() -> None:
+    text = 'It was her only British No. 1 hit, "You Don\'t Have to Say You Love Me". She sang it in 1966.'
+    passage = Passage("p", text, "Dusty Springfield")
+    selection = select_evidence(
+        "Who sang You Don't Have to Say You Love Me?", [passage], config=EvidenceConfig(keep_ratio=0.0)
+    )
+    assert [e.text for e in selection.evidence] == [
+        'It was her only British No. 1 hit, "You Don\'t Have to Say You Love Me".',
+        "She sang it in 1966.",
+    ]
+    assert all(text[e.start : e.end] == e.text for e in selection.evidence)
+    assert is_fragment("The events take place between Shinobi 42 and 43. , is a feature film.")

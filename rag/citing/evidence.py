@@ -163,7 +163,7 @@ def matches_type(kind: str | None, sentence: str) -> bool:
 # abbreviation and the next begins "1 hit, …"), and not at all before a piece starting in lower
 # case ("… between Shinobi 20 and 21. was released in …").
 _ENDS_ON_NUMBER_ABBREVIATION_RE = re.compile(r"\b[Nn]o\.$")
-_GLUED_RE = re.compile(r"\d\. [a-z]")
+_GLUED_RE = re.compile(r"\d\. [a-z,;]")
 
 
 def is_fragment(sentence: str) -> bool:
@@ -285,10 +285,22 @@ def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]
     return out
 
 
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """``sentence_spans`` with the splits punkt makes after "No." ("… only British No." + "1 hit,
+    …") undone: the two spans are one sentence."""
+    out: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        if out and _ENDS_ON_NUMBER_ABBREVIATION_RE.search(text[out[-1][0] : out[-1][1]]):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
     out: list[Evidence] = []
     for n, p in enumerate(passages, 1):
-        for span in sentence_spans(p.text):
+        for span in _sentences(p.text):
             for start, end in clean_spans(p, *span):
                 text = p.text[start:end]
                 if len(text.split()) >= min_words:
