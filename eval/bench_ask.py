@@ -10,6 +10,10 @@ one run, with the time of each stage.
 2. Warm: one ``Pipeline`` with the default generator and settings on the same index, one
    warm-up question (not counted, a tuning question), then the same ``n`` questions.
 
+Each of the two gets a fresh verdict cache (``$RAG_CACHE`` in a temporary folder, the assembled
+models shared), so attribution is measured as a new question costs, not read from the verdicts
+of earlier runs on these questions.
+
 Stages: load, retrieval (query embedding and search), evidence (sentence selection), first token
 (from the question to the first generated token, loading included when cold), generation (the
 whole generation), attribution (post-hoc citing: the attribution judge), total (the question to
@@ -25,6 +29,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,9 +55,15 @@ def _stages(timings: dict[str, float], load: float, total: float) -> dict[str, f
     }
 
 
-def cold(question: str, index: str) -> dict[str, float]:
+def cold(question: str, index: str, cache: Path) -> dict[str, float]:
     t0 = time.perf_counter()
-    done = subprocess.run([*RAG, "ask", question, "--index", index, "--json"], capture_output=True, text=True)
+    done = subprocess.run(
+        [*RAG, "ask", question, "--index", index, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "RAG_CACHE": str(cache)},
+    )
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"rag ask failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -70,6 +81,7 @@ def main() -> None:
     from rag import Pipeline, PipelineConfig, load_generator, load_index
     from rag.evaluation.data import TUNING_SUBSET, load_asqa
     from rag.generation.load import DEFAULT_GENERATOR
+    from rag.paths import CACHE_ENV, cache_dir
 
     questions = [it.question for it in load_asqa(subset="pooled300", limit=args.n)]
     warm_up = load_asqa(subset=TUNING_SUBSET, limit=1)[0].question
@@ -77,17 +89,25 @@ def main() -> None:
     print(f"# bench_ask: {where}; {len(questions)} pooled-300 questions")
     print(f"# generator {DEFAULT_GENERATOR}, default settings")
 
-    cold_rows = [cold(q, args.index) for q in questions]
+    models = cache_dir() / "models"
+    with tempfile.TemporaryDirectory() as tmp:
+        caches = {name: Path(tmp) / name for name in ("cold", "warm")}
+        for path in caches.values():  # fresh verdict caches, the same assembled models
+            path.mkdir()
+            if models.is_dir():
+                (path / "models").symlink_to(models)
+        cold_rows = [cold(q, args.index, caches["cold"]) for q in questions]
 
-    t0 = time.perf_counter()
-    pipe = Pipeline(load_generator(DEFAULT_GENERATOR), load_index(args.index), PipelineConfig())
-    pipe.ask(warm_up)
-    start_up = time.perf_counter() - t0
-    warm_rows = []
-    for q in questions:
-        t1 = time.perf_counter()
-        answer = pipe.ask(q)
-        warm_rows.append(_stages(dict(answer.timings), 0.0, time.perf_counter() - t1))
+        os.environ[CACHE_ENV] = str(caches["warm"])
+        t0 = time.perf_counter()
+        pipe = Pipeline(load_generator(DEFAULT_GENERATOR), load_index(args.index), PipelineConfig())
+        pipe.ask(warm_up)
+        start_up = time.perf_counter() - t0
+        warm_rows = []
+        for q in questions:
+            t1 = time.perf_counter()
+            answer = pipe.ask(q)
+            warm_rows.append(_stages(dict(answer.timings), 0.0, time.perf_counter() - t1))
 
     print(f"# warm start-up (loading and one warm-up question): {start_up:.1f} s")
     print("| stage | cold p50 | cold p90 | warm p50 | warm p90 |")
