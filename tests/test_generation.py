@@ -118,6 +118,25 @@ def test_deterministic_at_temperature_zero(smol: Generator) -> None:
     assert other != first
 
 
+def test_a_cached_prompt_prefix_gives_the_answer_a_fresh_context_gives(smol: LlamaCppGenerator) -> None:
+    # llama.cpp keeps the evaluated prompt and reuses the part a new prompt shares with it (the
+    # fixed instructions and template): greedy answers must not depend on that reuse
+    cfg = GenerationConfig(max_tokens=24)
+    paris = [Passage(id="p", title="France", text="Paris is the capital and largest city of France.")]
+    rome = [Passage(id="r", title="Italy", text="Rome is the capital of Italy.")]
+    first = rag_messages("What is the capital of France?", paris)
+    second = rag_messages("What is the capital of Italy?", rome)
+    smol.generate(first, cfg)
+    shared = smol._prompt_tokens(first)
+    tokens = smol._prompt_tokens(second)
+    assert shared is not None and tokens is not None
+    common = next(i for i, (a, b) in enumerate(zip(shared, tokens, strict=False)) if a != b)
+    assert common > 10  # the two prompts share their instructions, which stay evaluated
+    cached = smol.generate(second, cfg).text
+    smol.llama.reset()  # nothing evaluated: the whole prompt from scratch
+    assert smol.generate(second, cfg).text == cached
+
+
 def test_stop_strings_cut_the_answer(smol: Generator) -> None:
     full = smol.generate(MESSAGES, GenerationConfig(max_tokens=40)).text
     assert " " in full.strip()
