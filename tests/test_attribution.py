@@ -66,8 +66,7 @@ def test_pair_when_no_single_passage_supports(rule_judge: type[RuleJudge]) -> No
 def test_a_judge_asked_one_set_at_a_time_stops_at_the_first_accepted(
     rule_judge: type[RuleJudge], batched: bool
 ) -> None:
-    # p1 and p3 each state the design; p3 ranks first (it shares "bridge", "designed", "anna",
-    # "berg" and the statement's other words), so it is the set found either way
+    # p1 and p3 each state the design: whichever ranks first is the set found, in either mode
     designed = "The bridge was designed by Anna Berg."
     rule = {designed: [["designed by Anna Berg"]]}
     judge = rule_judge(rule)
