@@ -644,3 +644,42 @@ def test_a_sentence_punkt_splits_after_no_is_one_piece_of_evidence() -> None:
     ]
     assert all(text[e.start : e.end] == e.text for e in selection.evidence)
     assert is_fragment("The events take place between Shinobi 42 and 43. , is a feature film.")
+
+
+def test_a_title_repeated_in_quotes_or_after_a_line_break_is_cut_every_time() -> None:
+    title = "Give Me a Home Among the Gumtrees"
+    text = (
+        f'"{title} " {title} {title} (or Home Among the Gumtrees) is an Australian song written in 1974. '
+        f"{title}\n{title} was first recorded in 1975."
+    )
+    assert _pieces(title, text) == [
+        f"{title} (or Home Among the Gumtrees) is an Australian song written in 1974.",
+        f"{title} was first recorded in 1975.",
+    ]
+    # a quoted title that the sentence goes on about is a heading; one it does not name again is not
+    assert title_heading("Radium", '"Radium" Radium is a metal.') == len('"Radium" ')
+    assert title_heading("Radium", '"Radium" is a song.') == 0
+
+
+def test_list_items_are_pieces_of_their_own_without_their_markers() -> None:
+    text = (
+        "The main events were these: * John Cena beat AJ Styles for the WWE Championship. "
+        '== Track listing == #"This Is Me... Now" #"To Be Yours" # "Mad in Love" The album reached #1 in May.'
+    )
+    assert _pieces("Events", text) == [
+        "The main events were these:",
+        "John Cena beat AJ Styles for the WWE Championship.",
+        '"This Is Me... Now"',
+        '"To Be Yours"',
+        '"Mad in Love" The album reached #1 in May.',
+    ]
+
+
+def test_a_sentence_punkt_splits_after_mt_is_one_piece_of_evidence() -> None:
+    text = "Into Thin Air: A Personal Account of the Mt. Everest Disaster is a 1997 book. It sold well."
+    passage = Passage("p", text, "Into Thin Air")
+    selection = select_evidence("Who wrote Into Thin Air?", [passage], config=EvidenceConfig(keep_ratio=0.0))
+    assert selection.evidence[0].text == (
+        "Into Thin Air: A Personal Account of the Mt. Everest Disaster is a 1997 book."
+    )
+    assert is_fragment("It is a personal account of the Mt.") and not is_fragment("He climbed Everest.")

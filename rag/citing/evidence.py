@@ -159,10 +159,11 @@ def matches_type(kind: str | None, sentence: str) -> bool:
     return False
 
 
-# Where punkt splits or glues wrongly: after "No." in "No. 1 hit" (the sentence ends on the
-# abbreviation and the next begins "1 hit, …"), and not at all before a piece starting in lower
-# case ("… between Shinobi 20 and 21. was released in …").
-_ENDS_ON_NUMBER_ABBREVIATION_RE = re.compile(r"\b[Nn]o\.$")
+# Where punkt splits or glues wrongly: after an abbreviation that goes before a number or a name,
+# "No." in "No. 1 hit" or "Mt." in "Mt. Everest" (the sentence ends on the abbreviation and the
+# next begins "1 hit, …"), and not at all before a piece starting in lower case ("… between
+# Shinobi 20 and 21. was released in …").
+_ENDS_ON_ABBREVIATION_RE = re.compile(r"\b(?:[Nn]o|Mt|Ft|St|Dr|Mrs?|Ms|Lt|Col|Gen|Capt|Sgt|Rev|Prof|vs)\.$")
 _GLUED_RE = re.compile(r"\d\. [a-z,;]")
 
 
@@ -170,7 +171,8 @@ def is_fragment(sentence: str) -> bool:
     """True for a piece of a sentence, as passages cut out of longer text begin and end with: it
     starts with a lower-case letter, or it is cut off (``rag.citing.cleanup.is_cut_off``); or for
     what punkt's mistakes leave: brackets that do not pair up (a closing one first, or more of one
-    kind), a sentence ending on the abbreviation "No.", two pieces glued at "21. was".
+    kind), a sentence ending on an abbreviation that goes before a number or name ("No.", "Mt."),
+    two pieces glued at "21. was".
 
     >>> is_fragment("was released in Japanese theaters."), is_fragment("She is known for appearing as")
     (True, True)
@@ -184,7 +186,7 @@ def is_fragment(sentence: str) -> bool:
     text = sentence.strip()
     if not text or text[0].islower() or is_cut_off(text):
         return True
-    if _ENDS_ON_NUMBER_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
+    if _ENDS_ON_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
         return True
     # a sentence split inside brackets ("Toilet: Ek Prem Katha (transl.", "5/1976) and …")
     depth = 0
@@ -227,6 +229,11 @@ def without_footnotes(text: str) -> str:
 # A wiki section heading left in the text ("== Early life =="), or what is left of one where a
 # passage was cut inside it ("Early life ==="): punkt does not split there.
 _HEADING_RE = re.compile(r"={2,}[^=\n]{1,100}?={2,}|={2,}")
+# A list item's marker ("* John Cena beat …", '#"To Be Yours"', "# Crazy"): items of a list that
+# punkt leaves in one sentence are split into pieces of their own, without the marker ("#1 hit"
+# is not a marker).
+_LIST_MARK_RE = re.compile(r"(?<!\S)(?:\*{1,3}\s*(?=\S)|#{1,3}\s*(?=[\"A-Z\u201c]))")
+_PIECE_BREAK_RE = re.compile(f"{_HEADING_RE.pattern}|{_LIST_MARK_RE.pattern}")
 # Markup a page's text can still carry at a sentence's start: tags ("</poem>",
 # "<onlyinclude></onlyinclude>") and image options ("200px|right", "thumb|300px|16th").
 _LEADING_MARKUP_RE = re.compile(r"(?:</?[A-Za-z][^<>]{0,80}>\s*|[^\s|]*(?:\|[^\s|]*)+\s+)+")
@@ -236,9 +243,10 @@ _MARKUP_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s>/]|\||\{\{|\}\}|\[\[|\]\]")
 
 def title_heading(title: str, sentence: str) -> int:
     """Characters at the start of ``sentence`` that only repeat the passage's ``title`` as a
-    heading (with the space after it), as pages cut into passages often begin, also where a new
-    page starts inside a passage ("Robert Koch Heinrich Hermann Robert Koch (…) was …"); 0 when
-    the sentence does not begin so.
+    heading (with the space or line break after it), as pages cut into passages often begin, also
+    where a new page starts inside a passage ("Robert Koch Heinrich Hermann Robert Koch (…) was
+    …"); 0 when the sentence does not begin so. Copies one after another, plain or in quotes
+    ('"Give Me a Home " Give Me a Home Give Me a Home (or …) is …'), are all cut.
 
     The text after the title must open a sentence (a capital letter, a digit or a quote) that
     names a word of the title again, so a title that merely begins a sentence ("Paris Hilton is
@@ -250,23 +258,41 @@ def title_heading(title: str, sentence: str) -> int:
     0
     """
     title = title.strip()
-    if not title or not sentence.startswith(title + " "):
+    if not title:
         return 0
-    rest = sentence[len(title) + 1 :]
+    cut = 0
+    while n := _one_title_heading(title, sentence[cut:]):
+        cut += n
+    return cut
+
+
+def _one_title_heading(title: str, sentence: str) -> int:
+    """:func:`title_heading` for one copy of the title: plain or in quotes ('"Title " Title …'),
+    followed by a space or a line break."""
+    quoted = re.match(r"[\"\u201c]" + re.escape(title) + r"\s*[\"\u201d]\s", sentence)
+    if quoted:
+        n = quoted.end()
+    elif sentence.startswith(title) and sentence[len(title) : len(title) + 1].isspace():
+        n = len(title) + 1
+    else:
+        return 0
+    rest = sentence[n:].lstrip()
+    n = len(sentence) - len(rest)
     if not rest or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'\u201c"):
         return 0
-    return len(title) + 1 if content_words(title) & content_words(rest) else 0
+    return n if content_words(title) & content_words(rest) else 0
 
 
 def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]:
     """The quotable pieces of the sentence ``passage.text[start:end]``, as offsets into the passage:
-    split at wiki section headings, without the title repeated as a heading at its start
+    split at wiki section headings and list markers, without the title repeated as a heading (once
+    or more) at its start
     (:func:`title_heading`) or markup at a piece's start, trimmed of spaces. A piece that still
     holds markup is dropped."""
     text = passage.text
     start += title_heading(passage.title, text[start:end])
     bounds = [start]
-    for m in _HEADING_RE.finditer(text, start, end):
+    for m in _PIECE_BREAK_RE.finditer(text, start, end):
         bounds.extend((m.start(), m.end()))
     bounds.append(end)
     out: list[tuple[int, int]] = []
@@ -286,11 +312,11 @@ def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    """``sentence_spans`` with the splits punkt makes after "No." ("… only British No." + "1 hit,
-    …") undone: the two spans are one sentence."""
+    """``sentence_spans`` with the splits punkt makes after "No." or "Mt." ("… only British No." +
+    "1 hit, …") undone: the two spans are one sentence."""
     out: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
-        if out and _ENDS_ON_NUMBER_ABBREVIATION_RE.search(text[out[-1][0] : out[-1][1]]):
+        if out and _ENDS_ON_ABBREVIATION_RE.search(text[out[-1][0] : out[-1][1]]):
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
