@@ -659,6 +659,13 @@ def test_a_title_repeated_in_quotes_or_after_a_line_break_is_cut_every_time() ->
     # a quoted title that the sentence goes on about is a heading; one it does not name again is not
     assert title_heading("Radium", '"Radium" Radium is a metal.') == len('"Radium" ')
     assert title_heading("Radium", '"Radium" is a song.') == 0
+    # a title followed by a sentence that opens on "The": a heading, though the sentence does
+    # not name the title again
+    title = "United States hydrogen policy"
+    sentence = f"{title} The principle of a fuel cell was discovered in 1838."
+    assert sentence[title_heading(title, sentence) :] == "The principle of a fuel cell was discovered in 1838."
+    assert title_heading("Anne", "Anne The Queen was crowned.") == len("Anne ")
+    assert title_heading("Anne", "Anne Boleyn was crowned.") == 0
 
 
 def test_list_items_are_pieces_of_their_own_without_their_markers() -> None:

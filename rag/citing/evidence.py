@@ -249,8 +249,9 @@ def title_heading(title: str, sentence: str) -> int:
     ('"Give Me a Home " Give Me a Home Give Me a Home (or …) is …'), are all cut.
 
     The text after the title must open a sentence (a capital letter, a digit or a quote) that
-    names a word of the title again, so a title that merely begins a sentence ("Paris Hilton is
-    …" under the title "Paris Hilton") is left alone.
+    names a word of the title again or opens on a word such as "The" or "In" that never follows
+    a name inside a sentence, so a title that merely begins a sentence ("Paris Hilton is …" under
+    the title "Paris Hilton") is left alone.
 
     >>> title_heading("Achilles", "Achilles In Greek mythology, Achilles was a hero.")
     9
@@ -280,7 +281,16 @@ def _one_title_heading(title: str, sentence: str) -> int:
     n = len(sentence) - len(rest)
     if not rest or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'\u201c"):
         return 0
-    return n if content_words(title) & content_words(rest) else 0
+    if content_words(title) & content_words(rest) or rest.split(maxsplit=1)[0] in _SENTENCE_OPENERS:
+        return n
+    return 0
+
+
+# Capitalised words that open a sentence but never follow a name inside one: after a title they
+# show it is a heading ("United States hydrogen policy The principle of a fuel cell was …").
+_SENTENCE_OPENERS = frozenset(
+    "The A An In On At During After Before From According It This These Those He She They His Her Its Their".split()
+)
 
 
 def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]:
