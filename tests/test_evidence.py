@@ -690,3 +690,26 @@ def test_a_sentence_punkt_splits_after_mt_is_one_piece_of_evidence() -> None:
         "Into Thin Air: A Personal Account of the Mt. Everest Disaster is a 1997 book."
     )
     assert is_fragment("It is a personal account of the Mt.") and not is_fragment("He climbed Everest.")
+
+
+def test_a_line_break_ends_a_piece() -> None:
+    # a new page inside a passage ("Gamora\nevent …" is the rest of a cut sentence, so a fragment),
+    # and a list of roles, one a line
+    text = (
+        "Gamora first appeared in 1975. Gamora\nevent, and became a member of the team. "
+        "Park Hye-su (season 1) as Yoo Eun-jae\nA 20-year-old student who comes to the house."
+    )
+    assert _pieces("Gamora", text) == [
+        "Gamora first appeared in 1975.",
+        "Gamora",
+        "event, and became a member of the team.",
+        "Park Hye-su (season 1) as Yoo Eun-jae",
+        "A 20-year-old student who comes to the house.",
+    ]
+    evidence = select_evidence(
+        "Who plays Gamora?", [Passage("p", text, "Gamora")], config=EvidenceConfig(keep_ratio=0.0, per_passage=4)
+    ).evidence
+    assert sorted(e.text for e in evidence) == [
+        "A 20-year-old student who comes to the house.",
+        "Gamora first appeared in 1975.",
+    ]

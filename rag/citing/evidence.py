@@ -233,7 +233,9 @@ _HEADING_RE = re.compile(r"={2,}[^=\n]{1,100}?={2,}|={2,}")
 # punkt leaves in one sentence are split into pieces of their own, without the marker ("#1 hit"
 # is not a marker).
 _LIST_MARK_RE = re.compile(r"(?<!\S)(?:\*{1,3}\s*(?=\S)|#{1,3}\s*(?=[\"A-Z\u201c]))")
-_PIECE_BREAK_RE = re.compile(f"{_HEADING_RE.pattern}|{_LIST_MARK_RE.pattern}")
+# A line break is where the page had structure (a title line, a list entry, a table row): punkt
+# does not split there, so a piece ends there too.
+_PIECE_BREAK_RE = re.compile(f"{_HEADING_RE.pattern}|{_LIST_MARK_RE.pattern}|\n")
 # Markup a page's text can still carry at a sentence's start: tags ("</poem>",
 # "<onlyinclude></onlyinclude>") and image options ("200px|right", "thumb|300px|16th").
 _LEADING_MARKUP_RE = re.compile(r"(?:</?[A-Za-z][^<>]{0,80}>\s*|[^\s|]*(?:\|[^\s|]*)+\s+)+")
@@ -295,10 +297,9 @@ _SENTENCE_OPENERS = frozenset(
 
 def clean_spans(passage: Passage, start: int, end: int) -> list[tuple[int, int]]:
     """The quotable pieces of the sentence ``passage.text[start:end]``, as offsets into the passage:
-    split at wiki section headings and list markers, without the title repeated as a heading (once
-    or more) at its start
-    (:func:`title_heading`) or markup at a piece's start, trimmed of spaces. A piece that still
-    holds markup is dropped."""
+    split at wiki section headings, list markers and line breaks, without the title repeated as a
+    heading (once or more, :func:`title_heading`) or markup at its start, trimmed of spaces. A
+    piece that still holds markup is dropped."""
     text = passage.text
     start += title_heading(passage.title, text[start:end])
     bounds = [start]
