@@ -666,6 +666,7 @@ def test_a_title_repeated_in_quotes_or_after_a_line_break_is_cut_every_time() ->
     assert sentence[title_heading(title, sentence) :] == "The principle of a fuel cell was discovered in 1838."
     assert title_heading("Anne", "Anne The Queen was crowned.") == len("Anne ")
     assert title_heading("Anne", "Anne Boleyn was crowned.") == 0
+    assert title_heading("Hepatitis", "Hepatitis A is a liver disease.") == 0
 
 
 def test_list_items_are_pieces_of_their_own_without_their_markers() -> None:

@@ -288,10 +288,11 @@ def _one_title_heading(title: str, sentence: str) -> int:
     return 0
 
 
-# Capitalised words that open a sentence but never follow a name inside one: after a title they
-# show it is a heading ("United States hydrogen policy The principle of a fuel cell was …").
+# Capitalised words that open a sentence but hardly ever follow a name inside one: after a title
+# they show it is a heading ("United States hydrogen policy The principle of a fuel cell was …").
+# Not "A": "Hepatitis A is …".
 _SENTENCE_OPENERS = frozenset(
-    "The A An In On At During After Before From According It This These Those He She They His Her Its Their".split()
+    "The An In On At During After Before From According It This These Those He She They His Her Its Their".split()
 )
 
 
