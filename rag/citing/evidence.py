@@ -251,8 +251,8 @@ def title_heading(title: str, sentence: str) -> int:
     ('"Give Me a Home " Give Me a Home Give Me a Home (or …) is …'), are all cut.
 
     The text after the title must open a sentence (a capital letter, a digit or a quote) that
-    names a word of the title again or opens on a word such as "The" or "In" that never follows
-    a name inside a sentence, so a title that merely begins a sentence ("Paris Hilton is …" under
+    names a word of the title again or opens on a word such as "The" or "In" that hardly ever
+    follows a name inside a sentence, so a title that merely begins a sentence ("Paris Hilton is …" under
     the title "Paris Hilton") is left alone.
 
     >>> title_heading("Achilles", "Achilles In Greek mythology, Achilles was a hero.")
