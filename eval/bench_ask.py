@@ -12,7 +12,10 @@ one run, with the time of each stage.
 
 Each of the two gets a fresh verdict cache (``$RAG_CACHE`` in a temporary folder, the assembled
 models shared), so attribution is measured as a new question costs, not read from the verdicts
-of earlier runs on these questions.
+of earlier runs on these questions. Cold, one process answers the warm-up question first (not
+counted): it saves the models' prompt-prefix states (``rag.kvcache``), which every later process
+restores, as it would on a user's machine after the first question; ``eval/bench_prefix.py``
+times a load with and without a saved state.
 
 Stages: load, retrieval (query embedding and search), evidence (sentence selection), first token
 (from the question to the first generated token, loading included when cold), generation (the
@@ -96,6 +99,7 @@ def main() -> None:
             path.mkdir()
             if models.is_dir():
                 (path / "models").symlink_to(models)
+        cold(warm_up, args.index, caches["cold"])  # not counted: it saves the prompt prefix's state
         cold_rows = [cold(q, args.index, caches["cold"]) for q in questions]
 
         os.environ[CACHE_ENV] = str(caches["warm"])

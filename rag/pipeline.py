@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
@@ -225,6 +226,29 @@ def verify_statements(
     return tuple(out)
 
 
+def _messages(config: PipelineConfig, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+    """The generator's chat messages for a question and the passages it is shown."""
+    if config.prompt == "alce":
+        return prompts.alce_messages(question, passages)
+    return prompts.rag_messages(question, passages, style=config.prompt)
+
+
+def _prime(generator: Generator, config: PipelineConfig) -> str | None:
+    """Ready the beginning every prompt of ``config`` shares (``Generator.prime``), found as the
+    shared beginning of two probe prompts."""
+    probes = [
+        _messages(config, question, [Passage(id="probe", text=text, title=text)])
+        for question, text in (("Who?", "Alpha."), ("When?", "Beta."))
+    ]
+    return generator.prime(probes)
+
+
+def _primed_generator(name: str, device: str, config: PipelineConfig) -> Generator:
+    generator = load_generator(name, device=device)
+    _prime(generator, config)
+    return generator
+
+
 class Pipeline:
     """Answers questions from an index with a generator; the object behind ``rag ask``."""
 
@@ -255,15 +279,30 @@ class Pipeline:
         device: str = "auto",
     ) -> Pipeline:
         """Build a pipeline from names: an index name or path, a generator short name / path / HF id,
-        and optionally a judge name (``rag.judges.load_judge``) for verifying statements."""
-        idx = None
-        if index is not None:
-            idx = load_index(resolve_index_path(index), device=device)
-        gen = load_generator(generator or DEFAULT_GENERATOR, device=device)
+        and optionally a judge name (``rag.judges.load_judge``) for verifying statements.
+
+        Ready to answer: the generator loads and readies its prompt prefix (:meth:`prime`) in a
+        second thread while this one loads the index and its embedder (llama.cpp releases the
+        GIL, so on two cores the two loads overlap)."""
+        cfg = config or PipelineConfig()
+        where = resolve_index_path(index) if index is not None else None  # a bad name fails before loading
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-generator") as pool:
+            ready = pool.submit(_primed_generator, generator or DEFAULT_GENERATOR, device, cfg)
+            idx = None
+            if where is not None:
+                idx = load_index(where, device=device)
+                _ = idx.embedder  # loaded now, not at the first question
+            gen = ready.result()
         jdg = None
         if judge is not None:
             jdg = load_judge(judge)
-        return cls(gen, idx, config, jdg)
+        return cls(gen, idx, cfg, jdg)
+
+    def prime(self) -> str | None:
+        """Evaluate the fixed beginning of the generator's prompts (instructions and worked
+        example) now, or restore it from the state an earlier process saved, so answers start
+        after it; :meth:`from_names` does this once. Says how (``Generator.prime``)."""
+        return _prime(self.generator, self.config)
 
     @property
     def retriever(self) -> Retriever:
@@ -278,9 +317,7 @@ class Pipeline:
         return self.retriever.retrieve(question, self.config.k)
 
     def _messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
-        if self.config.prompt == "alce":
-            return prompts.alce_messages(question, passages)
-        return prompts.rag_messages(question, passages, style=self.config.prompt)
+        return _messages(self.config, question, passages)
 
     def _generation_for(self, passages: Sequence[Passage]) -> GenerationConfig:
         """The generation settings for one answer: the citation grammar added when it applies."""

@@ -132,5 +132,11 @@ class Generator(ABC):
         :meth:`generate`'s."""
         return [self.generate(messages, config) for messages in conversations]
 
+    def prime(self, prompts: Sequence[list[dict[str, str]]]) -> str | None:
+        """Get ready for prompts that begin as ``prompts`` all do: their shared beginning is
+        evaluated now (or restored from disk) so the next answer starts after it. Says how
+        (``rag.kvcache.Primed``), or None when this backend keeps no such state (the default)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
         """Free the model (the generator is unusable afterwards)."""

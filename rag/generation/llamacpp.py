@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from rag import kvcache
 from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.generation.base import GenerationConfig, Generator, check_messages
@@ -116,6 +117,30 @@ class LlamaCppGenerator(Generator):
         cached = self.llama.input_ids
         if tokens is not None and len(cached) >= len(tokens) and cached[: len(tokens)].tolist() == tokens:
             self.llama.reset()
+
+    def prime(self, prompts: Sequence[list[dict[str, str]]]) -> str | None:
+        """Evaluate the tokens the templated ``prompts`` (two or more) share, less the last one
+        (it may merge with what follows), or restore them from the state an earlier process saved
+        (``rag.kvcache``); llama.cpp then reuses them for any prompt that starts the same way.
+        None when there is nothing to share (fewer than 16 tokens, or no chat template)."""
+        token_lists = [self._prompt_tokens(m) for m in prompts]
+        if len(token_lists) < 2 or any(t is None for t in token_lists):
+            return None
+        first = cast("list[int]", token_lists[0])
+        shared = len(first)
+        for other in token_lists[1:]:
+            other = cast("list[int]", other)
+            n = 0
+            for a, b in zip(first[:shared], other, strict=False):
+                if a != b:
+                    break
+                n += 1
+            shared = n
+        shared -= 1
+        if shared < 16:
+            return None
+        with self._lock:
+            return kvcache.prime(self.llama, self.path, first[:shared])
 
     def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""

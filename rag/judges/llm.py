@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag import kvcache
 from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.judges.base import Judge
@@ -120,6 +121,7 @@ class LLMJudge(Judge):
         self.name = f"llm:{label}"
         self.official = False
         self._llama: Any = None
+        self._path = ""
         self._formatter: Any = None
         self._prefix: list[int] = []
         self._premise_state: list[int] | None = None  # prompt tokens the premise piece left evaluated
@@ -138,6 +140,7 @@ class LLMJudge(Judge):
         from llama_cpp import Llama
 
         path = _resolve_gguf(self.model)
+        self._path = path
         logger.info("loading judge model %s", path)
         self._llama = Llama(
             model_path=path,
@@ -242,11 +245,12 @@ class LLMJudge(Judge):
         self.evaluated_tokens += len(tokens)
 
     def _to_prefix(self) -> None:
-        """Leave exactly the instruction prefix evaluated (evaluating it if it is not)."""
+        """Leave exactly the instruction prefix evaluated (evaluating it if it is not, or after a
+        load restoring it from the state a process before saved: ``rag.kvcache``)."""
         llama, prefix = self._llama, self._prefix
         if not (llama.n_tokens >= len(prefix) and list(llama.input_ids[: len(prefix)]) == prefix):
-            llama.reset()
-            self._eval(prefix)
+            if kvcache.prime(llama, self._path, prefix) == "evaluated":
+                self.evaluated_tokens += len(prefix)
         llama.n_tokens = len(prefix)  # drop what followed; eval() clears those KV cells
 
     def _next_token_logits(self, tokens: list[int], boundary: int = 0) -> Any:
