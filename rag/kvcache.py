@@ -7,16 +7,17 @@ model, these context settings and these tokens were saved before, otherwise eval
 
 Two files a prefix, no pickle, under ``cache_dir() / "prefix-states"``:
 
-- ``KEY.json``: the token ids, the byte count of the state and what the key was made from;
+- ``KEY.json``: the format version, the token ids and the byte count of the state;
 - ``KEY.state``: llama.cpp's own state bytes (``llama_state_get_data``: the KV cache of those
   tokens and the last token's logits).
 
 ``KEY`` is a hash of the model file (resolved path, size, modification time), the llama.cpp
 binding's version, the context size, batch size and thread counts, and the tokens. A missing,
 partial or unreadable pair of files is treated as absent (evaluated again and rewritten), so a
-stale cache can cost time but never change an answer. The state is restored into a context that
-had evaluated nothing else, and a restored prefix gives the same greedy answers as an evaluated
-one (``tests/test_kvcache.py``).
+stale cache can cost time but never change an answer. A state is restored only into a context
+that holds no tokens (new or reset: restoring replaces its whole memory), and a restored prefix
+gives the same greedy answers and judge probabilities as an evaluated one
+(``tests/test_kvcache.py``).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def prime(
     """Leave exactly ``tokens`` evaluated in ``llama``; say how: ``"kept"`` (it already held
     them), ``"disk"`` (restored from a saved state) or ``"evaluated"`` (and saved when ``save``).
 
-    Restoring needs a context that evaluated nothing yet (a fresh ``Llama``); in any other state
-    the tokens are evaluated as usual. Disk errors are logged and never raised.
+    Restoring is tried only when the context holds no tokens (``n_tokens == 0``); otherwise the
+    tokens are evaluated as usual. Disk errors are logged and never raised.
     """
     tokens = [int(t) for t in tokens]
     if not tokens:
