@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -126,21 +127,11 @@ class LlamaCppGenerator(Generator):
         token_lists = [self._prompt_tokens(m) for m in prompts]
         if len(token_lists) < 2 or any(t is None for t in token_lists):
             return None
-        first = cast("list[int]", token_lists[0])
-        shared = len(first)
-        for other in token_lists[1:]:
-            other = cast("list[int]", other)
-            n = 0
-            for a, b in zip(first[:shared], other, strict=False):
-                if a != b:
-                    break
-                n += 1
-            shared = n
-        shared -= 1
-        if shared < 16:
+        shared = list(os.path.commonprefix(cast("list[list[int]]", token_lists)))[:-1]
+        if len(shared) < 16:
             return None
         with self._lock:
-            return kvcache.prime(self.llama, self.path, first[:shared])
+            return kvcache.prime(self.llama, self.path, shared)
 
     def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""
