@@ -3,11 +3,12 @@
     python eval/profile_cold_load.py [--index asqa]
 
 Steps, in the order ``Pipeline.from_names`` needs them (there the generator's two run in a second
-thread beside the others): importing ``rag.pipeline``; loading the index (it imports torch to
-look for a GPU); loading the default generator; readying its prompt prefix (restored from disk
-when an earlier process saved it, else evaluated: run the script twice to see both); importing
-sentence-transformers (and with it transformers and scikit-learn); loading the embedder; the
-first retrieval. Prints seconds per step. Run it alone.
+thread beside the others): importing ``rag.pipeline``; loading the index (torch is imported only
+where a GPU driver is present); loading the default generator; readying its prompt prefix
+(restored from disk when an earlier process saved it, else evaluated: run the script twice to see
+both); loading the index's embedder (numpy on a CPU, see ``rag.indexing.encoder``; torch and
+sentence-transformers otherwise); the first retrieval. Prints seconds per step and which heavy
+libraries the process imported. Run it alone.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> None:
     from rag.indexing.store import load_index, resolve_index_path
 
     index = load_index(resolve_index_path(args.index))
-    lap("load the index (imports torch)")
+    lap("load the index")
     from rag.generation import DEFAULT_GENERATOR, load_generator
 
     generator = load_generator(DEFAULT_GENERATOR)
@@ -50,11 +51,8 @@ def main() -> None:
     pipe = Pipeline(generator, index, PipelineConfig())
     how = pipe.prime()
     lap(f"ready its prompt prefix ({how})")
-    import sentence_transformers  # noqa: F401 - timed on its own
-
-    lap("import sentence_transformers")
     _ = index.embedder
-    lap("load the embedder")
+    lap(f"load the embedder ({index.embedder.backend})")
     pipe.retrieve("who won the world cup in 1998")
     lap("first retrieval")
     print(f"# profile_cold_load: index {args.index}, one new process")
@@ -63,6 +61,8 @@ def main() -> None:
     for label, s in rows:
         print(f"| {label} | {s:.2f} |")
     print(f"| total | {sum(s for _, s in rows):.2f} |")
+    heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
+    print(f"imported: {', '.join(heavy) or 'none of torch, sentence_transformers, transformers'}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,19 @@ def cpu_threads() -> int:
     return os.cpu_count() or 1
 
 
+# Device files a GPU driver creates: NVIDIA's, AMD ROCm's (torch.cuda covers both) and WSL's.
+_GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def gpu_driver_present() -> bool:
+    """True when a GPU driver's device file exists. Without one torch cannot see a GPU, so the
+    (slow) torch import is skipped: a CPU-only ``rag ask`` never loads torch."""
+    return any(os.path.exists(p) for p in _GPU_DEVICE_FILES)
+
+
 def _cuda_available() -> bool:
+    if not gpu_driver_present():
+        return False
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency

@@ -112,7 +112,7 @@ TEXTS = [
 def embedders():
     from rag.indexing.dense import Embedder
 
-    return Embedder(device="cpu", precision="fp32"), Embedder(device="cpu", precision="bf16")
+    return Embedder(device="cpu", precision="fp32", backend="torch"), Embedder(device="cpu", precision="bf16")
 
 
 def test_embedder_shapes_norms_and_order(embedders) -> None:

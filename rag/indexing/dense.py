@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.device import gpu_backend, resolve_device
 from rag.errors import MissingFileError, RagError
+from rag.indexing.encoder import NumpyBertEncoder, read_shape
 from rag.models import resolve_embedder
 from rag.types import Hit
 
@@ -57,23 +58,55 @@ def _quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
             hf_logging.enable_progress_bar()
 
 
+EMBEDDER_BACKENDS = ("auto", "torch", "numpy")
+
+
 class Embedder:
     """A sentence-transformers model that returns float32, L2-normalised embeddings.
 
     ``precision``: ``"auto"`` (bf16 autocast on a CPU that supports it, fp16 on CUDA, else fp32),
     or ``"fp32"`` / ``"bf16"`` / ``"fp16"``.
+
+    ``backend``: ``"torch"`` (sentence-transformers), ``"numpy"`` (:mod:`rag.indexing.encoder`,
+    fp32 on the CPU, no torch import: what a cold ``rag ask`` wants for one question and a few
+    dozen evidence sentences) or ``"auto"``, which is numpy on the CPU when the model is a BERT
+    folder the numpy encoder runs and ``precision`` is ``"auto"`` or ``"fp32"``, else torch.
+    Building an index asks for torch: its batched, multi-threaded kernels (and bf16 where the CPU
+    has it) are faster over thousands of passages.
     """
 
-    def __init__(self, name: str = "all-MiniLM-L6-v2", device: str = "auto", precision: str = "auto") -> None:
-        from sentence_transformers import SentenceTransformer
-
+    def __init__(
+        self, name: str = "all-MiniLM-L6-v2", device: str = "auto", precision: str = "auto", backend: str = "auto"
+    ) -> None:
+        if backend not in EMBEDDER_BACKENDS:
+            raise RagError(f"unknown embedder backend {backend!r}: choose one of {', '.join(EMBEDDER_BACKENDS)}")
+        if precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise RagError(f"unknown precision {precision!r}: choose auto, fp32, bf16 or fp16")
         self.name = name
         self.device = resolve_device(device)
         path = _resolve_embedder_path(name)
+        self._path = path
+        self._numpy: NumpyBertEncoder | None = None
+        self._hf_tokenizer: Any = None
+        numpy_ok = self.device == "cpu" and precision in ("auto", "fp32") and read_shape(Path(path)) is not None
+        if backend == "numpy" and not numpy_ok:
+            raise RagError(
+                f"the numpy embedder backend runs a BERT sentence-transformers folder on the CPU in fp32; "
+                f"{name!r} on {self.device} ({precision}) is not one: use --embedder-backend torch"
+            )
+        if backend == "numpy" or (backend == "auto" and numpy_ok):
+            self._numpy = NumpyBertEncoder(path)
+            self.backend = "numpy"
+            self.precision = "fp32"
+            self.dimension = self._numpy.dimension
+            self.max_seq_length = self._numpy.max_seq_length
+            logger.info("embedder %s on cpu (numpy, fp32), dim %d", name, self.dimension)
+            return
+        self.backend = "torch"
+        from sentence_transformers import SentenceTransformer
+
         self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
         self._model.eval()
-        if precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise RagError(f"unknown precision {precision!r}: choose auto, fp32, bf16 or fp16")
         if precision == "auto":
             if self.device == "cuda":
                 precision = "fp16"
@@ -85,8 +118,18 @@ class Embedder:
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
         self.max_seq_length = int(self._model.max_seq_length)
-        self.tokenizer = self._model.tokenizer
+        self._hf_tokenizer = self._model.tokenizer
         logger.info("embedder %s on %s (%s), dim %d", name, self.device, precision, self.dimension)
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's Hugging Face tokenizer (chunking counts passage sizes in its tokens); with
+        the numpy backend it is loaded on first use, since a question needs none."""
+        if self._hf_tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._hf_tokenizer = AutoTokenizer.from_pretrained(self._path)
+        return self._hf_tokenizer
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
         """Embed ``texts`` into an ``(n, dimension)`` float32 array of unit-length rows.
@@ -95,11 +138,13 @@ class Embedder:
         CPU with ``bf16`` precision the model runs under bf16 autocast, and rows are normalised
         in fp32 afterwards. A progress bar (tqdm) shows when ``show_progress``.
         """
-        import torch
-
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._numpy is not None:
+            return self._numpy.encode(texts)
+        import torch
+
         order = np.argsort([-len(t) for t in texts], kind="stable")
         sorted_texts = [texts[i] for i in order]
         use_bf16 = self.device == "cpu" and self.precision == "bf16"

@@ -143,7 +143,7 @@ class EmbedActor:
         import torch
 
         torch.set_num_threads(max(1, self.threads))
-        self._embedder = Embedder(self.embedder, device=self.device)
+        self._embedder = Embedder(self.embedder, device=self.device, backend="torch")
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         vectors = self._embedder.encode([str(t) for t in batch["text"]], batch_size=64)

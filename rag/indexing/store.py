@@ -471,7 +471,7 @@ def build_index(
         raise _nothing_to_index(paths, skipped, "index")
     dev = resolve_device(device)
     if engine is None:
-        embedder = Embedder(config.embedder, device=dev)
+        embedder = Embedder(config.embedder, device=dev, backend="torch")
         passages = _chunk(loaded, config, embedder, skipped)
         _check_skipped(skipped, strict)
         if not passages:
@@ -660,7 +660,7 @@ def add_to_index(
             raise _nothing_to_index(paths, skipped, "add")
         dev = resolve_device(device)
         index.device = dev
-        embedder = index.embedder
+        embedder = Embedder(index.config.embedder, device=dev, backend="torch")  # as the build embedded
         new = _chunk(loaded, index.config, embedder, skipped)
         _check_skipped(skipped, strict)
         if not new:
