@@ -59,7 +59,13 @@ def test_build_then_load_gives_same_results(built) -> None:
     for mmap in (False, True):
         loaded = load_index(root / "index", mmap=mmap, device="cpu")
         assert loaded.passages == index.passages
-        assert results(loaded) == expected
+        bm25, dense = results(loaded)
+        assert bm25 == expected[0]
+        # the build embedded with torch, a loaded index embeds questions in numpy: same ranking,
+        # scores equal to float32 rounding
+        assert [[pid for pid, _ in hs] for hs in dense] == [[pid for pid, _ in hs] for hs in expected[1]]
+        got = np.array([[sc for _, sc in hs] for hs in dense])
+        np.testing.assert_allclose(got, [[sc for _, sc in hs] for hs in expected[1]], atol=1e-5)
     bm25, dense = expected
     assert bm25[0][0][0] == "paris.md" and dense[0][0][0] == "paris.md"
     assert dense[1][0][0] == "photo.txt"

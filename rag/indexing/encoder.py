@@ -30,6 +30,8 @@ _WEIGHTS = "model.safetensors"
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
+# A text joins a batch only when at least this fraction of the batch's longest (less padding).
+_SAME_BATCH = 0.8
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,12 @@ class NumpyBertEncoder:
         for key in list(self._w):
             if key.endswith(".weight") and key.startswith("encoder.") and "LayerNorm" not in key:
                 self._w[key] = np.ascontiguousarray(self._w[key].T)
+        # Query, key and value as one (hidden, 3 * hidden) product: one BLAS call instead of three.
+        for i in range(shape.layers):
+            p = f"encoder.layer.{i}.attention.self."
+            names = ("query", "key", "value")
+            self._w[p + "qkv.weight"] = np.ascontiguousarray(np.hstack([self._w.pop(p + n + ".weight") for n in names]))
+            self._w[p + "qkv.bias"] = np.concatenate([self._w.pop(p + n + ".bias") for n in names])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=shape.max_seq_length)
         self.tokenizer.no_padding()
@@ -184,9 +192,8 @@ class NumpyBertEncoder:
             def split(t: np.ndarray) -> np.ndarray:
                 return np.ascontiguousarray(t.reshape(n, length, s.heads, head).transpose(0, 2, 1, 3))
 
-            q = split(linear(x, "attention.self.query"))
-            k = split(linear(x, "attention.self.key"))
-            v = split(linear(x, "attention.self.value"))
+            qkv = linear(x, "attention.self.qkv")
+            q, k, v = (split(qkv[..., j * s.hidden : (j + 1) * s.hidden]) for j in range(3))
             scores = (q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2))) * scale + bias
             scores -= scores.max(axis=-1, keepdims=True)
             probs = np.exp(scores)
@@ -212,8 +219,9 @@ class NumpyBertEncoder:
     def encode(self, texts: Sequence[str], batch_tokens: int = 2048) -> np.ndarray:
         """Embed ``texts`` into an ``(n, dimension)`` float32 array; rows are unit length when the
         model ends in ``Normalize`` (all-MiniLM-L6-v2 does). Texts are taken longest first, in
-        batches of about ``batch_tokens`` padded tokens (little padding, small temporaries); the
-        input order is kept in the result."""
+        batches of at most ``batch_tokens`` padded tokens whose texts are all at least 0.8 times
+        as long as the batch's longest: a question's evidence sentences run from 5 to 60 tokens,
+        and one batch for all of them would be half padding. The input order is kept."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -223,8 +231,15 @@ class NumpyBertEncoder:
         start = 0
         while start < len(order):
             length = len(ids[order[start]])  # the longest of this batch
-            rows = order[start : start + max(1, batch_tokens // max(1, length))]
-            start += len(rows)
+            end = start + 1
+            while (
+                end < len(order)
+                and (end - start + 1) * length <= batch_tokens
+                and len(ids[order[end]]) >= _SAME_BATCH * length
+            ):
+                end += 1
+            rows = order[start:end]
+            start = end
             batch = np.zeros((len(rows), length), dtype=np.int64)
             mask = np.zeros((len(rows), length), dtype=np.int64)
             for j, i in enumerate(rows):
