@@ -13,7 +13,7 @@ torch (old), in one run.
 3. **Same results**: for ``--check-n`` pooled-300 questions on each index, with the default
    settings: the fused top-k passages, the evidence chosen (passage and character offsets) and
    attribution's candidate order for the statements of the committed final run
-   (``eval/results/answers-<index>-final``), each compared between the backends; plus the
+   (``eval/results/answers-<index>``), each compared between the backends; plus the
    largest difference between any two embeddings' cosine similarities.
 
 No language model runs. Pooled-300 is read for timing and equality only: nothing is tuned here.
@@ -49,7 +49,7 @@ index.dense.search(emb.encode_queries(["Who has the highest goals in world footb
 print(time.perf_counter() - t, "torch" in sys.modules)
 """
 
-FINAL_RUN = {"asqa": "answers-asqa-final", "poolonly": "answers-poolonly-final"}
+FINAL_RUN = {"asqa": "answers-asqa", "poolonly": "answers-poolonly"}
 
 
 def cold(index: str, backend: str) -> tuple[float, bool]:

@@ -8,7 +8,7 @@ answer must be found among retrieved distractors. The filtered corpus is written
 file (never into the repository) and indexed as `indexes/poolonly`:
 
     python eval/answers/poolonly.py [--name poolonly] [--overwrite]
-    rag eval --subset pooled300 --index poolonly --no-baseline --no-score --run answers-poolonly
+    rag eval --subset pooled300 --index poolonly --no-baseline --judge none --run answers-poolonly
 """
 
 from __future__ import annotations
