@@ -65,6 +65,13 @@ def _find_punkt_tab() -> Path:
     return first
 
 
+def load_sentence_splitter() -> None:
+    """Load the sentence splitter now rather than at the first answer: importing nltk takes
+    seconds on a small machine (it imports scipy.stats), which :meth:`rag.pipeline.Pipeline.from_names`
+    overlaps with loading the models."""
+    _punkt_tokenizer()
+
+
 def _punkt_tokenizer() -> Any:
     """Load NLTK's English punkt_tab model once, from ``nltk_data_dir()`` only."""
     global _tokenizer
