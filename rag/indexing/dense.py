@@ -92,7 +92,7 @@ class Embedder:
         if backend == "numpy" and not numpy_ok:
             raise RagError(
                 f"the numpy embedder backend runs a BERT sentence-transformers folder on the CPU in fp32; "
-                f"{name!r} on {self.device} ({precision}) is not one: use --embedder-backend torch"
+                f"{name!r} on {self.device} ({precision}) is not one: use backend='torch'"
             )
         if backend == "numpy" or (backend == "auto" and numpy_ok):
             self._numpy = NumpyBertEncoder(path)

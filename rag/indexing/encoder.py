@@ -10,7 +10,7 @@ packages only.
 
 Only what all-MiniLM-L6-v2 and models like it use is supported: a ``bert`` encoder with absolute
 positions and exact (erf) GELU, mean pooling and an optional ``Normalize`` module.
-:func:`numpy_encoder_supported` says whether a folder qualifies; otherwise the torch path in
+:func:`read_shape` says whether a folder qualifies; otherwise the torch path in
 :mod:`rag.indexing.dense` is used.
 """
 
