@@ -88,14 +88,15 @@ class Embedder:
         self._path = path
         self._numpy: NumpyBertEncoder | None = None
         self._hf_tokenizer: Any = None
-        numpy_ok = self.device == "cpu" and precision in ("auto", "fp32") and read_shape(Path(path)) is not None
+        shape = read_shape(Path(path)) if self.device == "cpu" and precision in ("auto", "fp32") else None
+        numpy_ok = shape is not None
         if backend == "numpy" and not numpy_ok:
             raise RagError(
                 f"the numpy embedder backend runs a BERT sentence-transformers folder on the CPU in fp32; "
                 f"{name!r} on {self.device} ({precision}) is not one: use backend='torch'"
             )
         if backend == "numpy" or (backend == "auto" and numpy_ok):
-            self._numpy = NumpyBertEncoder(path)
+            self._numpy = NumpyBertEncoder(path, shape)
             self.backend = "numpy"
             self.precision = "fp32"
             self.dimension = self._numpy.dimension

@@ -136,12 +136,13 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 class NumpyBertEncoder:
     """Mean-pooled, L2-normalised BERT sentence embeddings computed in numpy (float32)."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, shape: BertShape | None = None) -> None:
+        """Load ``folder``; ``shape`` is its :func:`read_shape` when the caller has read it already."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         folder = Path(folder)
-        shape = read_shape(folder)
+        shape = shape or read_shape(folder)
         if shape is None:
             raise RagError(f"{folder} is not a BERT sentence-transformers folder the numpy encoder can run")
         self.shape = shape
