@@ -282,19 +282,18 @@ class Pipeline:
         and optionally a judge name (``rag.judges.load_judge``) for verifying statements.
 
         Ready to answer: the generator loads and readies its prompt prefix (:meth:`prime`) in a
-        second thread, and the sentence splitter (nltk) in a third, while this one loads the index
-        and its embedder (llama.cpp releases the GIL, so on two cores the loads overlap)."""
+        second thread while this one loads the index, its embedder and the sentence splitter
+        (llama.cpp releases the GIL, so on two cores the loads overlap)."""
         cfg = config or PipelineConfig()
         where = resolve_index_path(index) if index is not None else None  # a bad name fails before loading
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rag-load") as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-load") as pool:
             ready = pool.submit(_primed_generator, generator or DEFAULT_GENERATOR, device, cfg)
-            splitter = pool.submit(load_sentence_splitter)  # every answer is split into sentences
+            load_sentence_splitter()  # every answer is split into sentences
             idx = None
             if where is not None:
                 idx = load_index(where, device=device)
                 _ = idx.embedder  # loaded now, not at the first question
             gen = ready.result()
-            splitter.result()
         jdg = None
         if judge is not None:
             jdg = load_judge(judge)

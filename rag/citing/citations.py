@@ -10,7 +10,8 @@ Two readings of the markers live here:
   in ALCE-exact mode: every ``[n`` is a citation (so ``[1, 2]`` is only [1]), duplicates kept.
 
 Sentences are split with NLTK's English punkt model (``punkt_tab``), as ALCE does with
-``nltk.sent_tokenize``; the model files are read from ``rag.paths.nltk_data_dir()``, never downloaded.
+``nltk.sent_tokenize``, by ``rag.citing.punkt`` (the same splits, without importing nltk); the model
+files are read from ``rag.paths.nltk_data_dir()``, never downloaded.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import Any
 
+from rag.citing.punkt import PunktSplitter, read_model
 from rag.errors import MissingFileError, RagError
 from rag.paths import nltk_data_dir
 from rag.types import Statement
@@ -43,7 +44,7 @@ _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([.,;:!?])")
 _ALCE_CITE_RE = re.compile(r"\[\d+")
 _ALCE_CITE_SPACE_RE = re.compile(r" \[\d+")
 
-_tokenizer: Any = None
+_tokenizer: PunktSplitter | None = None
 _tokenizer_lock = threading.Lock()
 
 
@@ -66,14 +67,12 @@ def _find_punkt_tab() -> Path:
 
 
 def load_sentence_splitter() -> None:
-    """Load the sentence splitter now rather than at the first answer: importing nltk takes
-    seconds on a small machine (it imports scipy.stats), which :meth:`rag.pipeline.Pipeline.from_names`
-    overlaps with loading the models."""
+    """Read the sentence splitter's model now rather than at the first answer."""
     _punkt_tokenizer()
 
 
-def _punkt_tokenizer() -> Any:
-    """Load NLTK's English punkt_tab model once, from ``nltk_data_dir()`` only."""
+def _punkt_tokenizer() -> PunktSplitter:
+    """The English punkt_tab model, read once from ``_find_punkt_tab()``."""
     global _tokenizer
     if _tokenizer is not None:
         return _tokenizer
@@ -86,29 +85,7 @@ def _punkt_tokenizer() -> Any:
                     "holding tokenizers/punkt_tab/english/ (e.g. ../shared/data/nltk_data), or run "
                     "`python -m nltk.downloader punkt_tab` with internet access"
                 )
-            # Same object nltk.sent_tokenize builds (PunktTokenizer("english")), but read from our
-            # folder instead of searching nltk.data.path.
-            import nltk.data
-            from nltk.data import FileSystemPathPointer
-
-            try:
-                from nltk.tokenize.punkt import PunktSentenceTokenizer, load_punkt_params
-            except ImportError as err:  # nltk < 3.8.2 reads only the pickled punkt model
-                raise ImportError("reading punkt_tab needs nltk>=3.9,<3.10: pip install 'nltk>=3.9,<3.10'") from err
-
-            # nltk >= 3.9.3 warns when reading outside nltk.data.path: authorise our root just
-            # for the load, leaving nltk's global search path as we found it.
-            root = str(english.parents[2])
-            added = root not in nltk.data.path
-            if added:
-                nltk.data.path.append(root)
-            try:
-                tok = PunktSentenceTokenizer()
-                tok._params = load_punkt_params(FileSystemPathPointer(str(english)))
-            finally:
-                if added:
-                    nltk.data.path.remove(root)
-            _tokenizer = tok
+            _tokenizer = PunktSplitter(read_model(english))
             logger.debug("loaded punkt_tab from %s", english)
     return _tokenizer
 
