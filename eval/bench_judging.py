@@ -1,21 +1,24 @@
 """Benchmark: attribution with the LLM judge asked one set at a time and stopped at the first set
-accepted, against the old way (every candidate set of a size asked at once), and the cost of
-scoring with the evaluation judge, on the same recorded answers, in one run.
+accepted, against the old way (every candidate set of a size asked at once), then with the
+premise pieces of every passage kept (``LLMJudge(state_slots=...)``) against not kept, and the
+cost of scoring with the evaluation judge with and without kept pieces, on the same recorded
+answers, in one run.
 
 Takes the first ``--n`` answers (``--score-n`` for scoring, 0 to skip it) of a recorded run
 (default: ``tune60-default-nopronoun``, 60 tuning questions, ASQA dev outside pooled-300) and
-times two jobs, each done the old way and the
-new way on fresh judges (no disk cache, so every verdict is computed):
+times two jobs, each done in the ways below on fresh judges (no disk cache, so every verdict is
+computed):
 
 - **attribution** (the pipeline's judge, ``llm:qwen2.5-0.5b``): every statement the generator
   wrote (those shown, and those hidden as unsupported) re-cited against the answer's passages with
-  the default ``AttributionConfig``, the index's embedder ranking candidates. Old: each
-  candidate size asked as one batch. New: one set at a time, stopping at the first accepted.
+  the default ``AttributionConfig``, the index's embedder ranking candidates. Batched: each
+  candidate size asked as one batch. One at a time: stopping at the first accepted set. Both
+  without kept pieces (``state_slots=0``: only what the context holds is reused); then one at a
+  time with kept pieces (the default).
 - **scoring** (the evaluation judge, ``llm:qwen2.5-1.5b``): ALCE's citation recall, precision
-  and faithfulness of each answer, done twice the same way (a check that the verdicts are
-  deterministic, and the cost per answer).
+  and faithfulness of each answer, without and with kept pieces.
 
-Prints seconds, judge pairs and prompt tokens evaluated for each, the ratio old / new, and
+Prints seconds, judge pairs and prompt tokens evaluated for each, the ratio of each way to the next, and
 whether the results are identical (citations and verdicts; score lines). Run it alone: it times
 language models on the CPU.
 
@@ -43,15 +46,15 @@ def _records(run: str, n: int) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("kind") != "closed-book" and r["passages"]][:n]
 
 
-def _attribution_job(records: list[dict[str, Any]], new: bool) -> tuple[float, int, int, list[Any]]:
+def _attribution_job(records: list[dict[str, Any]], mode: str) -> tuple[float, int, int, list[Any]]:
     from rag.citing.attribution import attribute
     from rag.citing.citations import parse_answer
     from rag.indexing.dense import Embedder
-    from rag.judges.llm import LLMJudge
+    from rag.judges.llm import DEFAULT_STATE_SLOTS, LLMJudge
     from rag.types import Passage, Statement
 
-    judge = LLMJudge("qwen2.5-0.5b")
-    if not new:
+    judge = LLMJudge("qwen2.5-0.5b", state_slots=0 if mode != "kept" else DEFAULT_STATE_SLOTS)
+    if mode == "batched":
         judge.batched = True  # the old minimal_support asked every size as one batch
     judge._load()
     embedder = Embedder()
@@ -69,13 +72,13 @@ def _attribution_job(records: list[dict[str, Any]], new: bool) -> tuple[float, i
     return time.perf_counter() - t0, pairs, judge.evaluated_tokens, results
 
 
-def _scoring_job(records: list[dict[str, Any]], new: bool) -> tuple[float, int, int, list[Any]]:
+def _scoring_job(records: list[dict[str, Any]], mode: str) -> tuple[float, int, int, list[Any]]:
     from rag.evaluation.data import default_data_path, read_asqa_file
     from rag.evaluation.scoring import score_record
-    from rag.judges.llm import LLMJudge
+    from rag.judges.llm import DEFAULT_STATE_SLOTS, LLMJudge
 
     items = {it.id: it for it in read_asqa_file(default_data_path())}
-    judge = LLMJudge("qwen2.5-1.5b")
+    judge = LLMJudge("qwen2.5-1.5b", state_slots=0 if mode != "kept" else DEFAULT_STATE_SLOTS)
     judge._load()
     pairs = 0
 
@@ -103,18 +106,19 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(f"# bench_judging: {platform.machine()}, {os.cpu_count()} CPUs; answers of {args.run}")
-    jobs = [("attribution (llm:qwen2.5-0.5b)", _attribution_job, args.n)]
+    jobs = [("attribution (llm:qwen2.5-0.5b)", _attribution_job, args.n, ("batched", "one at a time", "kept"))]
     if args.score_n > 0:
-        jobs.append(("scoring (llm:qwen2.5-1.5b)", _scoring_job, args.score_n))
-    for label, job, n in jobs:
+        jobs.append(("scoring (llm:qwen2.5-1.5b)", _scoring_job, args.score_n, ("not kept", "kept")))
+    for label, job, n, modes in jobs:
         records = _records(args.run, n)
-        old = job(records, False)
-        new = job(records, True)
+        results = [(mode, job(records, mode)) for mode in modes]
         print(f"{label}, {len(records)} answers:")
-        for name, (secs, pairs, tokens, _) in (("old", old), ("new", new)):
-            print(f"  {name}: {secs:7.1f} s  {secs / len(records):5.2f} s/answer  {pairs:5d} pairs  {tokens:7d} tokens")
-        print(f"  ratio old/new: {old[0] / new[0]:.2f}x time, {old[2] / max(new[2], 1):.2f}x tokens")
-        print(f"  identical results: {old[3] == new[3]}")
+        for name, (secs, pairs, tokens, _) in results:
+            per = secs / len(records)
+            print(f"  {name:>13}: {secs:7.1f} s  {per:5.2f} s/answer  {pairs:5d} pairs  {tokens:7d} tokens")
+        for (a, old), (b, new) in zip(results, results[1:], strict=False):
+            print(f"  {a} / {b}: {old[0] / new[0]:.2f}x time, {old[2] / max(new[2], 1):.2f}x tokens")
+            print(f"  identical results, {a} and {b}: {old[3] == new[3]}")
 
 
 if __name__ == "__main__":

