@@ -21,7 +21,13 @@ Stages: load, retrieval (query embedding and search), evidence (sentence selecti
 (from the question to the first generated token, loading included when cold), generation (the
 whole generation), attribution (post-hoc citing: the attribution judge), total (the question to
 the cited answer, wall time of the process when cold). Prints p50 and p90 of each, cold and
-warm, and the ratio cold / warm of the p50 totals. Run it alone on the machine.
+warm, and the ratio cold / warm of the p50 totals.
+
+The floor: warm, every call into llama.cpp is timed (the generator's and the attribution judge's
+``Llama.eval``), split into prompt batches (more than one token) and one-token generation
+steps. It prints the tokens each evaluates per question, the rates measured, and the share of the
+mean warm answer spent inside llama.cpp: what no code around the models can take away, short of
+evaluating fewer tokens. Run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,6 +63,39 @@ def _stages(timings: dict[str, float], load: float, total: float) -> dict[str, f
         "attribution": timings.get("attribution", 0.0),
         "total": total,
     }
+
+
+class Meter:
+    """Tokens llama.cpp evaluates and the seconds it takes: prompt batches (more than one token)
+    and one-token generation steps, counted by wrapping a ``Llama``'s ``eval``."""
+
+    def __init__(self) -> None:
+        self.batch_tokens = self.step_tokens = 0
+        self.batch_s = self.step_s = 0.0
+
+    def wrap(self, llama: Any) -> None:
+        inner = llama.eval
+
+        def timed(tokens: Any) -> None:
+            t0 = time.perf_counter()
+            inner(tokens)
+            dt = time.perf_counter() - t0
+            if len(tokens) > 1:
+                self.batch_tokens += len(tokens)
+                self.batch_s += dt
+            else:
+                self.step_tokens += len(tokens)
+                self.step_s += dt
+
+        llama.eval = timed
+
+    def line(self, name: str, n: int) -> str:
+        b_rate = self.batch_tokens / self.batch_s if self.batch_s else 0.0
+        s_rate = self.step_tokens / self.step_s if self.step_s else 0.0
+        return (
+            f"| {name} | {self.batch_tokens / n:.0f} | {b_rate:.0f} | {self.step_tokens / n:.0f} | {s_rate:.1f} "
+            f"| {(self.batch_s + self.step_s) / n:.2f} |"
+        )
 
 
 def cold(question: str, index: str, cache: Path) -> dict[str, float]:
@@ -107,6 +147,9 @@ def main() -> None:
         pipe = Pipeline(load_generator(DEFAULT_GENERATOR), load_index(args.index), PipelineConfig())
         pipe.ask(warm_up)
         start_up = time.perf_counter() - t0
+        meters = {"generator": Meter(), "attribution judge": Meter()}
+        meters["generator"].wrap(pipe.generator.llama)
+        meters["attribution judge"].wrap(getattr(pipe.attribution_judge, "inner", pipe.attribution_judge)._llama)
         warm_rows = []
         for q in questions:
             t1 = time.perf_counter()
@@ -122,6 +165,15 @@ def main() -> None:
         print(f"| {stage} | {pct(c, 0.5):.2f} | {pct(c, 0.9):.2f} | {pct(w, 0.5):.2f} | {pct(w, 0.9):.2f} |")
     ratio = pct([r["total"] for r in cold_rows], 0.5) / pct([r["total"] for r in warm_rows], 0.5)
     print(f"ratio cold / warm (p50 total): {ratio:.2f}x")
+    n = len(warm_rows)
+    print("# warm, inside llama.cpp, per question (means):")
+    print("| model | prompt tokens | prompt tokens/s | generated tokens | generated tokens/s | s in llama.cpp |")
+    print("|---|---|---|---|---|---|")
+    for name, meter in meters.items():
+        print(meter.line(name, n))
+    inside = sum(m.batch_s + m.step_s for m in meters.values()) / n
+    mean_total = sum(r["total"] for r in warm_rows) / n
+    print(f"warm mean total {mean_total:.2f} s, of which inside llama.cpp {inside:.2f} s ({inside / mean_total:.0%})")
 
 
 if __name__ == "__main__":
