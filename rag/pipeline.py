@@ -267,6 +267,7 @@ class Pipeline:
         self._attribution_judge = attribution_judge
         self._retriever: Retriever | None = None
         self._embedder: Embedder | None = None
+        self._primed: set[str] = set()  # prompt kinds whose shared beginning the generator has readied
 
     @classmethod
     def from_names(
@@ -302,8 +303,22 @@ class Pipeline:
     def prime(self) -> str | None:
         """Evaluate the fixed beginning of the generator's prompts (instructions and worked
         example) now, or restore it from the state an earlier process saved, so answers start
-        after it; :meth:`from_names` does this once. Says how (``Generator.prime``)."""
+        after it; the first answer does this when nothing did before. Says how
+        (``Generator.prime``)."""
+        self._primed.add("rag")
         return _prime(self.generator, self.config)
+
+    def _ready(self, kind: str) -> None:
+        """Prime the generator once for a kind of prompt ("rag", "closed-book"): every answer is
+        then evaluated as that prompt's shared beginning and the rest, so a greedy answer is the
+        same whatever was asked before it (``LlamaCppGenerator``)."""
+        if kind in self._primed:
+            return
+        if kind == "rag":
+            self.prime()
+        else:
+            self._primed.add(kind)
+            self.generator.prime([prompts.closed_book_messages(q) for q in ("Who?", "When?")])
 
     @property
     def retriever(self) -> Retriever:
@@ -366,6 +381,7 @@ class Pipeline:
         cfg = self._generation_for(context.passages)
         if sample > 0:
             cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
+        self._ready("rag")
         gen = self.generator.generate(self._messages(question, context.passages), cfg, on_token)
         parsed = remap(parse_answer(gen.text, len(context.passages)), context.numbers)
         cleaned = drop_junk(parsed, truncated=gen.completion_tokens >= cfg.max_tokens)
@@ -507,6 +523,7 @@ class Pipeline:
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer from the model's memory alone (the closed-book baseline)."""
         t0 = time.perf_counter()
+        self._ready("closed-book")
         gen = self.generator.generate(prompts.closed_book_messages(question), self.config.generation, on_token)
         timings = {
             "retrieval": 0.0,

@@ -80,6 +80,55 @@ def test_a_restored_prefix_gives_the_answer_an_evaluated_one_and_no_cache_give(t
     fresh.close()
 
 
+def test_a_greedy_answer_does_not_depend_on_what_was_asked_before(tmp_path, monkeypatch) -> None:
+    """A primed generator evaluates every prompt as its prefix and the rest: the answer to a
+    question is the same asked first, after other questions (whose prompts share more than the
+    prefix with it), after a prompt of another kind (which pushes the prefix out of the context),
+    and on a fresh load restoring the prefix from disk."""
+    path = _smol_path()
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    cfg = GenerationConfig(max_tokens=24)
+    question = rag_messages("What is the capital of France?", PARIS)
+    similar = rag_messages("What is the capital of France today?", PARIS)  # shares more than the prefix
+    other_kind = [{"role": "user", "content": "Name a city."}]
+
+    first = _generator(path)
+    first.prime(PROBES)
+    expected = first.generate(question, cfg).text
+    first.generate(similar, cfg)
+    assert first.generate(question, cfg).text == expected
+    first.generate(other_kind, cfg)
+    assert first.generate(question, cfg).text == expected
+    prefix_length = len(first._prefixes[0])
+    first.generate(question, cfg)
+    first.close()
+
+    second = _generator(path)
+    assert second.prime(PROBES) == "disk"
+    assert len(second._prefixes[0]) == prefix_length
+    second.generate(similar, cfg)
+    assert second.generate(question, cfg).text == expected
+    second.close()
+
+
+def test_a_pipeline_primes_its_generator_at_the_first_answer(tmp_path, monkeypatch) -> None:
+    """Built by hand (as `rag eval` builds it), a pipeline readies the prompt prefix before its
+    first answer, so its answers are those of `Pipeline.from_names` (which `rag ask` uses)."""
+    from rag.pipeline import Pipeline, PipelineConfig
+
+    path = _smol_path()
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    gen = _generator(path)
+    config = PipelineConfig(cite="model", hide_unsupported=False, generation=GenerationConfig(max_tokens=16))
+    pipe = Pipeline(gen, config=config)
+    assert gen._prefixes == []
+    pipe.ask("What is the capital of France?", passages=PARIS)
+    assert len(gen._prefixes) == 1 and gen.llama.input_ids[: len(gen._prefixes[0])].tolist() == gen._prefixes[0]
+    pipe.closed_book("What is the capital of Italy?")
+    assert len(gen._prefixes) == 2  # the closed-book prompts' own beginning
+    gen.close()
+
+
 def test_a_damaged_or_foreign_state_is_evaluated_again(tmp_path) -> None:
     path = _smol_path()
     gen = _generator(path)

@@ -50,6 +50,7 @@ class LlamaCppGenerator(Generator):
         self._formatter: Any | None = None
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._prefixes: list[list[int]] = []  # primed prefixes: a prompt starts after one or from nothing
 
     def grammar(self, text: str) -> Any:
         """``text`` as a ``LlamaGrammar``, checked against this model's vocabulary.
@@ -108,16 +109,27 @@ class LlamaCppGenerator(Generator):
         tokens = self._prompt_tokens(messages)
         return super().count_message_tokens(messages) if tokens is None else len(tokens)
 
-    def _forget_exact_repeat(self, messages: list[dict[str, str]]) -> None:
-        # llama-cpp-python reuses the KV cache for a shared prompt prefix. When the WHOLE
-        # prompt is cached it re-evaluates the last token on its own, whose logits differ
-        # slightly from the batched evaluation: greedy answers to the same prompt asked twice
-        # in a row then differ. Measured: partial-prefix reuse gives identical answers, so
-        # only this case drops the cache (keeps ALCE's long shared prefix cached).
+    def _start_after_prefix(self, messages: list[dict[str, str]]) -> None:
+        """Leave the context holding exactly the longest primed prefix ``messages`` start with
+        (restored from its saved state if another prompt pushed it out), or nothing: the prompt
+        is then always evaluated in the same pieces, the prefix and the rest, whatever was asked
+        before. (llama-cpp-python would otherwise reuse whatever the last prompt shares with
+        this one, and a greedy answer could change with the question asked before it: llama.cpp's
+        numbers depend slightly on how the tokens are split into batches.)"""
         tokens = self._prompt_tokens(messages)
-        cached = self.llama.input_ids
-        if tokens is not None and len(cached) >= len(tokens) and cached[: len(tokens)].tolist() == tokens:
-            self.llama.reset()
+        llama = self.llama
+        prefix = max(
+            (p for p in self._prefixes if tokens is not None and len(tokens) > len(p) and tokens[: len(p)] == p),
+            key=len,
+            default=None,
+        )
+        if prefix is None:
+            llama.reset()
+            return
+        if not (llama.n_tokens >= len(prefix) and llama.input_ids[: len(prefix)].tolist() == prefix):
+            llama.reset()
+            kvcache.prime(llama, self.path, prefix)
+        llama.n_tokens = len(prefix)  # the rest is evaluated after it; eval() clears the KV cells past it
 
     def prime(self, prompts: Sequence[list[dict[str, str]]]) -> str | None:
         """Evaluate the tokens the templated ``prompts`` (two or more) share, less the last one
@@ -127,18 +139,21 @@ class LlamaCppGenerator(Generator):
         token_lists = [self._prompt_tokens(m) for m in prompts]
         if len(token_lists) < 2 or any(t is None for t in token_lists):
             return None
-        shared = list(os.path.commonprefix(cast("list[list[int]]", token_lists)))[:-1]
+        shared = [int(t) for t in os.path.commonprefix(cast("list[list[int]]", token_lists))[:-1]]
         if len(shared) < 16:
             return None
         with self._lock:
-            return kvcache.prime(self.llama, self.path, shared)
+            how = kvcache.prime(self.llama, self.path, shared)
+            if shared not in self._prefixes:
+                self._prefixes.append(shared)
+            return how
 
     def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
         """Stream the answer (one piece per token) via ``create_chat_completion(stream=True)``."""
         check_messages(messages)
         grammar = self.grammar(config.grammar) if config.grammar else None
         with self._lock:  # one llama context: never two generations at once
-            self._forget_exact_repeat(messages)
+            self._start_after_prefix(messages)
             # stream=True: llama.cpp returns the chunk iterator, never a whole response
             chunks = cast(
                 "Iterator[CreateChatCompletionStreamResponse]",
