@@ -134,8 +134,9 @@ class LlamaCppGenerator(Generator):
     def prime(self, prompts: Sequence[list[dict[str, str]]]) -> str | None:
         """Evaluate the tokens the templated ``prompts`` (two or more) share, less the last one
         (it may merge with what follows), or restore them from the state an earlier process saved
-        (``rag.kvcache``); llama.cpp then reuses them for any prompt that starts the same way.
-        None when there is nothing to share (fewer than 16 tokens, or no chat template)."""
+        (``rag.kvcache``); every later prompt that starts the same way is evaluated after them
+        (:meth:`stream`). ``"kept"`` when they were readied before. None when there is nothing
+        to share (fewer than 16 tokens, or no chat template)."""
         token_lists = [self._prompt_tokens(m) for m in prompts]
         if len(token_lists) < 2 or any(t is None for t in token_lists):
             return None
@@ -143,9 +144,10 @@ class LlamaCppGenerator(Generator):
         if len(shared) < 16:
             return None
         with self._lock:
+            if shared in self._prefixes:  # readied before: the next prompt starts after it (or restores it)
+                return "kept"
             how = kvcache.prime(self.llama, self.path, shared)
-            if shared not in self._prefixes:
-                self._prefixes.append(shared)
+            self._prefixes.append(shared)
             return how
 
     def stream(self, messages: list[dict[str, str]], config: GenerationConfig = GenerationConfig()) -> Iterator[str]:
