@@ -129,6 +129,20 @@ def test_split_sentences_missing_data_names_nltk_data(monkeypatch: pytest.Monkey
         split_sentences("A sentence. Another one.")
 
 
+def test_loading_the_splitter_without_punkt_data_is_not_an_error(monkeypatch, tmp_path) -> None:
+    """`Pipeline.from_names` (so `rag ask`) loads the splitter up front; without the data it must
+    still answer, with the fallback split."""
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(citations, "_tokenizer", None)
+    monkeypatch.setattr("nltk.data.path", [str(tmp_path)])
+    citations.load_sentence_splitter()
+    assert citations._tokenizer is None
+    assert citations.sentences_for_answer("Tea is from China. Coffee is from Yemen.") == [
+        "Tea is from China.",
+        "Coffee is from Yemen.",
+    ]
+
+
 def test_parse_answer_without_punkt_data_falls_back(monkeypatch, tmp_path) -> None:
     import rag.citing.citations as citations
 

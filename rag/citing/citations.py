@@ -67,8 +67,13 @@ def _find_punkt_tab() -> Path:
 
 
 def load_sentence_splitter() -> None:
-    """Read the sentence splitter's model now rather than at the first answer."""
-    _punkt_tokenizer()
+    """Read the sentence splitter's model now rather than at the first answer. Without the
+    punkt_tab files nothing is raised: answers then fall back to a simple rule, with a warning
+    (:func:`sentences_for_answer`)."""
+    try:
+        _punkt_tokenizer()
+    except FileNotFoundError:
+        pass
 
 
 def _punkt_tokenizer() -> PunktSplitter:
