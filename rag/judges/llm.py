@@ -141,8 +141,9 @@ class LLMJudge(Judge):
         self._formatter: Any = None
         self._prefix: list[int] = []
         self._head = ""  # the prompt's text before the premise
-        # premise pieces: (tokens up to a piece's end, the piece ends) -> the sequence's saved state
-        self._states: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], bytes] = OrderedDict()
+        # premise pieces: (tokens up to a piece's end, the piece ends) -> the sequence's saved
+        # state (a ctypes buffer and its length)
+        self._states: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[Any, int]] = OrderedDict()
         self._live: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()  # pieces the context holds now
         self.evaluated_tokens = 0  # prompt tokens evaluated so far (how much caching saved)
         self._yes_ids: list[int] = []
@@ -291,7 +292,7 @@ class LLMJudge(Judge):
         buf = (ctypes.c_uint8 * size)()
         n = int(llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0))
         if 0 < n <= size:
-            self._states[key] = memoryview(buf)[:n].tobytes()
+            self._states[key] = (buf, n)  # llama.cpp's buffer as it is: no second copy
             self._states.move_to_end(key)
             while len(self._states) > self.state_slots:
                 self._states.popitem(last=False)
@@ -300,10 +301,9 @@ class LLMJudge(Judge):
         """Put a kept state back in the context; False when llama.cpp refuses it."""
         import llama_cpp
 
-        data = self._states[key]
+        buf, n = self._states[key]
         self._states.move_to_end(key)
-        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        if llama_cpp.llama_state_seq_set_data(self._llama._ctx.ctx, buf, len(data), 0) != len(data):
+        if llama_cpp.llama_state_seq_set_data(self._llama._ctx.ctx, buf, n, 0) != n:
             del self._states[key]
             self._llama.reset()
             return False
