@@ -81,7 +81,7 @@ def final_statements(index: str) -> dict[str, list[str]]:
 
 def check_index(name: str, args: argparse.Namespace, torch_emb: Any, numpy_emb: Any) -> dict[str, Any]:
     from rag.citing.attribution import rank_candidates
-    from rag.citing.evidence import _candidates, select_evidence
+    from rag.citing.evidence import candidate_evidence, select_evidence
     from rag.evaluation.data import load_asqa
     from rag.indexing.store import load_index, resolve_index_path
     from rag.pipeline import PipelineConfig
@@ -103,7 +103,7 @@ def check_index(name: str, args: argparse.Namespace, torch_emb: Any, numpy_emb: 
             hits = Retriever(index, config.retrieval).retrieve(item.question, config.k)
             passages = [sp.passage for sp in hits]
             ev = select_evidence(item.question, passages, embed=emb.encode, config=config.evidence)
-            texts = [item.question, *[c.text for c in _candidates(passages, config.evidence.min_words)]]
+            texts = [item.question, *[c.text for c in candidate_evidence(passages, config.evidence.min_words)]]
             sts = statements.get(item.id, [])
             attr_texts = sts + [f"{p.title}\n{p.text}" for p in passages]
             t = time.perf_counter()

@@ -364,8 +364,9 @@ class Pipeline:
         if self.config.prompt != "evidence" or not plain:
             return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None, tuple(plain))
         selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence)
-        reduced, numbers = evidence_passages(plain, selection)
-        judged = evidence_premises(plain, selection) if self.config.evidence.judge_on_evidence else plain
+        shown = self.config.evidence.prompt_sentences
+        reduced, numbers = evidence_passages(plain, selection, shown)
+        judged = evidence_premises(plain, selection, shown) if self.config.evidence.judge_on_evidence else plain
         return Context(tuple(reduced), tuple(numbers), selection, tuple(judged))
 
     def _one_answer(

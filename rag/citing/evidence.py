@@ -50,6 +50,7 @@ _NUMBER_RE = re.compile(
 _NAME_RE = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z'\-]+(?: (?:de |van |von |da |di |le |la )?[A-Z][a-z'\-.]+)+")
 _PLACE_RE = re.compile(r"\b(in|at|from|near|of)\s+(the\s+)?[A-Z][a-z]+")
 ANSWER_TYPES = ("date", "person", "place", "number")
+SCORERS = ("learned", "hand")
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ class EvidenceConfig:
     ``quote_words`` > 0 the composed answer is followed by the best evidence sentences, quoted word
     for word, while the answer stays within that many words (:func:`with_quotes`)."""
 
-    max_sentences: int = 4
-    per_passage: int = 2
+    max_sentences: int = 8
+    per_passage: int = 3
     min_words: int = 5
     # 0.4: on 200 tuning questions (offset 200) 0.4 kept what 0 gave (str_em of the first two
     # sentences 27.5 against 27.1) while 0.6 lost 3 points (24.1); eval/answers/evidence_tuning.txt.
@@ -80,12 +81,26 @@ class EvidenceConfig:
     # of 20 off-topic questions are refused (eval/answers/README.md).
     min_relevance: float = 0.55
     judge_on_evidence: bool = False
-    quote_words: int = 70
+    quote_words: int = 80
     # Chosen by eval/answers/evidence_tuning.py on 200 tuning questions, checked on 200 others: the
     # first two evidence sentences hold 28.5 of str_em instead of 25.1 (eval/answers/README.md).
     rank_weight: float = 1.2
+    # "learned": sentences are chosen by the logistic regression of LEARNED_WEIGHTS (the
+    # probability that a sentence holds a short answer), never one under ``min_probability``;
+    # "hand": by the weighted relevance above plus the rank prior, never one under ``keep_ratio``.
+    scorer: str = "learned"
+    min_probability: float = 0.05
+    # The generator is shown the first ``prompt_sentences`` chosen (the rest are only quoted), so
+    # the prompt stays as long as it was with four.
+    prompt_sentences: int = 4
 
     def __post_init__(self) -> None:
+        if self.scorer not in SCORERS:
+            raise RagError(f"scorer must be one of {', '.join(SCORERS)}, got {self.scorer!r}")
+        if not 0.0 <= self.min_probability < 1.0:
+            raise RagError(f"min_probability must lie in [0, 1), got {self.min_probability}")
+        if self.prompt_sentences < 1:
+            raise RagError(f"prompt_sentences must be at least 1, got {self.prompt_sentences}")
         if self.max_sentences < 1 or self.per_passage < 1:
             raise RagError(
                 f"max_sentences and per_passage must be at least 1, got {self.max_sentences}, {self.per_passage}"
@@ -335,7 +350,9 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _candidates(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
+def candidate_evidence(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
+    """Every quotable piece of at least ``min_words`` words of ``passages`` (:func:`clean_spans`
+    of each sentence), in passage and text order, with score 0."""
     out: list[Evidence] = []
     for n, p in enumerate(passages, 1):
         for span in _sentences(p.text):
@@ -363,6 +380,196 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
+_BASE_FEATURES = (
+    "cosine",
+    "lexical",
+    "type_match",
+    "rank_prior",
+    "first_piece",
+    "log_words",
+    "new_names",
+    "new_numbers",
+    "title_overlap",
+    "passage_cosine",
+    "cosine_gap",
+    "leans_back",
+)
+# What the question asks for, and the three features whose worth depends on it: a name is the
+# answer to "who", a number to "how many" or "when".
+_KIND_FEATURES = tuple(
+    f"{kind}_{name}"
+    for kind in (*ANSWER_TYPES, "other")
+    for name in ("question", "type_match", "new_names", "new_numbers")
+)
+#: The cheap features of a candidate sentence (:func:`sentence_features`), in column order.
+FEATURE_NAMES = _BASE_FEATURES + _KIND_FEATURES
+
+_CAPITALISED_RE = re.compile(r"\b[A-Z][\w'\-]*")
+_DIGITS_RE = re.compile(r"\b\d[\d,.]*\b")
+
+
+def sentence_features(
+    question: str,
+    passages: Sequence[Passage],
+    cands: Sequence[Evidence],
+    cosine: Sequence[float],
+    lexical: Sequence[float],
+) -> np.ndarray:
+    """One row of :data:`FEATURE_NAMES` per candidate: its cosine and lexical relevance, whether
+    it holds what the question asks for, the passage's rank prior (1 / n), whether it is its
+    passage's first piece, its length (log words), how many capitalised words and numbers it holds
+    that the question does not (log 1 + count: an answer is usually a name, date or number the
+    question does not already say), the share of the question's content words in the passage's
+    title, the passage's best cosine, the gap to the best cosine over all candidates, and whether it
+    opens on a pronoun; then, for each answer type (and "other"), whether the question asks for it
+    and that times the answer-type match, the new names and the new numbers."""
+    import numpy as np
+
+    q_lower = question.lower()
+    q_words = content_words(question)
+    kind = answer_type(question)
+    cos = np.asarray(cosine, dtype=np.float64)
+    best_in_passage: dict[int, float] = {}
+    for c, x in zip(cands, cos, strict=True):
+        best_in_passage[c.passage] = max(best_in_passage.get(c.passage, -1.0), float(x))
+    top = float(cos.max()) if len(cos) else 0.0
+    title_share = {
+        n: (len(q_words & content_words(p.title)) / len(q_words) if q_words else 0.0) for n, p in enumerate(passages, 1)
+    }
+    kind_index = ANSWER_TYPES.index(kind) if kind in ANSWER_TYPES else len(ANSWER_TYPES)
+    rows = []
+    seen: set[int] = set()
+    for c, x, lex in zip(cands, cos, lexical, strict=True):
+        words = c.text.split()
+        caps = [m.group(0) for m in _CAPITALISED_RE.finditer(c.text, len(words[0]) if words else 0)]
+        new_names = sum(1 for w in caps if w.lower() not in q_lower)
+        new_numbers = sum(1 for m in _DIGITS_RE.finditer(c.text) if m.group(0) not in question)
+        type_match = 1.0 if matches_type(kind, c.text) else 0.0
+        names, numbers = math.log1p(new_names), math.log1p(new_numbers)
+        per_kind = [0.0] * len(_KIND_FEATURES)
+        per_kind[4 * kind_index : 4 * kind_index + 4] = [1.0, type_match, names, numbers]
+        rows.append(
+            (
+                float(x),
+                float(lex),
+                type_match,
+                1.0 / c.passage,
+                0.0 if c.passage in seen else 1.0,
+                math.log(max(len(words), 1)),
+                names,
+                numbers,
+                title_share[c.passage],
+                best_in_passage[c.passage],
+                top - float(x),
+                1.0 if leans_back(c.text) else 0.0,
+                *per_kind,
+            )
+        )
+        seen.add(c.passage)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
+
+
+#: The learned scorer: logistic-regression weights on :data:`FEATURE_NAMES` (and the bias) for the
+#: probability that a candidate sentence holds one of the question's short answers, fit by
+#: ``eval/answers/evidence_learn.py`` on the 648 ASQA dev questions outside pooled-300 (top 5
+#: passages of the ``asqa`` index, 9,558 sentences); see eval/answers/README.md.
+LEARNED_WEIGHTS: dict[str, float] = {
+    "cosine": 6.6402,
+    "lexical": -1.5377,
+    "type_match": 0.3748,
+    "rank_prior": 1.3683,
+    "first_piece": 0.6616,
+    "log_words": 0.2460,
+    "new_names": 0.1333,
+    "new_numbers": 0.2223,
+    "title_overlap": 1.6976,
+    "passage_cosine": -0.3990,
+    "cosine_gap": 2.7921,
+    "leans_back": -0.4941,
+    "date_question": -1.1755,
+    "date_type_match": 1.0396,
+    "date_new_names": -0.1033,
+    "date_new_numbers": 0.3371,
+    "person_question": 0.1380,
+    "person_type_match": -0.4399,
+    "person_new_names": 0.4546,
+    "person_new_numbers": -0.2797,
+    "place_question": 0.7484,
+    "place_type_match": 0.4826,
+    "place_new_names": -0.3769,
+    "place_new_numbers": -0.0087,
+    "number_question": -0.3566,
+    "number_type_match": 1.6358,
+    "number_new_names": -0.6657,
+    "number_new_numbers": 0.7769,
+    "other_question": 0.8332,
+    "other_type_match": 0.0000,
+    "other_new_names": -0.1422,
+    "other_new_numbers": 0.4860,
+}
+LEARNED_BIAS = -8.2194
+
+
+def learned_scores(features: np.ndarray) -> np.ndarray:
+    """The learned scorer's log-odds for each row of :func:`sentence_features`."""
+    import numpy as np
+
+    weights = np.array([LEARNED_WEIGHTS[name] for name in FEATURE_NAMES])
+    return np.asarray(features @ weights + LEARNED_BIAS, dtype=np.float64)
+
+
+def learned_eligible(scores: Sequence[float], whole: Sequence[bool], min_probability: float) -> list[bool]:
+    """Which candidates the learned scorer may choose: whole sentences whose probability
+    (``scores`` are log-odds) is at least ``min_probability``; when none is, the best whole one,
+    so an answered question always has evidence.
+
+    >>> learned_eligible([0.0, -5.0, 1.0], [True, True, False], 0.05)
+    [True, False, False]
+    >>> learned_eligible([-4.0, -5.0], [True, True], 0.05)
+    [True, False]
+    """
+    floor = math.log(min_probability / (1.0 - min_probability)) if min_probability > 0 else -math.inf
+    out = [ok and x >= floor for x, ok in zip(scores, whole, strict=True)]
+    if not any(out) and any(whole):
+        best = max((i for i, ok in enumerate(whole) if ok), key=lambda i: scores[i])
+        out[best] = True
+    return out
+
+
+def choose_evidence(
+    scores: Sequence[float],
+    passage_numbers: Sequence[int],
+    similar: np.ndarray | None,
+    bags: Sequence[set[str]],
+    eligible: Sequence[bool],
+    config: EvidenceConfig,
+) -> list[int]:
+    """Greedy maximal marginal relevance over the ``eligible`` candidates: the best ``scores``
+    first, less ``config.diversity`` times the highest cosine (``similar``) to one already chosen;
+    at most ``config.per_passage`` from one passage, none sharing ``config.duplicate_overlap`` of
+    its content words (``bags``, Jaccard) with one chosen, at most ``config.max_sentences`` in
+    all. Returns the chosen indices in choice order."""
+    chosen: list[int] = []
+    per_passage: dict[int, int] = {}
+    remaining = {i for i, ok in enumerate(eligible) if ok}
+    while remaining and len(chosen) < config.max_sentences:
+
+        def mmr(i: int) -> float:
+            if similar is None or not chosen:
+                return float(scores[i])
+            return float(scores[i]) - config.diversity * max(float(similar[i, j]) for j in chosen)
+
+        i = max(sorted(remaining), key=mmr)
+        remaining.discard(i)
+        if per_passage.get(passage_numbers[i], 0) >= config.per_passage:
+            continue
+        if any(_jaccard(bags[i], bags[j]) >= config.duplicate_overlap for j in chosen):
+            continue
+        chosen.append(i)
+        per_passage[passage_numbers[i]] = per_passage.get(passage_numbers[i], 0) + 1
+    return chosen
+
+
 def select_evidence(
     question: str,
     passages: Sequence[Passage],
@@ -373,7 +580,7 @@ def select_evidence(
     """The sentences of ``passages`` that bear on ``question`` (see the module doc). Without
     ``embed`` only the lexical and answer-type scores count."""
     config = config or EvidenceConfig()
-    cands = _candidates(passages, config.min_words)
+    cands = candidate_evidence(passages, config.min_words)
     if not cands:
         return EvidenceSelection((), 0.0, False)
     texts = [c.text for c in cands]
@@ -390,53 +597,48 @@ def select_evidence(
     ]
     # Fragments count for the gate (they show what the passages are about) but are never chosen.
     whole = [not is_fragment(t) for t in texts]
-    # the gate reads relevance alone; the choice also prefers better-retrieved passages
+    # the gate reads relevance alone
     answered = max(relevance) >= config.min_relevance and any(whole)
-    scores = [r + config.rank_weight / c.passage for r, c in zip(relevance, cands, strict=True)]
-    best = max((x for x, ok in zip(relevance, whole, strict=True) if ok), default=0.0)
     words = [content_words(t) for t in texts]
     # Cosine between candidates, computed once for the MMR penalty.
     similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
-    chosen: list[int] = []
-    per_passage: dict[int, int] = {}
-    # A sentence far less relevant than the best is never chosen, however well its passage ranks.
-    remaining = {i for i in range(len(cands)) if whole[i] and relevance[i] >= config.keep_ratio * best}
-    while remaining and len(chosen) < config.max_sentences:
-
-        def mmr(i: int) -> float:
-            if similar is None or not chosen:
-                return scores[i]
-            return scores[i] - config.diversity * max(float(similar[i, j]) for j in chosen)
-
-        i = max(sorted(remaining), key=mmr)
-        remaining.discard(i)
-        if per_passage.get(cands[i].passage, 0) >= config.per_passage:
-            continue
-        if any(_jaccard(words[i], words[j]) >= config.duplicate_overlap for j in chosen):
-            continue
-        chosen.append(i)
-        per_passage[cands[i].passage] = per_passage.get(cands[i].passage, 0) + 1
+    if config.scorer == "learned":
+        scores = learned_scores(sentence_features(question, passages, cands, cosine, lexical)).tolist()
+        eligible = learned_eligible(scores, whole, config.min_probability)
+    else:
+        # the choice also prefers better-retrieved passages; a sentence far less relevant than the
+        # best is never chosen, however well its passage ranks
+        scores = [r + config.rank_weight / c.passage for r, c in zip(relevance, cands, strict=True)]
+        best = max((x for x, ok in zip(relevance, whole, strict=True) if ok), default=0.0)
+        eligible = [whole[i] and relevance[i] >= config.keep_ratio * best for i in range(len(cands))]
+    chosen = choose_evidence(scores, [c.passage for c in cands], similar, words, eligible, config)
     evidence = tuple(Evidence(cands[i].passage, cands[i].start, cands[i].end, cands[i].text, scores[i]) for i in chosen)
     return EvidenceSelection(evidence, max(relevance), answered)
 
 
-def evidence_passages(passages: Sequence[Passage], selection: EvidenceSelection) -> tuple[list[Passage], list[int]]:
-    """The passages reduced to their evidence sentences (in text order), for the prompt, and for
-    each the number of the full passage it came from (1-based), in passage order."""
+def evidence_passages(
+    passages: Sequence[Passage], selection: EvidenceSelection, limit: int | None = None
+) -> tuple[list[Passage], list[int]]:
+    """The passages reduced to their evidence sentences (in text order; the first ``limit``
+    chosen, or all), for the prompt, and for each the number of the full passage it came from
+    (1-based), in passage order."""
     reduced: list[Passage] = []
     numbers: list[int] = []
-    for n in selection.passages():
-        spans = sorted((e.start, e.end) for e in selection.evidence if e.passage == n)
+    shown = selection.evidence[:limit]
+    for n in sorted({e.passage for e in shown}):
+        spans = sorted((e.start, e.end) for e in shown if e.passage == n)
         p = passages[n - 1]
         reduced.append(Passage(id=p.id, title=p.title, text=" ".join(p.text[a:b] for a, b in spans), source=p.source))
         numbers.append(n)
     return reduced, numbers
 
 
-def evidence_premises(passages: Sequence[Passage], selection: EvidenceSelection) -> list[Passage]:
+def evidence_premises(
+    passages: Sequence[Passage], selection: EvidenceSelection, limit: int | None = None
+) -> list[Passage]:
     """``passages`` with each one that gave evidence cut to its evidence sentences (numbering kept:
     the ``i``-th is still passage ``i``), for judging statements against what they were written from."""
-    reduced, numbers = evidence_passages(passages, selection)
+    reduced, numbers = evidence_passages(passages, selection, limit)
     out = list(passages)
     for n, p in zip(numbers, reduced, strict=True):
         out[n - 1] = p

@@ -101,6 +101,15 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
         ),
     ),
     SharedOption(
+        "evidence_scorer",
+        str,
+        typer.Option(
+            _DEFAULT.evidence.scorer,
+            "--evidence-scorer",
+            help="With --prompt evidence: how evidence sentences are chosen: learned | hand.",
+        ),
+    ),
+    SharedOption(
         "samples",
         int,
         typer.Option(_DEFAULT.samples, "--samples", help="Draw N answers and keep the best-cited one."),
@@ -146,6 +155,7 @@ def pipeline_config(
     hide_unsupported: bool,
     quote_fallback: bool,
     quote_words: int,
+    evidence_scorer: str,
     samples: int,
     attribution_judge: str,
 ) -> PipelineConfig:
@@ -170,7 +180,7 @@ def pipeline_config(
         samples=samples,
         hide_unsupported=hide_unsupported,
         quote_fallback=quote_fallback,
-        evidence=replace(_DEFAULT.evidence, quote_words=quote_words),
+        evidence=replace(_DEFAULT.evidence, quote_words=quote_words, scorer=evidence_scorer),
         attribution_judge=attribution_judge,
     )
 

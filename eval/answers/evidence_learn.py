@@ -1,0 +1,203 @@
+"""Learn the evidence scorer's weights on tuning questions: a logistic regression that predicts
+whether a candidate sentence holds one of the question's short answers, from the cheap features of
+``rag.citing.evidence.sentence_features``; then compare, on held-out tuning questions, what the
+evidence chosen by the learned score and by the hand-set score holds within a word budget.
+
+    python eval/answers/evidence_learn.py --index asqa --cache /tmp/evlearn-asqa.npz
+
+Tuning questions only (the 648 dev questions outside pooled-300): the first ``--train`` of them
+(file order) fit the weights, the rest are held out for the comparison. pooled-300 is never read.
+No language model runs. The dataset (features, labels, embeddings per question) is cached in an
+``.npz`` file so re-runs only refit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.citing.evidence import (
+    FEATURE_NAMES,
+    EvidenceConfig,
+    candidate_evidence,
+    choose_evidence,
+    content_words,
+    is_fragment,
+    learned_eligible,
+    lexical_scores,
+    sentence_features,
+)
+from rag.evaluation.data import _qa_pair_dict, load_asqa
+from rag.evaluation.metrics import normalize_answer, str_em
+from rag.indexing.store import load_index, resolve_index_path
+from rag.pipeline import PipelineConfig
+from rag.retrieval import Retriever
+
+
+def build(index_name: str, k: int) -> dict[str, np.ndarray]:
+    config = PipelineConfig()
+    index = load_index(resolve_index_path(index_name))
+    retriever = Retriever(index, config.retrieval)
+    items = load_asqa(subset="tune")
+    qvecs: list[np.ndarray] = []
+    svecs: list[np.ndarray] = []
+    feats, labels, qids, passage_no, words, sims, texts, answers = [], [], [], [], [], [], [], []
+    for qi, item in enumerate(items):
+        passages = [sp.passage for sp in retriever.retrieve(item.question, k)]
+        cands = candidate_evidence(passages, config.evidence.min_words)
+        if not cands:
+            continue
+        ctexts = [c.text for c in cands]
+        vec = index.embedder.encode([item.question, *ctexts])
+        cosine = vec[1:] @ vec[0]
+        f = sentence_features(item.question, passages, cands, cosine, lexical_scores(item.question, ctexts))
+        aliases = {normalize_answer(a) for qa in item.qa_pairs for a in qa.short_answers}
+        aliases.discard("")
+        lab = [any(a in normalize_answer(t) for a in aliases) for t in ctexts]
+        feats.append(f)
+        labels.extend(lab)
+        qids.extend([qi] * len(cands))
+        passage_no.extend(c.passage for c in cands)
+        words.extend(len(t.split()) for t in ctexts)
+        sims.append(vec[1:] @ vec[1:].T)
+        qvecs.append(np.repeat(vec[:1], len(cands), axis=0))
+        svecs.append(vec[1:])
+        texts.extend(ctexts)
+        answers.append(qi)
+        if qi % 50 == 0:
+            print(f"  {qi}/{len(items)} questions", flush=True)
+    return {
+        "features": np.concatenate(feats).astype(np.float64),
+        "labels": np.array(labels, dtype=np.float64),
+        "qids": np.array(qids),
+        "passage": np.array(passage_no),
+        "sims": np.array([s.astype(np.float32) for s in sims], dtype=object),
+        "texts": np.array(texts, dtype=object),
+        "qvecs": np.concatenate(qvecs).astype(np.float32),
+        "svecs": np.concatenate(svecs).astype(np.float32),
+    }
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
+    """Newton's method on the L2-penalised log loss; returns weights with the bias last."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = l2 * np.eye(xb.shape[1])
+    reg[-1, -1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weights and bias on the raw features (standardised for the fit, so the penalty treats
+    every feature alike; folded back so the library needs no scaler)."""
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    w = fit_logistic((x - mu) / sd, y, l2=l2)
+    raw = w[:-1] / sd
+    return raw, float(w[-1] - (w[:-1] * mu / sd).sum())
+
+
+def chosen_text(
+    data: dict[str, np.ndarray], rows: np.ndarray, scores: np.ndarray, scorer: str, cfg: EvidenceConfig, budget: int
+) -> tuple[str, int]:
+    """What the pipeline would quote from one question's candidates: the evidence chosen as
+    ``select_evidence`` chooses it (``scorer``), then sentences in choice order while they fit
+    the word budget (the first always)."""
+    x, texts = data["features"][rows], data["texts"][rows]
+    whole = [not is_fragment(t) for t in texts]
+    if scorer == "learned":
+        eligible = learned_eligible(scores.tolist(), whole, cfg.min_probability)
+    else:
+        relevance = x[:, 0] + cfg.lexical_weight * x[:, 1] + cfg.type_weight * x[:, 2]
+        best = max((r for r, ok in zip(relevance, whole, strict=True) if ok), default=0.0)
+        eligible = [ok and r >= cfg.keep_ratio * best for r, ok in zip(relevance, whole, strict=True)]
+    order = choose_evidence(
+        scores.tolist(),
+        data["passage"][rows].tolist(),
+        data["sims"][int(data["qpos"][rows[0]])],
+        [content_words(t) for t in texts],
+        eligible,
+        cfg,
+    )
+    out: list[str] = []
+    used = 0
+    for j in order:
+        n = len(texts[j].split())
+        if out and used + n > budget:
+            continue
+        out.append(texts[j])
+        used += n
+    return " ".join(out), used
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", default="asqa")
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--train", type=int, default=400, help="tuning questions that fit the weights for the comparison")
+    ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument("--budgets", default="70,80")
+    args = ap.parse_args()
+    if args.cache and args.cache.exists():
+        data = dict(np.load(args.cache, allow_pickle=True))
+    else:
+        data = build(args.index, args.k)
+        if args.cache:
+            np.savez(args.cache, **data)
+    x, y, qids = data["features"], data["labels"], data["qids"]
+    uniq = sorted(set(qids.tolist()))
+    data["qpos"] = np.searchsorted(np.array(uniq), qids)
+    print(f"{len(uniq)} tuning questions, {len(y)} candidate sentences, {y.mean():.3f} hold an answer")
+    items = load_asqa(subset="tune")
+    train = qids < args.train
+    raw, bias = fit(x[train], y[train])
+    learned = x @ raw + bias
+    hand_cfg = EvidenceConfig(scorer="hand", max_sentences=4, per_passage=2)
+    hand = x[:, 0] + hand_cfg.lexical_weight * x[:, 1] + hand_cfg.type_weight * x[:, 2] + hand_cfg.rank_weight * x[:, 3]
+    held = sorted(set(qids[~train].tolist()))
+    print(f"fit on tuning questions 0-{args.train - 1}, compared on the other {len(held)}:")
+    budgets = [int(b) for b in args.budgets.split(",")]
+    runs = (
+        ("hand (the previous default, 4 sentences, 2 a passage)", hand, "hand", hand_cfg),
+        ("hand, 8 sentences, 3 a passage", hand, "hand", replace(hand_cfg, max_sentences=8, per_passage=3)),
+        (
+            "learned, 4 sentences, 2 a passage",
+            learned,
+            "learned",
+            replace(EvidenceConfig(), max_sentences=4, per_passage=2),
+        ),
+        ("learned, 8 sentences, 3 a passage (the default)", learned, "learned", EvidenceConfig()),
+        ("learned, default, no probability floor", learned, "learned", replace(EvidenceConfig(), min_probability=0.0)),
+    )
+    print(f"{'evidence':52} " + "  ".join(f"str_em@{b}w words" for b in budgets))
+    for name, scores, scorer, cfg in runs:
+        cells = []
+        for b in budgets:
+            ems, wds = [], []
+            for qi in held:
+                rows = np.nonzero(qids == qi)[0]
+                text, used = chosen_text(data, rows, scores[rows], scorer, cfg, b)
+                ems.append(100 * str_em(text, [_qa_pair_dict(p) for p in items[qi].qa_pairs]))
+                wds.append(used)
+            cells.append(f"{statistics.fmean(ems):11.1f} {statistics.fmean(wds):5.1f}")
+        print(f"{name:52} " + "  ".join(cells))
+    raw, bias = fit(x, y)
+    print(f"\nweights fit on all {len(uniq)} tuning questions (rag.citing.evidence.LEARNED_WEIGHTS):")
+    for name, v in zip(FEATURE_NAMES, raw, strict=True):
+        print(f'    "{name}": {v:.4f},')
+    print(f"LEARNED_BIAS = {bias:.4f}")
+
+
+if __name__ == "__main__":
+    main()
