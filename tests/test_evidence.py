@@ -19,17 +19,24 @@ import pytest
 
 from rag.citing.citations import split_sentences
 from rag.citing.evidence import (
+    FEATURE_NAMES,
+    LEARNED_BIAS,
+    LEARNED_WEIGHTS,
     Evidence,
     EvidenceConfig,
     EvidenceSelection,
     answer_type,
+    candidate_evidence,
     clean_spans,
     evidence_passages,
     is_fragment,
     leans_back,
+    learned_eligible,
+    learned_scores,
     lexical_scores,
     matches_type,
     select_evidence,
+    sentence_features,
     title_heading,
     with_quotes,
     without_footnotes,
@@ -503,6 +510,9 @@ def test_fragments_where_a_passage_was_cut_are_never_evidence() -> None:
     assert (none.evidence, none.answered, none.relevance) == ((), False, pytest.approx(0.5))
     assert is_fragment("was discovered in a shed.") and is_fragment("Radium was discovered by")
     assert not is_fragment(YEAR) and not is_fragment('"Radium" glows.')
+    # the rest of a sentence cut at the passage's start, behind a bracket or quote
+    assert is_fragment("(by the President) to either house of Parliament are referred to as MPs.")
+    assert is_fragment('"the song was a hit," he said.') and not is_fragment("(Radium) was found in 1898.")
 
 
 def test_the_rank_prior_prefers_better_retrieved_passages_and_leaves_the_gate_alone() -> None:
@@ -709,3 +719,118 @@ def test_a_line_break_ends_a_piece() -> None:
         "A 20-year-old student who comes to the house.",
         "Gamora first appeared in 1975.",
     ]
+
+
+# ---------------------------------------------------------------- the learned scorer
+
+
+def _features(embed: BowEmbedder, lexical: Sequence[float] = (0.1, 0.2, 0.3, 0.4)) -> np.ndarray:
+    cands = candidate_evidence(TWO, 5)
+    vectors = embed.encode([QUESTION, *(c.text for c in cands)])
+    return sentence_features(QUESTION, TWO, cands, vectors[1:] @ vectors[0], lexical)
+
+
+def test_candidates_are_every_whole_piece_in_passage_order() -> None:
+    assert [(c.passage, c.text) for c in candidate_evidence(TWO, 5)] == [
+        (1, REPEAT),
+        (1, GLOW),
+        (2, YEAR),
+        (2, SHED),
+    ]
+
+
+def test_sentence_features_by_hand(embed: BowEmbedder) -> None:
+    rows = {name: col for name, col in zip(FEATURE_NAMES, _features(embed).T, strict=True)}
+    # cosines (content-word sets): REPEAT and YEAR hold both of the question's 2 words among 4,
+    # GLOW holds 1 of 5, SHED none
+    cos = [COS_2_OF_4, 1 / math.sqrt(2 * 5), COS_2_OF_4, 0.0]
+    assert rows["cosine"] == pytest.approx(cos)
+    assert rows["lexical"].tolist() == [0.1, 0.2, 0.3, 0.4]  # passed through
+    assert rows["type_match"].tolist() == [0, 0, 1, 0]  # only YEAR holds a date
+    assert rows["rank_prior"].tolist() == [1, 1, 0.5, 0.5]
+    assert rows["first_piece"].tolist() == [1, 0, 1, 0]
+    assert rows["log_words"] == pytest.approx([math.log(7), math.log(7), math.log(6), math.log(8)])
+    # capitalised words after the first that the question does not hold: "December"; "Curies", "Paris"
+    assert rows["new_names"] == pytest.approx([0, 0, math.log(2), math.log(3)])
+    assert rows["new_numbers"] == pytest.approx([0, 0, math.log(2), 0])  # 1898
+    # the title "Radium" holds one of the question's two content words, "Curie" none
+    assert rows["title_overlap"].tolist() == [0.5, 0.5, 0, 0]
+    assert rows["passage_cosine"] == pytest.approx([COS_2_OF_4] * 4)
+    assert rows["cosine_gap"] == pytest.approx([0, COS_2_OF_4 - cos[1], 0, COS_2_OF_4])
+    assert rows["leans_back"].tolist() == [0, 0, 0, 0]
+    # a "when" question: only the date columns are set
+    assert rows["date_question"].tolist() == [1, 1, 1, 1]
+    assert rows["date_type_match"].tolist() == rows["type_match"].tolist()
+    assert rows["date_new_names"] == pytest.approx(rows["new_names"])
+    assert rows["date_new_numbers"] == pytest.approx(rows["new_numbers"])
+    for kind in ("person", "place", "number", "other"):
+        for name in ("question", "type_match", "new_names", "new_numbers"):
+            assert rows[f"{kind}_{name}"].tolist() == [0, 0, 0, 0]
+
+
+def test_the_learned_weights_cover_every_feature() -> None:
+    assert set(LEARNED_WEIGHTS) == set(FEATURE_NAMES)
+
+
+def test_learned_scores_are_the_linear_model(embed: BowEmbedder) -> None:
+    x = _features(embed)
+    by_hand = [LEARNED_BIAS + sum(LEARNED_WEIGHTS[n] * v for n, v in zip(FEATURE_NAMES, row, strict=True)) for row in x]
+    assert learned_scores(x) == pytest.approx(by_hand)
+
+
+def test_learned_eligible_keeps_whole_sentences_above_the_floor() -> None:
+    floor = math.log(0.05 / 0.95)
+    scores = [floor + 0.01, floor - 0.01, 3.0, floor + 1.0]
+    assert learned_eligible(scores, [True, True, False, True], 0.05) == [True, False, False, True]
+    # none above the floor: the best whole one, so an answered question keeps evidence
+    assert learned_eligible([-9.0, -7.0, 5.0], [True, True, False], 0.05) == [False, True, False]
+    assert learned_eligible([-9.0, -7.0], [True, True], 0.0) == [True, True]
+    assert learned_eligible([1.0], [False], 0.05) == [False]
+
+
+def test_the_learned_scorer_chooses_by_its_scores(embed: BowEmbedder) -> None:
+    """select_evidence with the learned scorer against the model applied by hand: highest
+    log-odds first, none under the probability floor, MMR off."""
+    cfg = EvidenceConfig(diversity=0.0, min_probability=0.0)
+    selection = select_evidence(QUESTION, TWO, embed=embed.encode, config=cfg)
+    scores = learned_scores(_features(embed, lexical_scores(QUESTION, [REPEAT, GLOW, YEAR, SHED])))
+    texts = [REPEAT, GLOW, YEAR, SHED]
+    expected = [texts[i] for i in np.argsort(-scores, kind="stable")]
+    assert _texts(selection) == expected
+    assert [e.score for e in selection.evidence] == pytest.approx(sorted(scores, reverse=True))
+    # the gate still reads relevance (cosine + lexical + type), not the learned score
+    assert selection.relevance == pytest.approx(COS_2_OF_4 + 0.5 + 0.1)
+    floor = math.log(0.5 / 0.5)
+    above = [t for t, s in zip(texts, scores, strict=True) if s >= floor]
+    kept = select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig(diversity=0.0, min_probability=0.5))
+    assert _texts(kept) == ([t for t in expected if t in above] or expected[:1])
+
+
+def test_the_learned_scorer_prefers_the_answer_and_skips_a_duplicate() -> None:
+    """On a plain case the real weights rank the sentence that names the author first, and a
+    near-copy of it is not chosen again."""
+    answer = "Dracula is an 1897 Gothic horror novel by Irish author Bram Stoker."
+    copy = "Dracula is an 1897 Gothic horror novel by the Irish author Bram Stoker."
+    other = "The story is told in letters and diary entries."
+    passages = [Passage("a", f"{answer} {other}", "Dracula"), Passage("b", copy, "Dracula (novel)")]
+    selection = select_evidence("Who wrote the novel Dracula?", passages, config=EvidenceConfig())
+    assert _texts(selection)[0] == answer
+    assert copy not in _texts(selection)
+
+
+def test_the_generator_sees_the_first_prompt_sentences() -> None:
+    selection = EvidenceSelection(
+        (Evidence(2, 0, len(YEAR), YEAR, 1.0), Evidence(1, 0, len(REPEAT), REPEAT, 0.5)), 1.0, True
+    )
+    reduced, numbers = evidence_passages(TWO, selection, limit=1)
+    assert numbers == [2] and [p.text for p in reduced] == [YEAR]
+    reduced, numbers = evidence_passages(TWO, selection)
+    assert numbers == [1, 2] and [p.text for p in reduced] == [REPEAT, YEAR]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"scorer": "best"}, {"min_probability": 1.0}, {"min_probability": -0.1}, {"prompt_sentences": 0}]
+)
+def test_bad_learned_settings_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(RagError):
+        EvidenceConfig(**kwargs)  # type: ignore[arg-type]

@@ -184,7 +184,8 @@ _GLUED_RE = re.compile(r"\d\. [a-z,;]")
 
 def is_fragment(sentence: str) -> bool:
     """True for a piece of a sentence, as passages cut out of longer text begin and end with: it
-    starts with a lower-case letter, or it is cut off (``rag.citing.cleanup.is_cut_off``); or for
+    starts with a lower-case letter (also just after an opening bracket or quote), or it is cut
+    off (``rag.citing.cleanup.is_cut_off``); or for
     what punkt's mistakes leave: brackets that do not pair up (a closing one first, or more of one
     kind), a sentence ending on an abbreviation that goes before a number or name ("No.", "Mt."),
     two pieces glued at "21. was".
@@ -200,6 +201,10 @@ def is_fragment(sentence: str) -> bool:
     """
     text = sentence.strip()
     if not text or text[0].islower() or is_cut_off(text):
+        return True
+    # a piece opening on a bracket or quote and a lower-case word ("(by the President) to either
+    # house …") is the rest of a sentence cut at the passage's start
+    if text[0] in "([\"'\u201c" and len(text) > 1 and text[1].islower():
         return True
     if _ENDS_ON_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
         return True
