@@ -152,11 +152,18 @@ def _spellings() -> list[list[str]]:
 
 def test_every_shared_option_has_a_long_flag() -> None:
     spellings = _spellings()
-    assert len(spellings) == len(PIPELINE_OPTIONS) == 17
+    assert len(spellings) == len(PIPELINE_OPTIONS) == 18
     assert all(any(f.startswith("--") for f in flags) for flags in spellings)
     flat = [f for flags in spellings for f in flags]
     assert len(flat) == len(set(flat))  # no flag declared twice
-    for expected in ("--show-unsupported", "--rrf-k", "--max-tokens", "--no-quote-fallback", "--attribution-judge"):
+    for expected in (
+        "--show-unsupported",
+        "--rrf-k",
+        "--max-tokens",
+        "--no-quote-fallback",
+        "--attribution-judge",
+        "--evidence-scorer",
+    ):
         assert expected in flat
 
 
@@ -199,6 +206,7 @@ def test_pipeline_config_from_flag_values() -> None:
         hide_unsupported=False,
         quote_fallback=False,
         quote_words=40,
+        evidence_scorer="hand",
         samples=2,
         attribution_judge="llm:qwen2.5-1.5b",
     )
@@ -214,7 +222,7 @@ def test_pipeline_config_from_flag_values() -> None:
         samples=2,
         hide_unsupported=False,
         quote_fallback=False,
-        evidence=EvidenceConfig(quote_words=40),
+        evidence=EvidenceConfig(quote_words=40, scorer="hand"),
         attribution_judge="llm:qwen2.5-1.5b",
     )
 
@@ -280,6 +288,7 @@ def test_flags_reach_the_pipeline(
         (["ask", "q", "--rrf-k", "-1"], "error: rrf_k must be >= 0, got -1"),
         (["eval", "--cite", "magic"], "error: unknown citation mode 'magic'; choose one of model, posthoc"),
         (["ask", "q", "--max-tokens", "0"], "error: max_tokens must be at least 1, got 0"),
+        (["eval", "--evidence-scorer", "best"], "error: scorer must be one of learned, hand, got 'best'"),
     ],
 )
 def test_bad_shared_option_is_one_line(monkeypatch: pytest.MonkeyPatch, args: list[str], line: str) -> None:

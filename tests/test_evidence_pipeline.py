@@ -45,11 +45,18 @@ CURIE = Passage("curie", f"{DISCOVERED} {SHED} {GLOW}", "Curie")
 ELEMENT = Passage("element", f"{ORE} {LATIN}", "Element")
 PASSAGES = [BEES, CURIE, ELEMENT]
 
+
+def _hand(**kwargs: object) -> EvidenceConfig:
+    """The hand-set scorer with 4 sentences, 2 a passage: what the scores worked out here are for
+    (the learned scorer's own tests are in test_evidence.py)."""
+    return EvidenceConfig(**{"scorer": "hand", "max_sentences": 4, "per_passage": 2, **kwargs})  # type: ignore[arg-type]
+
+
 # The generator cites the evidence passages as the prompt numbers them: [1] Curie, [2] Element.
 COMPOSED = "Marie Curie and Pierre Curie discovered radium [1]. It was found in a pitchblende ore sample [2]."
 # Evidence scored by relevance alone, as worked out above (no rank prior), and no quotes after the
 # answer (their own tests set quote_words).
-RELEVANCE = EvidenceConfig(rank_weight=0.0, quote_words=0, keep_ratio=0.6)
+RELEVANCE = _hand(rank_weight=0.0, quote_words=0, keep_ratio=0.6)
 MODEL_CITES = {
     "prompt": "evidence",
     "cite": "model",
@@ -171,7 +178,7 @@ def test_judge_on_evidence_judges_against_the_evidence_sentences_only(
     judge = rule_judge("words")
     cfg = PipelineConfig(
         prompt="evidence",
-        evidence=EvidenceConfig(rank_weight=0.0, quote_words=0, keep_ratio=0.6, judge_on_evidence=True),
+        evidence=_hand(rank_weight=0.0, quote_words=0, keep_ratio=0.6, judge_on_evidence=True),
         quote_fallback=False,
     )
     answer = Pipeline(gen, index, cfg, attribution_judge=judge).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
@@ -314,9 +321,7 @@ def test_given_off_topic_passages_are_not_answered(
 
 def test_the_gate_is_min_relevance(scripted_generator: type[ScriptedGenerator], index: FakeIndex) -> None:
     gen = scripted_generator("The Eiffel Tower opened to visitors in the spring [2].")
-    cfg = PipelineConfig(
-        **MODEL_CITES | {"evidence": EvidenceConfig(rank_weight=0.0, quote_words=0, min_relevance=0.1)}
-    )
+    cfg = PipelineConfig(**MODEL_CITES | {"evidence": _hand(rank_weight=0.0, quote_words=0, min_relevance=0.1)})
     answer = Pipeline(gen, index, cfg).ask(WHO, passages=OFF_TOPIC)  # type: ignore[arg-type]
     assert answer.answered and len(gen.messages) == 1
     # only the tower sentence is evidence (bananas: 0 < 0.6 * 0.1): prompt [1] is given passage 2
@@ -489,7 +494,7 @@ def test_quote_words_follow_the_supported_answer_with_evidence(
     # the composed sentence (7 words) is supported by Curie; DISCOVERED repeats it (Jaccard 5/5 of
     # content words marie, curie, pierre, discovered, radium) and is skipped; ORE (10 words) fits in 20
     gen = scripted_generator("Marie Curie and Pierre Curie discovered radium [1].")
-    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=20))
+    cfg = PipelineConfig(prompt="evidence", evidence=_hand(rank_weight=0.0, quote_words=20))
     answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert answer.text == f"Marie Curie and Pierre Curie discovered radium [1]. {ORE[:-1]} [2]."
     assert not answer.quoted_fallback
@@ -501,14 +506,12 @@ def test_quote_words_replace_the_fallback_of_an_empty_answer(
     scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge], index: FakeIndex
 ) -> None:
     gen = scripted_generator("The moon is made of cheese [1].")
-    cfg = PipelineConfig(prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=12))
+    cfg = PipelineConfig(prompt="evidence", evidence=_hand(rank_weight=0.0, quote_words=12))
     answer = Pipeline(gen, index, cfg, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     # DISCOVERED (9 words) always; ORE would make 19 > 12
     assert answer.text == f"{DISCOVERED[:-1]} [1]."
     assert answer.quoted_fallback and [h.text for h in answer.hidden] == ["The moon is made of cheese."]
-    off = PipelineConfig(
-        prompt="evidence", evidence=EvidenceConfig(rank_weight=0.0, quote_words=12), quote_fallback=False
-    )
+    off = PipelineConfig(prompt="evidence", evidence=_hand(rank_weight=0.0, quote_words=12), quote_fallback=False)
     gen = scripted_generator("The moon is made of cheese [1].")
     empty = Pipeline(gen, index, off, attribution_judge=rule_judge("words")).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
     assert empty.text == "" and not empty.statements and not empty.quoted_fallback

@@ -1,23 +1,31 @@
 """Question-focused evidence: the sentences of the retrieved passages that bear on the question.
 
-Every sentence of the given passages (punkt, with its character offsets) is scored cheaply:
+Every sentence of the given passages (punkt, with its character offsets) gets cheap features
+(:func:`sentence_features`):
 
 - cosine similarity of its embedding to the question's (the index's embedder),
 - lexical overlap with the question: the IDF-weighted share of the question's content words it
   contains (IDF over the candidate sentences, so a word every passage repeats counts little),
 - whether it holds the kind of thing the question asks for (a year or date for "when", a
-  capitalised name for "who", a number for "how many", ...),
+  capitalised name for "who", a number for "how many", ...), and the names and numbers it holds
+  that the question does not,
+- its passage's rank, title and best cosine, and its place in the passage.
 
-and the best are chosen greedily with maximal marginal relevance: a sentence close to one already
-chosen loses ``diversity`` times that similarity, near-duplicates (most content words shared) are
-skipped, and at most ``per_passage`` come from one passage. ASQA's questions are ambiguous: evidence
-that covers several readings is worth more than two copies of one.
+The default scorer (``scorer="learned"``) is a logistic regression on those features
+(:data:`LEARNED_WEIGHTS`), fit on ASQA tuning questions to predict whether a sentence holds one of
+the question's short answers; ``scorer="hand"`` is the earlier hand-set sum of cosine, lexical
+overlap, answer type and a rank prior. The best are chosen greedily with maximal marginal
+relevance (:func:`choose_evidence`): a sentence close to one already chosen loses ``diversity``
+times that similarity, near-duplicates (most content words shared) are skipped, and at most
+``per_passage`` come from one passage. ASQA's questions are ambiguous: evidence that covers
+several readings is worth more than two copies of one.
 
 Only whole sentences are chosen: a fragment where a passage was cut out of longer text (starting
 in lower case, or cut off) counts for the gate below but is never evidence.
 
-When even the best sentence scores under ``min_relevance``, the passages do not answer the
-question (``EvidenceSelection.answered`` is False): the pipeline then says so instead of answering.
+When even the best sentence's relevance (cosine, lexical overlap and answer type, as the hand-set
+scorer weighs them) is under ``min_relevance``, the passages do not answer the question
+(``EvidenceSelection.answered`` is False): the pipeline then says so instead of answering.
 """
 
 from __future__ import annotations
@@ -56,12 +64,14 @@ SCORERS = ("learned", "hand")
 @dataclass(frozen=True)
 class EvidenceConfig:
     """How evidence is chosen: at most ``max_sentences`` in all and ``per_passage`` from one
-    passage, each at least ``min_words`` words long and at least ``keep_ratio`` times as relevant
-    as the most relevant (the rank prior does not count there); ``lexical_weight`` and
-    ``type_weight`` weigh lexical overlap and the answer-type match against cosine similarity;
-    ``diversity`` is the MMR penalty; a question whose best sentence scores under
-    ``min_relevance`` is not answered from these passages. ``rank_weight`` / n is added to the
-    sentences of the n-th passage (passages come best-retrieved first). With ``judge_on_evidence``
+    passage, each at least ``min_words`` words long. ``scorer`` ranks them: ``"learned"`` (the
+    default) by :data:`LEARNED_WEIGHTS`, none under ``min_probability``; ``"hand"`` by relevance
+    plus ``rank_weight`` / n for the sentences of the n-th passage (passages come best-retrieved
+    first), none under ``keep_ratio`` times the best relevance. Relevance is cosine similarity plus
+    ``lexical_weight`` times lexical overlap and ``type_weight`` for the answer-type match; a
+    question whose best sentence's relevance is under ``min_relevance`` is not answered from these
+    passages. ``diversity`` is the MMR penalty. The generator is shown the first
+    ``prompt_sentences`` chosen; the rest can only be quoted. With ``judge_on_evidence``
     the attribution judge reads a passage that gave evidence as its title and evidence sentences
     only (a short premise, what the answer was written from) instead of the whole passage. With
     ``quote_words`` > 0 the composed answer is followed by the best evidence sentences, quoted word
