@@ -806,14 +806,16 @@ def test_the_learned_scorer_chooses_by_its_scores(embed: BowEmbedder) -> None:
     assert _texts(kept) == ([t for t in expected if t in above] or expected[:1])
 
 
-def test_the_learned_scorer_prefers_the_answer_and_skips_a_duplicate() -> None:
+@pytest.mark.parametrize("with_embedder", [False, True])
+def test_the_learned_scorer_prefers_the_answer_and_skips_a_duplicate(embed: BowEmbedder, with_embedder: bool) -> None:
     """On a plain case the real weights rank the sentence that names the author first, and a
-    near-copy of it is not chosen again."""
+    near-copy of it is not chosen again (with or without an embedder)."""
     answer = "Dracula is an 1897 Gothic horror novel by Irish author Bram Stoker."
     copy = "Dracula is an 1897 Gothic horror novel by the Irish author Bram Stoker."
     other = "The story is told in letters and diary entries."
     passages = [Passage("a", f"{answer} {other}", "Dracula"), Passage("b", copy, "Dracula (novel)")]
-    selection = select_evidence("Who wrote the novel Dracula?", passages, config=EvidenceConfig())
+    fn = embed.encode if with_embedder else None
+    selection = select_evidence("Who wrote the novel Dracula?", passages, embed=fn, config=EvidenceConfig())
     assert _texts(selection)[0] == answer
     assert copy not in _texts(selection)
 

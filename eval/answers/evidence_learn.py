@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,6 +142,28 @@ def chosen_text(
     return " ".join(out), used
 
 
+def oracle_text(texts: Sequence[str], qa: list[dict], budget: int) -> tuple[str, int]:
+    """The ceiling of any choice of whole sentences: greedily the sentence that adds the most
+    short answers per word (knowing the answers), while it fits the word budget."""
+    out: list[str] = []
+    used = 0
+    pool = [t for t in texts if not is_fragment(t)]
+    while True:
+        base = str_em(" ".join(out), qa)
+        best: tuple[float, str, int] | None = None
+        for t in pool:
+            n = len(t.split())
+            if t in out or used + n > budget:
+                continue
+            gain = (str_em(" ".join([*out, t]), qa) - base) / n
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, t, n)
+        if best is None:
+            return " ".join(out), used
+        out.append(best[1])
+        used += best[2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", default="asqa")
@@ -192,6 +215,16 @@ def main() -> None:
                 wds.append(used)
             cells.append(f"{statistics.fmean(ems):11.1f} {statistics.fmean(wds):5.1f}")
         print(f"{name:52} " + "  ".join(cells))
+    cells = []
+    for b in budgets:
+        ems, wds = [], []
+        for qi in held:
+            qa = [_qa_pair_dict(p) for p in items[qi].qa_pairs]
+            text, used = oracle_text(list(data["texts"][qids == qi]), qa, b)
+            ems.append(100 * str_em(text, qa))
+            wds.append(used)
+        cells.append(f"{statistics.fmean(ems):11.1f} {statistics.fmean(wds):5.1f}")
+    print(f"{'ceiling: whole sentences chosen knowing the answers':52} " + "  ".join(cells))
     raw, bias = fit(x, y)
     print(f"\nweights fit on all {len(uniq)} tuning questions (rag.citing.evidence.LEARNED_WEIGHTS):")
     for name, v in zip(FEATURE_NAMES, raw, strict=True):
