@@ -61,11 +61,13 @@ def test_build_then_load_gives_same_results(built) -> None:
         assert loaded.passages == index.passages
         bm25, dense = results(loaded)
         assert bm25 == expected[0]
-        # the build embedded with torch, a loaded index embeds questions in numpy: same ranking,
-        # scores equal to float32 rounding
+        # the build embedded with torch, a loaded index embeds questions in numpy (fp32): same
+        # ranking, scores equal to float32 rounding; on a CPU with bf16 the build's torch model ran
+        # under bf16 autocast (questions included), which rounds to about 3 significant digits
         assert [[pid for pid, _ in hs] for hs in dense] == [[pid for pid, _ in hs] for hs in expected[1]]
         got = np.array([[sc for _, sc in hs] for hs in dense])
-        np.testing.assert_allclose(got, [[sc for _, sc in hs] for hs in expected[1]], atol=1e-5)
+        atol = 5e-3 if index.embedder.precision == "bf16" else 1e-5
+        np.testing.assert_allclose(got, [[sc for _, sc in hs] for hs in expected[1]], atol=atol)
     bm25, dense = expected
     assert bm25[0][0][0] == "paris.md" and dense[0][0][0] == "paris.md"
     assert dense[1][0][0] == "photo.txt"
