@@ -398,7 +398,7 @@ CHANGED = PipelineConfig(
     attribution=AttributionConfig(candidates=4, max_set=3, quotes=False),
     evidence=EvidenceConfig(
         max_sentences=6,
-        per_passage=3,
+        per_passage=2,
         min_words=3,
         keep_ratio=0.5,
         lexical_weight=0.7,
@@ -409,6 +409,9 @@ CHANGED = PipelineConfig(
         judge_on_evidence=True,
         quote_words=50,
         rank_weight=0.5,
+        scorer="hand",
+        min_probability=0.1,
+        prompt_sentences=3,
     ),
 )
 
