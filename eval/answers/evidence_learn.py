@@ -7,8 +7,8 @@ evidence chosen by the learned score and by the hand-set score holds within a wo
 
 Tuning questions only (the 648 dev questions outside pooled-300): the first ``--train`` of them
 (file order) fit the weights, the rest are held out for the comparison. pooled-300 is never read.
-No language model runs. The dataset (features, labels, embeddings per question) is cached in an
-``.npz`` file so re-runs only refit.
+No language model runs. The dataset (features, labels, texts, cosines between candidates) is
+cached in an ``.npz`` file of plain arrays (read without pickle) so re-runs only refit.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.citing.attribution import content_words
 from rag.citing.evidence import (
     FEATURE_NAMES,
     EvidenceConfig,
     candidate_evidence,
     choose_evidence,
-    content_words,
     is_fragment,
     learned_eligible,
     lexical_scores,
@@ -40,13 +40,19 @@ from rag.retrieval import Retriever
 
 
 def build(index_name: str, k: int) -> dict[str, np.ndarray]:
+    """Features, labels and texts of every candidate sentence of the top ``k`` passages of every
+    tuning question, and each question's candidate-to-candidate cosines (flattened, with offsets).
+    Plain arrays only, so the cache is read without pickle."""
     config = PipelineConfig()
     index = load_index(resolve_index_path(index_name))
     retriever = Retriever(index, config.retrieval)
     items = load_asqa(subset="tune")
-    qvecs: list[np.ndarray] = []
-    svecs: list[np.ndarray] = []
-    feats, labels, qids, passage_no, words, sims, texts, answers = [], [], [], [], [], [], [], []
+    feats: list[np.ndarray] = []
+    sims: list[np.ndarray] = []
+    labels: list[bool] = []
+    qids: list[int] = []
+    passage_no: list[int] = []
+    texts: list[str] = []
     for qi, item in enumerate(items):
         passages = [sp.passage for sp in retriever.retrieve(item.question, k)]
         cands = candidate_evidence(passages, config.evidence.min_words)
@@ -55,20 +61,14 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         ctexts = [c.text for c in cands]
         vec = index.embedder.encode([item.question, *ctexts])
         cosine = vec[1:] @ vec[0]
-        f = sentence_features(item.question, passages, cands, cosine, lexical_scores(item.question, ctexts))
+        feats.append(sentence_features(item.question, passages, cands, cosine, lexical_scores(item.question, ctexts)))
         aliases = {normalize_answer(a) for qa in item.qa_pairs for a in qa.short_answers}
         aliases.discard("")
-        lab = [any(a in normalize_answer(t) for a in aliases) for t in ctexts]
-        feats.append(f)
-        labels.extend(lab)
+        labels.extend(any(a in normalize_answer(t) for a in aliases) for t in ctexts)
         qids.extend([qi] * len(cands))
         passage_no.extend(c.passage for c in cands)
-        words.extend(len(t.split()) for t in ctexts)
-        sims.append(vec[1:] @ vec[1:].T)
-        qvecs.append(np.repeat(vec[:1], len(cands), axis=0))
-        svecs.append(vec[1:])
+        sims.append((vec[1:] @ vec[1:].T).astype(np.float32).ravel())
         texts.extend(ctexts)
-        answers.append(qi)
         if qi % 50 == 0:
             print(f"  {qi}/{len(items)} questions", flush=True)
     return {
@@ -76,11 +76,17 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         "labels": np.array(labels, dtype=np.float64),
         "qids": np.array(qids),
         "passage": np.array(passage_no),
-        "sims": np.array([s.astype(np.float32) for s in sims], dtype=object),
-        "texts": np.array(texts, dtype=object),
-        "qvecs": np.concatenate(qvecs).astype(np.float32),
-        "svecs": np.concatenate(svecs).astype(np.float32),
+        "sims": np.concatenate(sims),
+        "sim_offsets": np.cumsum([0, *(len(m) for m in sims)]),
+        "texts": np.array(texts, dtype=np.str_),
     }
+
+
+def question_sims(data: dict[str, np.ndarray], position: int) -> np.ndarray:
+    """The candidate-to-candidate cosines of the ``position``-th question in the cache."""
+    a, b = int(data["sim_offsets"][position]), int(data["sim_offsets"][position + 1])
+    n = int(round((b - a) ** 0.5))
+    return data["sims"][a:b].reshape(n, n)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
@@ -115,7 +121,7 @@ def chosen_text(
     """What the pipeline would quote from one question's candidates: the evidence chosen as
     ``select_evidence`` chooses it (``scorer``), then sentences in choice order while they fit
     the word budget (the first always)."""
-    x, texts = data["features"][rows], data["texts"][rows]
+    x, texts = data["features"][rows], [str(t) for t in data["texts"][rows]]
     whole = [not is_fragment(t) for t in texts]
     if scorer == "learned":
         eligible = learned_eligible(scores.tolist(), whole, cfg.min_probability)
@@ -126,7 +132,7 @@ def chosen_text(
     order = choose_evidence(
         scores.tolist(),
         data["passage"][rows].tolist(),
-        data["sims"][int(data["qpos"][rows[0]])],
+        question_sims(data, int(data["qpos"][rows[0]])),
         [content_words(t) for t in texts],
         eligible,
         cfg,
@@ -173,7 +179,8 @@ def main() -> None:
     ap.add_argument("--budgets", default="70,80")
     args = ap.parse_args()
     if args.cache and args.cache.exists():
-        data = dict(np.load(args.cache, allow_pickle=True))
+        with np.load(args.cache) as cached:
+            data = dict(cached)
     else:
         data = build(args.index, args.k)
         if args.cache:
@@ -220,7 +227,7 @@ def main() -> None:
         ems, wds = [], []
         for qi in held:
             qa = [_qa_pair_dict(p) for p in items[qi].qa_pairs]
-            text, used = oracle_text(list(data["texts"][qids == qi]), qa, b)
+            text, used = oracle_text([str(t) for t in data["texts"][qids == qi]], qa, b)
             ems.append(100 * str_em(text, qa))
             wds.append(used)
         cells.append(f"{statistics.fmean(ems):11.1f} {statistics.fmean(wds):5.1f}")
