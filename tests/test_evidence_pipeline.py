@@ -109,6 +109,20 @@ def test_the_generator_sees_only_the_evidence_renumbered(
     assert prompt.endswith(f"Question: {WHO}")
 
 
+def test_the_generator_sees_the_first_prompt_sentences_only(
+    scripted_generator: type[ScriptedGenerator], index: FakeIndex
+) -> None:
+    # DISCOVERED (1.232) is chosen before ORE (1.077); with prompt_sentences=1 only it is shown,
+    # numbered [1], while ORE stays evidence (it could still be quoted)
+    gen = scripted_generator(COMPOSED)
+    cfg = PipelineConfig(**MODEL_CITES | {"evidence": _hand(rank_weight=0.0, quote_words=0, prompt_sentences=1)})
+    answer = Pipeline(gen, index, cfg).ask(WHO, passages=PASSAGES)  # type: ignore[arg-type]
+    prompt = _prompt(gen)
+    assert f"[1] Title: Curie\n{DISCOVERED}\n\n" in prompt
+    assert ORE not in prompt and "[2]" not in prompt
+    assert answer.answered
+
+
 def test_the_generators_citations_are_mapped_back_to_the_given_passages(
     scripted_generator: type[ScriptedGenerator], index: FakeIndex
 ) -> None:
