@@ -28,6 +28,7 @@ from rag.citing.evidence import (
     answer_type,
     candidate_evidence,
     clean_spans,
+    cut_at_start,
     evidence_passages,
     is_fragment,
     leans_back,
@@ -491,6 +492,24 @@ def test_with_quotes_skips_what_the_answer_already_says() -> None:
     assert [s.text for s in statements] == [ANSWER.text, GLOW]
 
 
+def test_with_quotes_skips_a_sentence_that_retells_one_already_in_the_answer() -> None:
+    video = (
+        "Featuring Winehouse making her way down Hollywood Blvd and in a dim motel room, "
+        "the video features the Grand Motel."
+    )
+    retold = "The clip features footage of Winehouse making her way down Hollywood Blvd and in a dim motel room."
+    first = Statement(text=video, raw=f"{video[:-1]} [1].", citations=(1,), verdict="supported")
+    # retold: 12 content words, 10 of them in video (clip and footage are not); Jaccard 10/15 < 0.7
+    statements, added = with_quotes([first], _selection(retold, GLOW), words=100)
+    assert added == 1 and [s.text for s in statements] == [video, GLOW]
+    # a sentence that says the same but for a year adds the year: it is quoted
+    # (4 of its 5 content words are in won, Jaccard 4 / 9, but the fifth is 1940)
+    won = Statement(text="The Rangers won the Stanley Cup in the 1994 season, beating Vancouver.", raw="")
+    again = "The Rangers won the Stanley Cup in 1940."
+    statements, added = with_quotes([won], _selection(again), words=100)
+    assert added == 1 and statements[-1].text == again
+
+
 def test_quote_words_must_not_be_negative() -> None:
     with pytest.raises(RagError, match="quote_words"):
         _hand(quote_words=-1)
@@ -513,6 +532,23 @@ def test_fragments_where_a_passage_was_cut_are_never_evidence() -> None:
     # the rest of a sentence cut at the passage's start, behind a bracket or quote
     assert is_fragment("(by the President) to either house of Parliament are referred to as MPs.")
     assert is_fragment('"the song was a hit," he said.') and not is_fragment("(Radium) was found in 1898.")
+
+
+def test_a_sentence_cut_at_the_passage_start_behind_a_capitalised_name_is_not_evidence() -> None:
+    question = "Who played Gaston in Beauty and the Beast?"
+    cast = "Beast, Ben Harlow as Gaston, and Susan Egan as Belle starred in the show."
+    film = "Luke Evans played Gaston in the 2017 film."
+    musical = Passage("m", f"{cast} {film} Beast, the prince, is cursed.", "Beauty and the Beast (musical)")
+    cands = candidate_evidence([musical], 4)
+    assert [cut_at_start(c, musical) for c in cands] == [True, False, False]  # only the first piece
+    selection = select_evidence(question, [musical], config=_hand(keep_ratio=0.0))
+    assert cast not in _texts(selection) and film in _texts(selection)
+    # an article's own opening, and a sentence adverb, are whole sentences
+    article = Passage("a", "Phidias, or Pheidias, was a Greek sculptor who made the statue of Zeus.", "Phidias")
+    adverb = Passage("b", "However, Ben Harlow played Gaston on Broadway in 1994.", "Ben Harlow")
+    ly = Passage("c", "Musically, the show follows the 1991 film closely.", "Beauty and the Beast (musical)")
+    for passage in (article, adverb, ly):
+        assert not cut_at_start(candidate_evidence([passage], 4)[0], passage)
 
 
 def test_the_rank_prior_prefers_better_retrieved_passages_and_leaves_the_gate_alone() -> None:
@@ -633,6 +669,10 @@ def test_evidence_from_a_page_with_a_heading_and_markup_points_at_its_own_charac
         ("Radium (Ra) was discovered in 1898 (by the Curies).", False),
         ("No one saw it happen in 1898.", False),
         ("He won in 2004. The next year he lost.", False),  # a capital after the number: not glued
+        ("(), is a South Korean television series.", True),  # a name in another script cut out
+        ('2" aired on SBS from 2016 to 2017.', True),  # the end of a quoted title
+        (", is a feature film released in 2016.", True),
+        ("(Radium) was found in 1898.", False),
     ],
 )
 def test_what_punkts_mistakes_leave_is_a_fragment(sentence: str, fragment: bool) -> None:

@@ -27,6 +27,7 @@ from rag.citing.evidence import (
     EvidenceConfig,
     candidate_evidence,
     choose_evidence,
+    cut_at_start,
     is_fragment,
     learned_eligible,
     lexical_scores,
@@ -53,6 +54,7 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
     qids: list[int] = []
     passage_no: list[int] = []
     texts: list[str] = []
+    whole: list[bool] = []
     for qi, item in enumerate(items):
         passages = [sp.passage for sp in retriever.retrieve(item.question, k)]
         cands = candidate_evidence(passages, config.evidence.min_words)
@@ -69,6 +71,7 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         passage_no.extend(c.passage for c in cands)
         sims.append((vec[1:] @ vec[1:].T).astype(np.float32).ravel())
         texts.extend(ctexts)
+        whole.extend(not (is_fragment(c.text) or cut_at_start(c, passages[c.passage - 1])) for c in cands)
         if qi % 50 == 0:
             print(f"  {qi}/{len(items)} questions", flush=True)
     return {
@@ -79,6 +82,7 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         "sims": np.concatenate(sims),
         "sim_offsets": np.cumsum([0, *(len(m) for m in sims)]),
         "texts": np.array(texts, dtype=np.str_),
+        "whole": np.array(whole, dtype=bool),
     }
 
 
@@ -122,7 +126,7 @@ def chosen_text(
     ``select_evidence`` chooses it (``scorer``), then sentences in choice order while they fit
     the word budget (the first always)."""
     x, texts = data["features"][rows], [str(t) for t in data["texts"][rows]]
-    whole = [not is_fragment(t) for t in texts]
+    whole = data["whole"][rows].tolist()
     if scorer == "learned":
         eligible = learned_eligible(scores.tolist(), whole, cfg.min_probability)
     else:
@@ -149,11 +153,11 @@ def chosen_text(
 
 
 def oracle_text(texts: Sequence[str], qa: list[dict], budget: int) -> tuple[str, int]:
-    """The ceiling of any choice of whole sentences: greedily the sentence that adds the most
-    short answers per word (knowing the answers), while it fits the word budget."""
+    """The ceiling of any choice of whole sentences (``texts``): greedily the sentence that adds
+    the most short answers per word (knowing the answers), while it fits the word budget."""
     out: list[str] = []
     used = 0
-    pool = [t for t in texts if not is_fragment(t)]
+    pool = list(texts)
     while True:
         base = str_em(" ".join(out), qa)
         best: tuple[float, str, int] | None = None
@@ -227,7 +231,8 @@ def main() -> None:
         ems, wds = [], []
         for qi in held:
             qa = [_qa_pair_dict(p) for p in items[qi].qa_pairs]
-            text, used = oracle_text([str(t) for t in data["texts"][qids == qi]], qa, b)
+            rows = np.nonzero(qids == qi)[0]
+            text, used = oracle_text([str(data["texts"][r]) for r in rows if data["whole"][r]], qa, b)
             ems.append(100 * str_em(text, qa))
             wds.append(used)
         cells.append(f"{statistics.fmean(ems):11.1f} {statistics.fmean(wds):5.1f}")

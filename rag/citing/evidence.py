@@ -190,6 +190,17 @@ def matches_type(kind: str | None, sentence: str) -> bool:
 # Shinobi 20 and 21. was released in …").
 _ENDS_ON_ABBREVIATION_RE = re.compile(r"\b(?:[Nn]o|Mt|Ft|St|Dr|Mrs?|Ms|Lt|Col|Gen|Capt|Sgt|Rev|Prof|vs)\.$")
 _GLUED_RE = re.compile(r"\d\. [a-z,;]")
+_EMPTY_HEAD_RE = re.compile(r"(?:\(\s*\)|[,;:]|\d+[\"\u201d] )")
+# The first piece of a passage cut out of longer text can open with the capitalised end of a
+# name and a comma ("Beast, Ben Harlow as Gaston, …"); a sentence opens so only with an adverb
+# ("However, …", "Musically, …") or with the article's own title ("Culver, Indiana Culver is …").
+_CUT_HEAD_RE = re.compile(r"([A-Z][\w.'\u2019&-]*), ")
+_OPENING_ADVERBS = frozenset(
+    "also however meanwhile moreover furthermore nevertheless nonetheless instead thus therefore "
+    "hence later today currently now then still yet besides otherwise overall initially originally "
+    "subsequently eventually ultimately finally first second third lastly additionally consequently "
+    "similarly likewise again indeed afterwards afterward offshore inland elsewhere here there".split()
+)
 
 
 def is_fragment(sentence: str) -> bool:
@@ -216,6 +227,10 @@ def is_fragment(sentence: str) -> bool:
     # house …") is the rest of a sentence cut at the passage's start
     if text[0] in "([\"'\u201c" and len(text) > 1 and text[1].islower():
         return True
+    # what is left of a name cut out before it: "(), is a South Korean …" (the brackets held
+    # another script), '2" aired on …' (the end of a quoted title)
+    if _EMPTY_HEAD_RE.match(text):
+        return True
     if _ENDS_ON_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
         return True
     # a sentence split inside brackets ("Toilet: Ek Prem Katha (transl.", "5/1976) and …")
@@ -225,6 +240,31 @@ def is_fragment(sentence: str) -> bool:
         if depth < 0:
             return True
     return depth != 0
+
+
+def cut_at_start(piece: Evidence, passage: Passage) -> bool:
+    """True when ``piece`` is ``passage``'s first piece and opens with the capitalised end of a
+    sentence cut at the passage's start: one word and a comma, the word neither an adverb
+    ("However, …", "Musically, …") nor the start of the passage's title when the passage opens
+    with it (an article's first lines: "Phidias, or Pheidias … was a Greek sculptor").
+
+    >>> p = Passage(id="1", title="Beauty and the Beast (musical)", text="Beast, Ben Harlow as Gaston. It ran.")
+    >>> cut_at_start(Evidence(1, 0, 27, "Beast, Ben Harlow as Gaston.", 0.0), p)
+    True
+    >>> q = Passage(id="2", title="Phidias", text="Phidias, or Pheidias, was a Greek sculptor.")
+    >>> cut_at_start(Evidence(1, 0, 43, q.text, 0.0), q)
+    False
+    """
+    if passage.text[: piece.start].strip():
+        return False
+    match = _CUT_HEAD_RE.match(piece.text)
+    if match is None:
+        return False
+    word = match.group(1)
+    if word.lower() in _OPENING_ADVERBS or word.lower().endswith("ly"):
+        return False
+    title = re.sub(r"\s*\([^)]*\)$", "", passage.title).strip()
+    return not (title and passage.text.lstrip().startswith(title))
 
 
 # Footnote markers copied from web pages: "[5]", "[a]", "[citation needed]", "[note 3]".
@@ -611,7 +651,7 @@ def select_evidence(
         for cos, lex, t in zip(cosine, lexical, texts, strict=True)
     ]
     # Fragments count for the gate (they show what the passages are about) but are never chosen.
-    whole = [not is_fragment(t) for t in texts]
+    whole = [not (is_fragment(c.text) or cut_at_start(c, passages[c.passage - 1])) for c in cands]
     # the gate reads relevance alone
     answered = max(relevance) >= config.min_relevance and any(whole)
     words = [content_words(t) for t in texts]
@@ -660,6 +700,22 @@ def evidence_premises(
     return out
 
 
+def _mostly_within(words: set[str], earlier: set[str], share: float = 0.8) -> bool:
+    """True when at least ``share`` of ``words`` are in ``earlier`` and those that are not hold no
+    digit: a sentence that retells one already said ("The clip features footage of Winehouse …"
+    after "Featuring Winehouse making her way …"), not one that adds a year or a number.
+
+    >>> _mostly_within({"clip", "winehouse", "motel", "room", "dim"}, {"winehouse", "motel", "room", "dim", "video"})
+    True
+    >>> _mostly_within({"rangers", "won", "cup", "1994", "season"}, {"rangers", "won", "cup", "1940", "season"})
+    False
+    """
+    if not words:
+        return False
+    new = words - earlier
+    return len(words & earlier) >= share * len(words) and not any(ch.isdigit() for w in new for ch in w)
+
+
 def with_quotes(
     statements: Sequence[Statement],
     selection: EvidenceSelection,
@@ -671,7 +727,8 @@ def with_quotes(
     is copied from), in the order evidence was chosen, while the answer stays within ``words``
     words. A sentence opening on a pronoun is not quoted (:func:`leans_back`). An answer with no
     statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
-    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, is not quoted.
+    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with most of
+    its words in one and nothing new but words (:func:`_mostly_within`), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)
@@ -685,7 +742,9 @@ def with_quotes(
         if out and used + n_words > words:
             continue
         bag = content_words(text)
-        if any(text == st.text for st in out) or any(_jaccard(bag, b) >= duplicate_overlap for b in bags):
+        if any(text == st.text for st in out) or any(
+            _jaccard(bag, b) >= duplicate_overlap or _mostly_within(bag, b) for b in bags
+        ):
             continue
         out.append(
             Statement(text=text, raw=with_markers(text, (e.passage,)), citations=(e.passage,), verdict="supported")
