@@ -672,6 +672,8 @@ def test_evidence_from_a_page_with_a_heading_and_markup_points_at_its_own_charac
         ("(), is a South Korean television series.", True),  # a name in another script cut out
         ('2" aired on SBS from 2016 to 2017.', True),  # the end of a quoted title
         (", is a feature film released in 2016.", True),
+        ('", sung by Vanessa Williams, was written by David Foster.', True),
+        ("(Buena Vista Street), Anaheim's Downtown Disney, and Disney Village.", True),
         ("(Radium) was found in 1898.", False),
     ],
 )

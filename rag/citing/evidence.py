@@ -190,7 +190,7 @@ def matches_type(kind: str | None, sentence: str) -> bool:
 # Shinobi 20 and 21. was released in …").
 _ENDS_ON_ABBREVIATION_RE = re.compile(r"\b(?:[Nn]o|Mt|Ft|St|Dr|Mrs?|Ms|Lt|Col|Gen|Capt|Sgt|Rev|Prof|vs)\.$")
 _GLUED_RE = re.compile(r"\d\. [a-z,;]")
-_EMPTY_HEAD_RE = re.compile(r"(?:\(\s*\)|[,;:]|\d+[\"\u201d] )")
+_EMPTY_HEAD_RE = re.compile(r"(?:\([^()]*\)\s*[,;:]|\(\s*\)|[\"\u201c\u201d']?\s*[,;:]|\d+[\"\u201d] )")
 # The first piece of a passage cut out of longer text can open with the capitalised end of a
 # name and a comma ("Beast, Ben Harlow as Gaston, …"); a sentence opens so only with an adverb
 # ("However, …", "Musically, …") or with the article's own title ("Culver, Indiana Culver is …").
@@ -228,7 +228,8 @@ def is_fragment(sentence: str) -> bool:
     if text[0] in "([\"'\u201c" and len(text) > 1 and text[1].islower():
         return True
     # what is left of a name cut out before it: "(), is a South Korean …" (the brackets held
-    # another script), '2" aired on …' (the end of a quoted title)
+    # another script), '2" aired on …' and '", sung by …' (the end of a quoted title),
+    # "(Buena Vista Street), Anaheim's …" (the end of a list)
     if _EMPTY_HEAD_RE.match(text):
         return True
     if _ENDS_ON_ABBREVIATION_RE.search(text) or _GLUED_RE.search(text):
