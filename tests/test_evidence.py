@@ -547,8 +547,15 @@ def test_a_sentence_cut_at_the_passage_start_behind_a_capitalised_name_is_not_ev
     article = Passage("a", "Phidias, or Pheidias, was a Greek sculptor who made the statue of Zeus.", "Phidias")
     adverb = Passage("b", "However, Ben Harlow played Gaston on Broadway in 1994.", "Ben Harlow")
     ly = Passage("c", "Musically, the show follows the 1991 film closely.", "Beauty and the Beast (musical)")
-    for passage in (article, adverb, ly):
+    # an appositive closed by a comma and a verb: the sentence goes on
+    appositive = Passage("d", "Leucippus, the founder of atomism, was the greatest influence upon him.", "Democritus")
+    for passage in (article, adverb, ly, appositive):
         assert not cut_at_start(candidate_evidence([passage], 4)[0], passage)
+    # a relative clause after the name, or an appositive going on with no verb: cut
+    relative = Passage("e", "Roode, who defeated Jinder Mahal in the final on January 16, 2018.", "Clash of Champions")
+    listed = Passage("f", "Mehta, the leader of the Congress, in April 1913, which played a part.", "Bombay")
+    for passage in (relative, listed):
+        assert cut_at_start(candidate_evidence([passage], 4)[0], passage)
 
 
 def test_the_rank_prior_prefers_better_retrieved_passages_and_leaves_the_gate_alone() -> None:

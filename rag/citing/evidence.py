@@ -195,6 +195,10 @@ _EMPTY_HEAD_RE = re.compile(r"(?:\([^()]*\)\s*[,;:]|\(\s*\)|[\"\u201c\u201d']?\s
 # name and a comma ("Beast, Ben Harlow as Gaston, …"); a sentence opens so only with an adverb
 # ("However, …", "Musically, …") or with the article's own title ("Culver, Indiana Culver is …").
 _CUT_HEAD_RE = re.compile(r"([A-Z][\w.'\u2019&-]*), ")
+_APPOSITIVE_RE = re.compile(
+    r"[A-Z][\w.'\u2019&-]*, [^,]+, (?:is|was|are|were|has|had|have|will|would|can|could|did|does|"
+    r"became|becomes|remains|remained|[a-z]+ed|[a-z]+[^s]s)\b"
+)
 _OPENING_ADVERBS = frozenset(
     "also however meanwhile moreover furthermore nevertheless nonetheless instead thus therefore "
     "hence later today currently now then still yet besides otherwise overall initially originally "
@@ -245,9 +249,10 @@ def is_fragment(sentence: str) -> bool:
 
 def cut_at_start(piece: Evidence, passage: Passage) -> bool:
     """True when ``piece`` is ``passage``'s first piece and opens with the capitalised end of a
-    sentence cut at the passage's start: one word and a comma, the word neither an adverb
-    ("However, …", "Musically, …") nor the start of the passage's title when the passage opens
-    with it (an article's first lines: "Phidias, or Pheidias … was a Greek sculptor").
+    sentence cut at the passage's start: one word and a comma, the word not an adverb ("However,
+    …", "Musically, …"), not the head of an appositive the sentence goes on after ("Leucippus, the
+    founder of atomism, was …"), and the passage not opening with its own title (an article's
+    first lines: "Phidias, or Pheidias … was a Greek sculptor").
 
     >>> p = Passage(id="1", title="Beauty and the Beast (musical)", text="Beast, Ben Harlow as Gaston. It ran.")
     >>> cut_at_start(Evidence(1, 0, 27, "Beast, Ben Harlow as Gaston.", 0.0), p)
@@ -263,6 +268,10 @@ def cut_at_start(piece: Evidence, passage: Passage) -> bool:
         return False
     word = match.group(1)
     if word.lower() in _OPENING_ADVERBS or word.lower().endswith("ly"):
+        return False
+    # an appositive closed by a comma and then the sentence going on ("Leucippus, the founder of
+    # atomism, was …", "FIFA, the international governing body of football, have …")
+    if _APPOSITIVE_RE.match(piece.text):
         return False
     title = re.sub(r"\s*\([^)]*\)$", "", passage.title).strip()
     return not (title and passage.text.lstrip().startswith(title))
