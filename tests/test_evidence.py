@@ -544,7 +544,7 @@ def test_a_sentence_cut_at_the_passage_start_behind_a_capitalised_name_is_not_ev
     selection = select_evidence(question, [musical], config=_hand(keep_ratio=0.0))
     assert cast not in _texts(selection) and film in _texts(selection)
     # an article's own opening, and a sentence adverb, are whole sentences
-    article = Passage("a", "Phidias, or Pheidias, was a Greek sculptor who made the statue of Zeus.", "Phidias")
+    article = Passage("a", "Phidias, or Pheidias (about 480-430 BC) was a Greek sculptor who made a statue.", "Phidias")
     adverb = Passage("b", "However, Ben Harlow played Gaston on Broadway in 1994.", "Ben Harlow")
     ly = Passage("c", "Musically, the show follows the 1991 film closely.", "Beauty and the Beast (musical)")
     # an appositive closed by a comma and a verb: the sentence goes on

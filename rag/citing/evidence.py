@@ -21,7 +21,8 @@ times that similarity, near-duplicates (most content words shared) are skipped, 
 several readings is worth more than two copies of one.
 
 Only whole sentences are chosen: a fragment where a passage was cut out of longer text (starting
-in lower case, or cut off) counts for the gate below but is never evidence.
+in lower case, cut off, or a passage's first piece opening with the end of a cut name,
+:func:`cut_at_start`) counts for the gate below but is never evidence.
 
 When even the best sentence's relevance (cosine, lexical overlap and answer type, as the hand-set
 scorer weighs them) is under ``min_relevance``, the passages do not answer the question
@@ -737,8 +738,8 @@ def with_quotes(
     is copied from), in the order evidence was chosen, while the answer stays within ``words``
     words. A sentence opening on a pronoun is not quoted (:func:`leans_back`). An answer with no
     statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
-    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with most of
-    its words in one and nothing new but words (:func:`_mostly_within`), is not quoted.
+    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with 80% of its
+    content words in one and no digit among the rest (:func:`_mostly_within`), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)
