@@ -119,13 +119,44 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, floa
     return raw, float(w[-1] - (w[:-1] * mu / sd).sum())
 
 
+def quote_in_order(
+    data: dict[str, np.ndarray],
+    rows: np.ndarray,
+    order_scores: np.ndarray,
+    eligible: list[bool],
+    cfg: EvidenceConfig,
+    budget: int,
+) -> tuple[str, int, list[int]]:
+    """What the pipeline would quote from one question's candidates (``rows`` of the cache): the
+    ``eligible`` ones chosen as :func:`choose_evidence` chooses them by ``order_scores``, then
+    sentences in choice order while they fit the word budget (the first always). Returns the text,
+    its words, and the quoted candidates (positions in ``rows``)."""
+    texts = [str(t) for t in data["texts"][rows]]
+    order = choose_evidence(
+        order_scores.tolist(),
+        data["passage"][rows].tolist(),
+        question_sims(data, int(data["qpos"][rows[0]])),
+        [content_words(t) for t in texts],
+        eligible,
+        cfg,
+    )
+    picked: list[int] = []
+    used = 0
+    for j in order:
+        n = len(texts[j].split())
+        if picked and used + n > budget:
+            continue
+        picked.append(j)
+        used += n
+    return " ".join(texts[j] for j in picked), used, picked
+
+
 def chosen_text(
     data: dict[str, np.ndarray], rows: np.ndarray, scores: np.ndarray, scorer: str, cfg: EvidenceConfig, budget: int
 ) -> tuple[str, int]:
     """What the pipeline would quote from one question's candidates: the evidence chosen as
-    ``select_evidence`` chooses it (``scorer``), then sentences in choice order while they fit
-    the word budget (the first always)."""
-    x, texts = data["features"][rows], [str(t) for t in data["texts"][rows]]
+    ``select_evidence`` chooses it (``scorer``), quoted as :func:`quote_in_order` quotes it."""
+    x = data["features"][rows]
     whole = data["whole"][rows].tolist()
     if scorer == "learned":
         eligible = learned_eligible(scores.tolist(), whole, cfg.min_probability)
@@ -133,23 +164,8 @@ def chosen_text(
         relevance = x[:, 0] + cfg.lexical_weight * x[:, 1] + cfg.type_weight * x[:, 2]
         best = max((r for r, ok in zip(relevance, whole, strict=True) if ok), default=0.0)
         eligible = [ok and r >= cfg.keep_ratio * best for r, ok in zip(relevance, whole, strict=True)]
-    order = choose_evidence(
-        scores.tolist(),
-        data["passage"][rows].tolist(),
-        question_sims(data, int(data["qpos"][rows[0]])),
-        [content_words(t) for t in texts],
-        eligible,
-        cfg,
-    )
-    out: list[str] = []
-    used = 0
-    for j in order:
-        n = len(texts[j].split())
-        if out and used + n > budget:
-            continue
-        out.append(texts[j])
-        used += n
-    return " ".join(out), used
+    text, used, _ = quote_in_order(data, rows, scores, eligible, cfg, budget)
+    return text, used
 
 
 def oracle_text(texts: Sequence[str], qa: list[dict], budget: int) -> tuple[str, int]:

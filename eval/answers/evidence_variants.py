@@ -17,10 +17,9 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit, question_sims
+from evidence_learn import fit, quote_in_order
 
-from rag.citing.attribution import content_words
-from rag.citing.evidence import EvidenceConfig, choose_evidence, learned_eligible
+from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
 from rag.evaluation.metrics import str_em
 
@@ -44,31 +43,15 @@ def main() -> None:
         ems, used_words, holds = [], [], []
         for qi in held:
             rows = np.nonzero(qids == qi)[0]
-            texts = [str(t) for t in data["texts"][rows]]
-            n_words = np.array([len(t.split()) for t in texts])
+            n_words = np.array([len(str(t).split()) for t in data["texts"][rows]])
             scores = learned[rows]
             eligible = learned_eligible(scores.tolist(), data["whole"][rows].tolist(), cfg.min_probability)
             prob = 1.0 / (1.0 + np.exp(-scores))
             best = max((prob[i] for i, ok in enumerate(eligible) if ok), default=0.0)
             eligible = [ok and prob[i] >= relative * best for i, ok in enumerate(eligible)]
-            order_by = scores - per_word * np.log(n_words)
-            order = choose_evidence(
-                order_by.tolist(),
-                data["passage"][rows].tolist(),
-                question_sims(data, int(data["qpos"][rows[0]])),
-                [content_words(t) for t in texts],
-                eligible,
-                cfg,
-            )
-            out: list[str] = []
-            used = 0
-            for j in order:
-                if out and used + n_words[j] > budget:
-                    continue
-                out.append(texts[j])
-                used += int(n_words[j])
-                holds.append(float(y[rows[j]]))
-            ems.append(100 * str_em(" ".join(out), [_qa_pair_dict(p) for p in items[qi].qa_pairs]))
+            text, used, picked = quote_in_order(data, rows, scores - per_word * np.log(n_words), eligible, cfg, budget)
+            holds.extend(float(y[rows[j]]) for j in picked)
+            ems.append(100 * str_em(text, [_qa_pair_dict(p) for p in items[qi].qa_pairs]))
             used_words.append(used)
         return statistics.fmean(ems), statistics.fmean(used_words), 100 * statistics.fmean(holds), ems
 

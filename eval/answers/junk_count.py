@@ -15,28 +15,18 @@ import re
 from pathlib import Path
 
 from rag.citing.attribution import content_words
-from rag.citing.evidence import candidate_evidence, cut_at_start, is_fragment, leans_back, without_footnotes
+from rag.citing.evidence import candidate_evidence, cut_at_start, is_fragment, leans_back, retells, without_footnotes
 from rag.types import Passage
 
-# "… text [1][2]." ends a statement; the marker goes before the closing punctuation
+# "… text [1][2]." ends a statement the pipeline rendered (``rag.citing.attribution.render``): the
+# markers go before the closing punctuation. Split there, not with punkt (``parse_answer``), which
+# would cut a quoted "… hit No. 1 …" in two and count a fragment the answer does not have.
 _STATEMENT_RE = re.compile(r"(.+?)\s*((?:\[\d+\])+)([.!?]?)(?:\s+|$)")
 
 
 def statements(output: str) -> list[str]:
     """The answer's sentences, citation markers removed (closing punctuation kept)."""
     return [(m.group(1) + m.group(3)).strip() for m in _STATEMENT_RE.finditer(output)]
-
-
-def retells(words: set[str], earlier: set[str]) -> bool:
-    """As ``with_quotes`` skips a quote: Jaccard 0.7, or 80% of the words within and nothing new
-    with a digit."""
-    if not words:
-        return False
-    union = words | earlier
-    if union and len(words & earlier) / len(union) >= 0.7:
-        return True
-    new = words - earlier
-    return len(words & earlier) >= 0.8 * len(words) and not any(ch.isdigit() for w in new for ch in w)
 
 
 def count(run: Path) -> dict[str, int]:

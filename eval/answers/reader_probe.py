@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import chosen_text, fit, fit_logistic, question_sims
+from evidence_learn import fit, fit_logistic, quote_in_order
 
-from rag.citing.attribution import content_words
-from rag.citing.evidence import EvidenceConfig, choose_evidence, learned_eligible
+from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
 from rag.evaluation.metrics import str_em
 from rag.models import resolve_generator
@@ -119,35 +118,15 @@ def main() -> None:
     cfg = EvidenceConfig()
 
     def quoted(order_scores: np.ndarray, eligibility: np.ndarray) -> tuple[float, float, list[float]]:
+        """Evidence eligible by ``eligibility`` (log-odds, as the learned scorer's floor reads
+        them), chosen and quoted in the order of ``order_scores``."""
         ems, words = [], []
         for qi in held:
             rows = np.nonzero(qids == qi)[0]
-            qa = [_qa_pair_dict(p) for p in items[qi].qa_pairs]
-            if eligibility is order_scores:
-                text, used = chosen_text(data, rows, order_scores[rows], "learned", cfg, args.budget)
-            else:  # choose as the learned scorer would, in the order of order_scores
-                texts = [str(t) for t in data["texts"][rows]]
-                eligible = learned_eligible(
-                    eligibility[rows].tolist(), data["whole"][rows].tolist(), cfg.min_probability
-                )
-                order = choose_evidence(
-                    order_scores[rows].tolist(),
-                    data["passage"][rows].tolist(),
-                    question_sims(data, int(data["qpos"][rows[0]])),
-                    [content_words(t) for t in texts],
-                    eligible,
-                    cfg,
-                )
-                out: list[str] = []
-                used = 0
-                for j in order:
-                    n = len(texts[j].split())
-                    if out and used + n > args.budget:
-                        continue
-                    out.append(texts[j])
-                    used += n
-                text = " ".join(out)
-            ems.append(100 * str_em(text, qa))
+            whole = data["whole"][rows].tolist()
+            eligible = learned_eligible(eligibility[rows].tolist(), whole, cfg.min_probability)
+            text, used, _ = quote_in_order(data, rows, order_scores[rows], eligible, cfg, args.budget)
+            ems.append(100 * str_em(text, [_qa_pair_dict(p) for p in items[qi].qa_pairs]))
             words.append(used)
         return statistics.fmean(ems), statistics.fmean(words), ems
 

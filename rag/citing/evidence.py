@@ -727,6 +727,13 @@ def _mostly_within(words: set[str], earlier: set[str], share: float = 0.8) -> bo
     return len(words & earlier) >= share * len(words) and not any(ch.isdigit() for w in new for ch in w)
 
 
+def retells(words: set[str], earlier: set[str], duplicate_overlap: float = 0.7) -> bool:
+    """True when a sentence with content words ``words`` adds nothing to one with ``earlier``: they
+    share at least ``duplicate_overlap`` of their words (Jaccard), or 80% of ``words`` are in
+    ``earlier`` and the rest hold no digit (:func:`_mostly_within`)."""
+    return _jaccard(words, earlier) >= duplicate_overlap or _mostly_within(words, earlier)
+
+
 def with_quotes(
     statements: Sequence[Statement],
     selection: EvidenceSelection,
@@ -739,7 +746,7 @@ def with_quotes(
     words. A sentence opening on a pronoun is not quoted (:func:`leans_back`). An answer with no
     statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
     ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with 80% of its
-    content words in one and no digit among the rest (:func:`_mostly_within`), is not quoted.
+    content words in one and no digit among the rest (:func:`retells`), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)
@@ -753,9 +760,7 @@ def with_quotes(
         if out and used + n_words > words:
             continue
         bag = content_words(text)
-        if any(text == st.text for st in out) or any(
-            _jaccard(bag, b) >= duplicate_overlap or _mostly_within(bag, b) for b in bags
-        ):
+        if any(text == st.text for st in out) or any(retells(bag, b, duplicate_overlap) for b in bags):
             continue
         out.append(
             Statement(text=text, raw=with_markers(text, (e.passage,)), citations=(e.passage,), verdict="supported")
