@@ -233,6 +233,22 @@ def _messages(config: PipelineConfig, question: str, passages: Sequence[Passage]
     return prompts.rag_messages(question, passages, style=config.prompt)
 
 
+#: Greedy, one line: the reader's reply is a few short answers.
+READER_GENERATION = GenerationConfig(max_tokens=32, temperature=0.0, stop=("\n",))
+
+
+def prime_reader(generator: Generator) -> None:
+    """Ready the beginning every reader prompt shares, so a reply does not depend on what was asked
+    before it (``Generator.prime``)."""
+    generator.prime([prompts.reader_messages(q, ["Alpha."]) for q in ("Who?", "When?")])
+
+
+def read_answer(generator: Generator, question: str, sentences: Sequence[str]) -> str:
+    """What ``generator`` reads as the short answer(s) to ``question`` in ``sentences``
+    (``prompts.reader_messages``, greedy, one line of at most 32 tokens)."""
+    return generator.generate(prompts.reader_messages(question, sentences), READER_GENERATION).text.strip()
+
+
 def _prime(generator: Generator, config: PipelineConfig) -> str | None:
     """Ready the beginning every prompt of ``config`` shares (``Generator.prime``), found as the
     shared beginning of two probe prompts."""
@@ -316,6 +332,9 @@ class Pipeline:
             return
         if kind == "rag":
             self.prime()
+        elif kind == "reader":
+            self._primed.add(kind)
+            prime_reader(self.generator)
         else:
             self._primed.add(kind)
             self.generator.prime([prompts.closed_book_messages(q) for q in ("Who?", "When?")])
@@ -359,11 +378,17 @@ class Pipeline:
                 self._embedder = Embedder()
         return self._embedder.encode(texts)
 
+    def _read(self, question: str, sentences: Sequence[str]) -> str:
+        """The generator as the evidence reader: its short answer(s) to ``question`` from
+        ``sentences`` (:func:`read_answer`)."""
+        self._ready("reader")
+        return read_answer(self.generator, question, sentences)
+
     def _context(self, question: str, plain: Sequence[Passage]) -> Context:
         """The passages the generator sees (see :class:`Context`)."""
         if self.config.prompt != "evidence" or not plain:
             return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None, tuple(plain))
-        selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence)
+        selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence, read=self._read)
         shown = self.config.evidence.prompt_sentences
         reduced, numbers = evidence_passages(plain, selection, shown)
         judged = evidence_premises(plain, selection, shown) if self.config.evidence.judge_on_evidence else plain

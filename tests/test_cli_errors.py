@@ -152,7 +152,7 @@ def _spellings() -> list[list[str]]:
 
 def test_every_shared_option_has_a_long_flag() -> None:
     spellings = _spellings()
-    assert len(spellings) == len(PIPELINE_OPTIONS) == 18
+    assert len(spellings) == len(PIPELINE_OPTIONS) == 19
     assert all(any(f.startswith("--") for f in flags) for flags in spellings)
     flat = [f for flags in spellings for f in flags]
     assert len(flat) == len(set(flat))  # no flag declared twice
@@ -207,6 +207,7 @@ def test_pipeline_config_from_flag_values() -> None:
         quote_fallback=False,
         quote_words=40,
         evidence_scorer="hand",
+        reader=False,
         samples=2,
         attribution_judge="llm:qwen2.5-1.5b",
     )
@@ -222,7 +223,7 @@ def test_pipeline_config_from_flag_values() -> None:
         samples=2,
         hide_unsupported=False,
         quote_fallback=False,
-        evidence=EvidenceConfig(quote_words=40, scorer="hand"),
+        evidence=EvidenceConfig(quote_words=40, scorer="hand", reader=False),
         attribution_judge="llm:qwen2.5-1.5b",
     )
 

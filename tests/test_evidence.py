@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,15 +23,20 @@ from rag.citing.evidence import (
     FEATURE_NAMES,
     LEARNED_BIAS,
     LEARNED_WEIGHTS,
+    READER_WEIGHTS,
     Evidence,
     EvidenceConfig,
     EvidenceSelection,
+    answer_pieces,
     answer_type,
     candidate_evidence,
     clean_spans,
     cut_at_start,
     evidence_passages,
+    holds_answer,
     is_fragment,
+    is_list_line,
+    is_whole,
     leans_back,
     learned_eligible,
     learned_scores,
@@ -39,7 +45,9 @@ from rag.citing.evidence import (
     select_evidence,
     sentence_features,
     title_heading,
+    titled,
     with_quotes,
+    with_reader,
     without_footnotes,
 )
 from rag.errors import RagError
@@ -179,6 +187,11 @@ def test_no_embed_function_scores_lexically(embed: BowEmbedder) -> None:
 def test_the_embedder_is_asked_once_with_the_question_first(embed: BowEmbedder) -> None:
     select_evidence(QUESTION, TWO, embed=embed.encode, config=RELEVANCE)
     assert embed.encoded == [[QUESTION, REPEAT, GLOW, YEAR, SHED]]
+    # the learned scorer also reads each sentence with its title, in the same call
+    embed.encoded.clear()
+    select_evidence(QUESTION, TWO, embed=embed.encode, config=EvidenceConfig())
+    titled_texts = [f"Radium: {REPEAT}", f"Radium: {GLOW}", f"Curie: {YEAR}", f"Curie: {SHED}"]
+    assert embed.encoded == [[QUESTION, REPEAT, GLOW, YEAR, SHED, *titled_texts]]
 
 
 # ---------------------------------------------------------------- duplicates and limits
@@ -764,9 +777,11 @@ def test_a_line_break_ends_a_piece() -> None:
     evidence = select_evidence(
         "Who plays Gamora?", [Passage("p", text, "Gamora")], config=_hand(keep_ratio=0.0, per_passage=4)
     ).evidence
+    # the cut piece is never evidence; the role, a whole line of a list, can be
     assert sorted(e.text for e in evidence) == [
         "A 20-year-old student who comes to the house.",
         "Gamora first appeared in 1975.",
+        "Park Hye-su (season 1) as Yoo Eun-jae",
     ]
 
 
@@ -775,8 +790,9 @@ def test_a_line_break_ends_a_piece() -> None:
 
 def _features(embed: BowEmbedder, lexical: Sequence[float] = (0.1, 0.2, 0.3, 0.4)) -> np.ndarray:
     cands = candidate_evidence(TWO, 5)
-    vectors = embed.encode([QUESTION, *(c.text for c in cands)])
-    return sentence_features(QUESTION, TWO, cands, vectors[1:] @ vectors[0], lexical)
+    both = embed.encode([QUESTION, *(c.text for c in cands), *titled(TWO, cands)])
+    vectors, title_vectors = both[: len(cands) + 1], both[len(cands) + 1 :]
+    return sentence_features(QUESTION, TWO, cands, vectors[1:] @ vectors[0], lexical, title_vectors @ vectors[0])
 
 
 def test_candidates_are_every_whole_piece_in_passage_order() -> None:
@@ -794,6 +810,9 @@ def test_sentence_features_by_hand(embed: BowEmbedder) -> None:
     # GLOW holds 1 of 5, SHED none
     cos = [COS_2_OF_4, 1 / math.sqrt(2 * 5), COS_2_OF_4, 0.0]
     assert rows["cosine"] == pytest.approx(cos)
+    # read with the title: "Radium: …" adds no word to REPEAT or GLOW; "Curie: …" adds "curie" to
+    # YEAR (2 of 5 words) and to SHED (still none of the question's)
+    assert rows["title_cosine"] == pytest.approx([COS_2_OF_4, cos[1], 2 / math.sqrt(2 * 5), 0.0])
     assert rows["lexical"].tolist() == [0.1, 0.2, 0.3, 0.4]  # passed through
     assert rows["type_match"].tolist() == [0, 0, 1, 0]  # only YEAR holds a date
     assert rows["rank_prior"].tolist() == [1, 1, 0.5, 0.5]
@@ -885,3 +904,80 @@ def test_the_generator_sees_the_first_prompt_sentences() -> None:
 def test_bad_learned_settings_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(RagError):
         EvidenceConfig(**kwargs)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- list lines and the reader
+
+
+RECORDS = Passage(
+    "records",
+    "Premier League records.\nMost own goals: 10, Richard Dunne\nThe leaders were:\nMost in a season: 4",
+    "Premier League records",
+)
+
+
+def test_a_list_line_is_whole_but_a_leading_line_or_the_last_one_is_not() -> None:
+    by_text = {c.text: c for c in candidate_evidence([RECORDS], 3)}
+    line = by_text["Most own goals: 10, Richard Dunne"]
+    assert is_fragment(line.text)  # no full stop: a fragment by the sentence rules alone
+    assert is_list_line(line, RECORDS) and is_whole(line, RECORDS)
+    leading = by_text["The leaders were:"]  # leads into the next line
+    assert not is_list_line(leading, RECORDS) and not is_whole(leading, RECORDS)
+    last = by_text["Most in a season: 4"]  # the passage ends there: it may be cut
+    assert not is_list_line(last, RECORDS) and not is_whole(last, RECORDS)
+    sentence = by_text["Premier League records."]
+    assert is_whole(sentence, RECORDS)  # a sentence, whatever follows it
+    lower = Passage("x", "Records kept\nand most own goals: 10, Richard Dunne\nEnd.", "x")
+    assert not any(is_list_line(c, lower) for c in candidate_evidence([lower], 3) if c.text.startswith("and"))
+
+
+def test_the_answer_on_a_list_line_can_be_evidence(embed: BowEmbedder) -> None:
+    selection = select_evidence(
+        "Who scored the most own goals?", [RECORDS], embed=embed.encode, config=EvidenceConfig()
+    )
+    assert "Most own goals: 10, Richard Dunne" in _texts(selection)
+    assert "The leaders were:" not in _texts(selection)
+
+
+def test_answer_pieces_leave_out_what_the_question_says_and_long_replies() -> None:
+    question = "Who played Alice in A League of Their Own?"
+    assert answer_pieces(question, "Renée Coleman; Alice; A League of Their Own") == {"renée coleman"}
+    assert answer_pieces(question, "it is said that she was played by an actress whose name is unknown") == set()
+    assert answer_pieces(question, "") == set()
+    assert holds_answer({"renée coleman"}, ["Renée Coleman – Alice", "Renee Coleman"]) == [True, False]
+    assert holds_answer(set(), ["anything"]) == [False]
+
+
+def test_with_reader_is_the_fitted_combination() -> None:
+    w = READER_WEIGHTS
+    assert with_reader([2.0, -1.0], [True, False]) == pytest.approx(
+        [w["scale"] * 2.0 + w["holds"] + w["bias"], -w["scale"] + w["bias"]]
+    )
+    assert w["holds"] > 0  # holding the reader's answer makes a sentence more likely evidence
+
+
+def test_the_reader_reads_the_best_candidates_and_lifts_the_sentence_holding_its_answer(embed: BowEmbedder) -> None:
+    cfg = EvidenceConfig(diversity=0.0, min_probability=0.0, reader_sentences=2)
+    plain = select_evidence(QUESTION, TWO, embed=embed.encode, config=cfg)
+    assert plain.reader_answer is None
+    asked: list[tuple[str, list[str]]] = []
+
+    def read(question: str, sentences: Sequence[str]) -> str:
+        asked.append((question, list(sentences)))
+        return "the Curies; radium"  # "radium" is in the question: not an answer
+
+    read_selection = select_evidence(QUESTION, TWO, embed=embed.encode, config=cfg, read=read)
+    assert read_selection.reader_answer == "the Curies; radium"
+    # shown the two best by the learned score, in that order
+    assert asked == [(QUESTION, _texts(plain)[:2])]
+    # SHED holds "curies": it gains the reader's weight against the others
+    before = {e.text: e.score for e in plain.evidence}
+    after = {e.text: e.score for e in read_selection.evidence}
+    for text in before:
+        expected = with_reader([before[text]], [text == SHED])[0]
+        assert after[text] == pytest.approx(expected)
+    # the reader is off, or the scorer is the hand-set one: never asked
+    asked.clear()
+    select_evidence(QUESTION, TWO, embed=embed.encode, config=replace(cfg, reader=False), read=read)
+    select_evidence(QUESTION, TWO, embed=embed.encode, config=RELEVANCE, read=read)
+    assert asked == []

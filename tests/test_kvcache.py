@@ -123,9 +123,10 @@ def test_a_pipeline_primes_its_generator_at_the_first_answer(tmp_path, monkeypat
     pipe = Pipeline(gen, config=config)
     assert gen._prefixes == []
     pipe.ask("What is the capital of France?", passages=PARIS)
-    assert len(gen._prefixes) == 1 and gen.llama.input_ids[: len(gen._prefixes[0])].tolist() == gen._prefixes[0]
+    # the evidence reader's prompts' beginning, then the answer prompts' (the context holds it)
+    assert len(gen._prefixes) == 2 and gen.llama.input_ids[: len(gen._prefixes[1])].tolist() == gen._prefixes[1]
     pipe.closed_book("What is the capital of Italy?")
-    assert len(gen._prefixes) == 2  # the closed-book prompts' own beginning
+    assert len(gen._prefixes) == 3  # the closed-book prompts' own beginning
     gen.close()
 
 

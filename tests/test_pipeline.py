@@ -412,6 +412,8 @@ CHANGED = PipelineConfig(
         scorer="hand",
         min_probability=0.1,
         prompt_sentences=3,
+        reader=False,
+        reader_sentences=5,
     ),
 )
 

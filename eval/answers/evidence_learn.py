@@ -27,11 +27,11 @@ from rag.citing.evidence import (
     EvidenceConfig,
     candidate_evidence,
     choose_evidence,
-    cut_at_start,
-    is_fragment,
+    is_whole,
     learned_eligible,
     lexical_scores,
     sentence_features,
+    titled,
 )
 from rag.evaluation.data import _qa_pair_dict, load_asqa
 from rag.evaluation.metrics import normalize_answer, str_em
@@ -61,9 +61,12 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         if not cands:
             continue
         ctexts = [c.text for c in cands]
-        vec = index.embedder.encode([item.question, *ctexts])
+        both = index.embedder.encode([item.question, *ctexts, *titled(passages, cands)])
+        vec = both[: len(ctexts) + 1]
         cosine = vec[1:] @ vec[0]
-        feats.append(sentence_features(item.question, passages, cands, cosine, lexical_scores(item.question, ctexts)))
+        title_cosine = both[len(ctexts) + 1 :] @ vec[0]
+        lexical = lexical_scores(item.question, ctexts)
+        feats.append(sentence_features(item.question, passages, cands, cosine, lexical, title_cosine))
         aliases = {normalize_answer(a) for qa in item.qa_pairs for a in qa.short_answers}
         aliases.discard("")
         labels.extend(any(a in normalize_answer(t) for a in aliases) for t in ctexts)
@@ -71,7 +74,7 @@ def build(index_name: str, k: int) -> dict[str, np.ndarray]:
         passage_no.extend(c.passage for c in cands)
         sims.append((vec[1:] @ vec[1:].T).astype(np.float32).ravel())
         texts.extend(ctexts)
-        whole.extend(not (is_fragment(c.text) or cut_at_start(c, passages[c.passage - 1])) for c in cands)
+        whole.extend(is_whole(c, passages[c.passage - 1]) for c in cands)
         if qi % 50 == 0:
             print(f"  {qi}/{len(items)} questions", flush=True)
     return {

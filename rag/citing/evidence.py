@@ -3,7 +3,9 @@
 Every sentence of the given passages (punkt, with its character offsets) gets cheap features
 (:func:`sentence_features`):
 
-- cosine similarity of its embedding to the question's (the index's embedder),
+- cosine similarity of its embedding to the question's (the index's embedder), and of the
+  embedding of "title: sentence" (the sentence read with its passage's title, so "He won it in
+  1995" knows who),
 - lexical overlap with the question: the IDF-weighted share of the question's content words it
   contains (IDF over the candidate sentences, so a word every passage repeats counts little),
 - whether it holds the kind of thing the question asks for (a year or date for "when", a
@@ -13,7 +15,10 @@ Every sentence of the given passages (punkt, with its character offsets) gets ch
 
 The default scorer (``scorer="learned"``) is a logistic regression on those features
 (:data:`LEARNED_WEIGHTS`), fit on ASQA tuning questions to predict whether a sentence holds one of
-the question's short answers; ``scorer="hand"`` is the earlier hand-set sum of cosine, lexical
+the question's short answers. With a reader (``read``, the generator asked for the short answer
+given the best ``reader_sentences`` candidates; ``EvidenceConfig.reader``), whether a sentence
+holds what the reader answered (:func:`holds_answer`) is added to that score with
+:data:`READER_WEIGHTS`; ``scorer="hand"`` is the earlier hand-set sum of cosine, lexical
 overlap, answer type and a rank prior. The best are chosen greedily with maximal marginal
 relevance (:func:`choose_evidence`): a sentence close to one already chosen loses ``diversity``
 times that similarity, near-duplicates (most content words shared) are skipped, and at most
@@ -22,7 +27,9 @@ several readings is worth more than two copies of one.
 
 Only whole sentences are chosen: a fragment where a passage was cut out of longer text (starting
 in lower case, cut off, or a passage's first piece opening with the end of a cut name,
-:func:`cut_at_start`) counts for the gate below but is never evidence.
+:func:`cut_at_start`) counts for the gate below but is never evidence. A line of a list that a
+line break ends ("Most own goals: 10, Richard Dunne") is whole though it has no full stop
+(:func:`is_list_line`).
 
 When even the best sentence's relevance (cosine, lexical overlap and answer type, as the hand-set
 scorer weighs them) is under ``min_relevance``, the passages do not answer the question
@@ -47,6 +54,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
+#: A reader: given the question and candidate sentences, the short answer(s) it reads in them.
+ReadFn = Callable[[str, Sequence[str]], str]
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE_RE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b[0-9]{{1,2}}(st|nd|rd|th) century\b")
@@ -76,7 +85,9 @@ class EvidenceConfig:
     the attribution judge reads a passage that gave evidence as its title and evidence sentences
     only (a short premise, what the answer was written from) instead of the whole passage. With
     ``quote_words`` > 0 the composed answer is followed by the best evidence sentences, quoted word
-    for word, while the answer stays within that many words (:func:`with_quotes`)."""
+    for word, while the answer stays within that many words (:func:`with_quotes`). With ``reader``
+    (and a ``read`` function given to :func:`select_evidence`) the learned scorer's best
+    ``reader_sentences`` whole candidates are read for the short answer first."""
 
     max_sentences: int = 8
     per_passage: int = 3
@@ -104,6 +115,11 @@ class EvidenceConfig:
     # The generator is shown the first ``prompt_sentences`` chosen (the rest are only quoted), so
     # the prompt stays as long as it was with four.
     prompt_sentences: int = 4
+    # With a reader given to select_evidence (the pipeline's generator), the best
+    # ``reader_sentences`` whole candidates are shown to it and the sentences that hold its short
+    # answer gain READER_WEIGHTS (eval/answers/reader_extract.py).
+    reader: bool = True
+    reader_sentences: int = 8
 
     def __post_init__(self) -> None:
         if self.scorer not in SCORERS:
@@ -112,6 +128,8 @@ class EvidenceConfig:
             raise RagError(f"min_probability must lie in [0, 1), got {self.min_probability}")
         if self.prompt_sentences < 1:
             raise RagError(f"prompt_sentences must be at least 1, got {self.prompt_sentences}")
+        if self.reader_sentences < 1:
+            raise RagError(f"reader_sentences must be at least 1, got {self.reader_sentences}")
         if self.max_sentences < 1 or self.per_passage < 1:
             raise RagError(
                 f"max_sentences and per_passage must be at least 1, got {self.max_sentences}, {self.per_passage}"
@@ -140,12 +158,14 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EvidenceSelection:
-    """The chosen evidence in choice order, the best sentence's relevance, and whether that
-    relevance says the passages answer the question at all."""
+    """The chosen evidence in choice order, the best sentence's relevance, whether that
+    relevance says the passages answer the question at all, and what the reader answered (None
+    when no reader ran)."""
 
     evidence: tuple[Evidence, ...]
     relevance: float
     answered: bool
+    reader_answer: str | None = None
 
     def passages(self) -> tuple[int, ...]:
         """The numbers of the passages that gave evidence, in passage order."""
@@ -246,6 +266,27 @@ def is_fragment(sentence: str) -> bool:
         if depth < 0:
             return True
     return depth != 0
+
+
+def is_list_line(piece: Evidence, passage: Passage) -> bool:
+    """True when ``piece`` is a whole line of a list: a line break follows it in ``passage``, and
+    with a full stop it would be a whole sentence (:func:`is_fragment`), not a line that leads into
+    the next one (ending on a colon, a comma or "and"). Such a line has no full stop of its own.
+
+    >>> p = Passage(id="1", title="Records", text="Most own goals: 10, Richard Dunne\nMost in a season: 4")
+    >>> is_list_line(Evidence(1, 0, 33, "Most own goals: 10, Richard Dunne", 0.0), p)
+    True
+    >>> is_list_line(Evidence(1, 34, 52, "Most in a season: 4", 0.0), p)  # the passage ends: maybe cut
+    False
+    >>> q = Passage(id="2", title="Army", text="The inductees made up:\n10 percent of all")
+    >>> is_list_line(Evidence(2, 0, 22, "The inductees made up:", 0.0), q)
+    False
+    """
+    rest = passage.text[piece.end :]
+    if not rest.lstrip(" \t").startswith("\n"):
+        return False
+    text = piece.text.strip()
+    return bool(text) and text[-1] not in ":,;" and not is_fragment(text + ".")
 
 
 def cut_at_start(piece: Evidence, passage: Passage) -> bool:
@@ -429,6 +470,58 @@ def candidate_evidence(passages: Sequence[Passage], min_words: int) -> list[Evid
     return out
 
 
+def is_whole(piece: Evidence, passage: Passage) -> bool:
+    """Whether a candidate may be chosen as evidence: not a fragment (:func:`is_fragment`,
+    :func:`cut_at_start`), or else a whole line of a list (:func:`is_list_line`)."""
+    return not (is_fragment(piece.text) or cut_at_start(piece, passage)) or is_list_line(piece, passage)
+
+
+def titled(passages: Sequence[Passage], cands: Sequence[Evidence]) -> list[str]:
+    """Each candidate as "title: sentence", the text the ``title_cosine`` feature embeds.
+
+    >>> p = Passage(id="1", title="Ravens", text="They won in 2013.")
+    >>> titled([p], [Evidence(1, 0, 17, p.text, 0.0)])
+    ['Ravens: They won in 2013.']
+    """
+    return [f"{passages[c.passage - 1].title}: {c.text}" for c in cands]
+
+
+_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION_RE = re.compile(r"[^\w\s]")
+
+
+def _normal(text: str) -> str:
+    """Lower case, without punctuation, articles and extra spaces (as answers are compared)."""
+    return " ".join(_ARTICLES_RE.sub(" ", _PUNCTUATION_RE.sub("", text.lower())).split())
+
+
+def answer_pieces(question: str, answer: str) -> set[str]:
+    """The short answers in a reader's reply: its pieces between semicolons and commas, normalised
+    (:func:`_normal`), each of at least 2 characters and at most 8 words, none the question says.
+
+    >>> sorted(answer_pieces("Who won the Super Bowl in 2013?", "Baltimore Ravens; the 49ers, 2013"))
+    ['49ers', 'baltimore ravens']
+    """
+    question_text = _normal(question)
+    out = set()
+    for part in re.split(r"[;,]", answer):
+        piece = _normal(part)
+        if len(piece) >= 2 and len(piece.split()) <= 8 and piece not in question_text:
+            out.add(piece)
+    return out
+
+
+def holds_answer(pieces: set[str], sentences: Sequence[str]) -> list[bool]:
+    """Whether each sentence holds one of the reader's short answers (:func:`answer_pieces`),
+    normalised alike.
+
+    >>> holds_answer({"baltimore ravens"}, ["The Baltimore Ravens won.", "The 49ers lost."])
+    [True, False]
+    """
+    normal = [_normal(t) for t in sentences]
+    return [any(p in t for p in pieces) for t in normal]
+
+
 def lexical_scores(question: str, sentences: Sequence[str]) -> list[float]:
     """For each sentence, the IDF-weighted share of the question's content words it contains
     (IDF over ``sentences``: ``log(1 + N / df)``); 0 for a question without content words."""
@@ -448,6 +541,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 _BASE_FEATURES = (
     "cosine",
+    "title_cosine",
     "lexical",
     "type_match",
     "rank_prior",
@@ -480,8 +574,10 @@ def sentence_features(
     cands: Sequence[Evidence],
     cosine: Sequence[float],
     lexical: Sequence[float],
+    title_cosine: Sequence[float],
 ) -> np.ndarray:
-    """One row of :data:`FEATURE_NAMES` per candidate: its cosine and lexical relevance, whether
+    """One row of :data:`FEATURE_NAMES` per candidate: its cosine, the cosine of it read with its
+    passage's title (:func:`titled`), and its lexical relevance, whether
     it holds what the question asks for, the passage's rank prior (1 / n), whether it is its
     passage's first piece, its length (log words), how many capitalised words and numbers it holds
     that the question does not (log 1 + count: an answer is usually a name, date or number the
@@ -505,7 +601,7 @@ def sentence_features(
     kind_index = ANSWER_TYPES.index(kind) if kind in ANSWER_TYPES else len(ANSWER_TYPES)
     rows = []
     seen: set[int] = set()
-    for c, x, lex in zip(cands, cos, lexical, strict=True):
+    for c, x, tx, lex in zip(cands, cos, title_cosine, lexical, strict=True):
         words = c.text.split()
         caps = [m.group(0) for m in _CAPITALISED_RE.finditer(c.text, len(words[0]) if words else 0)]
         new_names = sum(1 for w in caps if w.lower() not in q_lower)
@@ -517,6 +613,7 @@ def sentence_features(
         rows.append(
             (
                 float(x),
+                float(tx),
                 float(lex),
                 type_match,
                 1.0 / c.passage,
@@ -540,40 +637,41 @@ def sentence_features(
 #: ``eval/answers/evidence_learn.py`` on the 648 ASQA dev questions outside pooled-300 (top 5
 #: passages of the ``asqa`` index, 9,558 sentences); see eval/answers/README.md.
 LEARNED_WEIGHTS: dict[str, float] = {
-    "cosine": 6.6402,
-    "lexical": -1.5377,
-    "type_match": 0.3748,
-    "rank_prior": 1.3683,
-    "first_piece": 0.6616,
-    "log_words": 0.2460,
-    "new_names": 0.1333,
-    "new_numbers": 0.2223,
-    "title_overlap": 1.6976,
-    "passage_cosine": -0.3990,
-    "cosine_gap": 2.7921,
-    "leans_back": -0.4941,
-    "date_question": -1.1755,
-    "date_type_match": 1.0396,
-    "date_new_names": -0.1033,
-    "date_new_numbers": 0.3371,
-    "person_question": 0.1380,
-    "person_type_match": -0.4399,
-    "person_new_names": 0.4546,
-    "person_new_numbers": -0.2797,
-    "place_question": 0.7484,
-    "place_type_match": 0.4826,
-    "place_new_names": -0.3769,
-    "place_new_numbers": -0.0087,
-    "number_question": -0.3566,
-    "number_type_match": 1.6358,
-    "number_new_names": -0.6657,
-    "number_new_numbers": 0.7769,
-    "other_question": 0.8332,
+    "cosine": 1.6474,
+    "title_cosine": 7.8528,
+    "lexical": -0.7655,
+    "type_match": 0.3726,
+    "rank_prior": 0.7639,
+    "first_piece": 0.6415,
+    "log_words": 0.2351,
+    "new_names": 0.1842,
+    "new_numbers": 0.1692,
+    "title_overlap": -0.0647,
+    "passage_cosine": -1.1682,
+    "cosine_gap": 1.3695,
+    "leans_back": -0.7153,
+    "date_question": -1.1629,
+    "date_type_match": 1.0262,
+    "date_new_names": -0.0461,
+    "date_new_numbers": 0.1791,
+    "person_question": 0.0330,
+    "person_type_match": -0.4020,
+    "person_new_names": 0.4649,
+    "person_new_numbers": -0.2547,
+    "place_question": 0.8694,
+    "place_type_match": 0.4679,
+    "place_new_names": -0.3645,
+    "place_new_numbers": -0.0473,
+    "number_question": -0.3393,
+    "number_type_match": 1.4721,
+    "number_new_names": -0.6292,
+    "number_new_numbers": 0.8276,
+    "other_question": 0.8982,
     "other_type_match": 0.0000,
-    "other_new_names": -0.1422,
-    "other_new_numbers": 0.4860,
+    "other_new_names": -0.1551,
+    "other_new_numbers": 0.4932,
 }
-LEARNED_BIAS = -8.2194
+LEARNED_BIAS = -8.7840
 
 
 def learned_scores(features: np.ndarray) -> np.ndarray:
@@ -582,6 +680,22 @@ def learned_scores(features: np.ndarray) -> np.ndarray:
 
     weights = np.array([LEARNED_WEIGHTS[name] for name in FEATURE_NAMES])
     return np.asarray(features @ weights + LEARNED_BIAS, dtype=np.float64)
+
+
+#: The reader's part in the learned score: the score becomes ``scale * learned + holds * hit +
+#: bias`` (``hit`` is 1 for a sentence holding the reader's short answer), a logistic regression
+#: fit by ``eval/answers/reader_extract.py`` on tuning questions 200-647.
+READER_WEIGHTS: dict[str, float] = {"scale": 0.9221, "holds": 0.8446, "bias": -0.3088}
+
+
+def with_reader(scores: Sequence[float], hits: Sequence[bool]) -> list[float]:
+    """The learned log-odds ``scores`` with the reader's verdicts ``hits`` added (:data:`READER_WEIGHTS`).
+
+    >>> [round(x, 4) for x in with_reader([0.0, 0.0], [True, False])]
+    [0.5358, -0.3088]
+    """
+    w = READER_WEIGHTS
+    return [w["scale"] * x + (w["holds"] if hit else 0.0) + w["bias"] for x, hit in zip(scores, hits, strict=True)]
 
 
 def learned_eligible(scores: Sequence[float], whole: Sequence[bool], min_probability: float) -> list[bool]:
@@ -642,9 +756,12 @@ def select_evidence(
     *,
     embed: EmbedFn | None = None,
     config: EvidenceConfig | None = None,
+    read: ReadFn | None = None,
 ) -> EvidenceSelection:
     """The sentences of ``passages`` that bear on ``question`` (see the module doc). Without
-    ``embed`` only the lexical and answer-type scores count."""
+    ``embed`` only the lexical and answer-type scores count. With ``read`` (and
+    ``config.reader``), the learned scorer's best ``config.reader_sentences`` whole candidates are
+    read for the short answer, and the sentences that hold it score higher (:func:`with_reader`)."""
     config = config or EvidenceConfig()
     cands = candidate_evidence(passages, config.min_words)
     if not cands:
@@ -653,23 +770,36 @@ def select_evidence(
     lexical = lexical_scores(question, texts)
     kind = answer_type(question)
     cosine = [0.0] * len(cands)
+    title_cosine = [0.0] * len(cands)
     vectors = None
     if embed is not None:
-        vectors = embed([question, *texts])
+        # one call; the learned scorer also reads each sentence with its passage's title
+        extra = titled(passages, cands) if config.scorer == "learned" else []
+        both = embed([question, *texts, *extra])
+        vectors = both[: len(texts) + 1]
         cosine = [float(x) for x in vectors[1:] @ vectors[0]]
+        if extra:
+            title_cosine = [float(x) for x in both[len(texts) + 1 :] @ vectors[0]]
     relevance = [
         cos + config.lexical_weight * lex + (config.type_weight if matches_type(kind, t) else 0.0)
         for cos, lex, t in zip(cosine, lexical, texts, strict=True)
     ]
     # Fragments count for the gate (they show what the passages are about) but are never chosen.
-    whole = [not (is_fragment(c.text) or cut_at_start(c, passages[c.passage - 1])) for c in cands]
+    whole = [is_whole(c, passages[c.passage - 1]) for c in cands]
     # the gate reads relevance alone
     answered = max(relevance) >= config.min_relevance and any(whole)
     words = [content_words(t) for t in texts]
     # Cosine between candidates, computed once for the MMR penalty.
     similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
+    reader_answer = None
     if config.scorer == "learned":
-        scores = learned_scores(sentence_features(question, passages, cands, cosine, lexical)).tolist()
+        features = sentence_features(question, passages, cands, cosine, lexical, title_cosine)
+        scores = learned_scores(features).tolist()
+        # a question the passages do not answer is not read
+        if read is not None and config.reader and answered:
+            best = sorted((i for i in range(len(cands)) if whole[i]), key=lambda i: -scores[i])
+            reader_answer = read(question, [texts[i] for i in best[: config.reader_sentences]])
+            scores = with_reader(scores, holds_answer(answer_pieces(question, reader_answer), texts))
         eligible = learned_eligible(scores, whole, config.min_probability)
     else:
         # the choice also prefers better-retrieved passages; a sentence far less relevant than the
@@ -679,7 +809,7 @@ def select_evidence(
         eligible = [whole[i] and relevance[i] >= config.keep_ratio * best for i in range(len(cands))]
     chosen = choose_evidence(scores, [c.passage for c in cands], similar, words, eligible, config)
     evidence = tuple(Evidence(cands[i].passage, cands[i].start, cands[i].end, cands[i].text, scores[i]) for i in chosen)
-    return EvidenceSelection(evidence, max(relevance), answered)
+    return EvidenceSelection(evidence, max(relevance), answered, reader_answer)
 
 
 def evidence_passages(

@@ -110,6 +110,15 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
         ),
     ),
     SharedOption(
+        "reader",
+        bool,
+        typer.Option(
+            _DEFAULT.evidence.reader,
+            "--reader/--no-reader",
+            help="With the learned scorer: the generator reads the best evidence sentences for the short answer first.",
+        ),
+    ),
+    SharedOption(
         "samples",
         int,
         typer.Option(_DEFAULT.samples, "--samples", help="Draw N answers and keep the best-cited one."),
@@ -156,6 +165,7 @@ def pipeline_config(
     quote_fallback: bool,
     quote_words: int,
     evidence_scorer: str,
+    reader: bool,
     samples: int,
     attribution_judge: str,
 ) -> PipelineConfig:
@@ -180,7 +190,7 @@ def pipeline_config(
         samples=samples,
         hide_unsupported=hide_unsupported,
         quote_fallback=quote_fallback,
-        evidence=replace(_DEFAULT.evidence, quote_words=quote_words, scorer=evidence_scorer),
+        evidence=replace(_DEFAULT.evidence, quote_words=quote_words, scorer=evidence_scorer, reader=reader),
         attribution_judge=attribution_judge,
     )
 

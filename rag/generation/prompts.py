@@ -191,6 +191,29 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     return messages
 
 
+READER_SYSTEM = "You are a helpful assistant."
+READER_INSTRUCTION = (
+    "Answer with a short phrase (a name, a date, a place or a number) copied from the sentences above. "
+    "If the question has several answers, give each, separated by semicolons."
+)
+
+
+def reader_messages(question: str, sentences: Sequence[str]) -> list[dict[str, str]]:
+    """The evidence reader's prompt: candidate sentences as a list, then the question, and a request
+    for the short answer(s) only (``rag.citing.evidence.select_evidence``'s ``read``).
+
+    >>> reader_messages("Who?", ["Ann won.", "Bob lost."])[1]["content"].splitlines()[:3]
+    ['- Ann won.', '- Bob lost.', '']
+    """
+    if not question or not question.strip():
+        raise RagError("the question is empty; pass the question to answer")
+    lines = "\n".join(f"- {s}" for s in sentences)
+    return [
+        {"role": "system", "content": READER_SYSTEM},
+        {"role": "user", "content": f"{lines}\n\nQuestion: {question.strip()}\n{READER_INSTRUCTION}"},
+    ]
+
+
 def closed_book_messages(question: str) -> list[dict[str, str]]:
     """A prompt with no passages (the closed-book baseline)."""
     if not question or not question.strip():
