@@ -797,8 +797,8 @@ def select_evidence(
         scores = learned_scores(features).tolist()
         # a question the passages do not answer is not read
         if read is not None and config.reader and answered:
-            best = sorted((i for i in range(len(cands)) if whole[i]), key=lambda i: -scores[i])
-            reader_answer = read(question, [texts[i] for i in best[: config.reader_sentences]])
+            ranked = sorted((i for i in range(len(cands)) if whole[i]), key=lambda i: -scores[i])
+            reader_answer = read(question, [texts[i] for i in ranked[: config.reader_sentences]])
             scores = with_reader(scores, holds_answer(answer_pieces(question, reader_answer), texts))
         eligible = learned_eligible(scores, whole, config.min_probability)
     else:
