@@ -635,7 +635,8 @@ def sentence_features(
 #: The learned scorer: logistic-regression weights on :data:`FEATURE_NAMES` (and the bias) for the
 #: probability that a candidate sentence holds one of the question's short answers, fit by
 #: ``eval/answers/evidence_learn.py`` on the 648 ASQA dev questions outside pooled-300 (top 5
-#: passages of the ``asqa`` index, 9,558 sentences); see eval/answers/README.md.
+#: passages of the ``asqa`` index, 9,558 sentences; eval/answers/evidence_learn_title.txt); see
+#: eval/answers/README.md.
 LEARNED_WEIGHTS: dict[str, float] = {
     "cosine": 1.6474,
     "title_cosine": 7.8528,
@@ -684,15 +685,16 @@ def learned_scores(features: np.ndarray) -> np.ndarray:
 
 #: The reader's part in the learned score: the score becomes ``scale * learned + holds * hit +
 #: bias`` (``hit`` is 1 for a sentence holding the reader's short answer), a logistic regression
-#: fit by ``eval/answers/reader_extract.py`` on tuning questions 200-647.
-READER_WEIGHTS: dict[str, float] = {"scale": 0.9221, "holds": 0.8446, "bias": -0.3088}
+#: fit by ``eval/answers/reader_extract.py`` on tuning questions 200-647 (the learned score there
+#: fit on questions 0-399; eval/answers/reader_extract.txt).
+READER_WEIGHTS: dict[str, float] = {"scale": 0.9197, "holds": 1.0557, "bias": -0.5055}
 
 
 def with_reader(scores: Sequence[float], hits: Sequence[bool]) -> list[float]:
     """The learned log-odds ``scores`` with the reader's verdicts ``hits`` added (:data:`READER_WEIGHTS`).
 
     >>> [round(x, 4) for x in with_reader([0.0, 0.0], [True, False])]
-    [0.5358, -0.3088]
+    [0.5502, -0.5055]
     """
     w = READER_WEIGHTS
     return [w["scale"] * x + (w["holds"] if hit else 0.0) + w["bias"] for x, hit in zip(scores, hits, strict=True)]
