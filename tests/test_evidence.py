@@ -981,3 +981,15 @@ def test_the_reader_reads_the_best_candidates_and_lifts_the_sentence_holding_its
     select_evidence(QUESTION, TWO, embed=embed.encode, config=replace(cfg, reader=False), read=read)
     select_evidence(QUESTION, TWO, embed=embed.encode, config=RELEVANCE, read=read)
     assert asked == []
+
+
+def test_the_module_examples_hold() -> None:
+    """The examples in rag.citing.evidence's docstrings (and the reader prompt's) are run."""
+    import doctest
+
+    import rag.citing.evidence
+    import rag.generation.prompts
+
+    for module in (rag.citing.evidence, rag.generation.prompts):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0

@@ -273,12 +273,12 @@ def is_list_line(piece: Evidence, passage: Passage) -> bool:
     with a full stop it would be a whole sentence (:func:`is_fragment`), not a line that leads into
     the next one (ending on a colon, a comma or "and"). Such a line has no full stop of its own.
 
-    >>> p = Passage(id="1", title="Records", text="Most own goals: 10, Richard Dunne\nMost in a season: 4")
+    >>> p = Passage(id="1", title="Records", text="Most own goals: 10, Richard Dunne\\nMost in a season: 4")
     >>> is_list_line(Evidence(1, 0, 33, "Most own goals: 10, Richard Dunne", 0.0), p)
     True
     >>> is_list_line(Evidence(1, 34, 52, "Most in a season: 4", 0.0), p)  # the passage ends: maybe cut
     False
-    >>> q = Passage(id="2", title="Army", text="The inductees made up:\n10 percent of all")
+    >>> q = Passage(id="2", title="Army", text="The inductees made up:\\n10 percent of all")
     >>> is_list_line(Evidence(2, 0, 22, "The inductees made up:", 0.0), q)
     False
     """
