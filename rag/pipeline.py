@@ -29,11 +29,11 @@ from rag.citing.cleanup import drop_junk
 from rag.citing.evidence import (
     EvidenceConfig,
     EvidenceSelection,
+    as_quote,
     evidence_passages,
     evidence_premises,
     select_evidence,
     with_quotes,
-    without_footnotes,
 )
 from rag.citing.selection import best_sample, score_sample
 from rag.errors import RagError
@@ -442,7 +442,7 @@ class Pipeline:
         evidence selection the passage sentences nearest the question."""
         if context.selection is None:
             return quote_fallback(question, plain, embed=self._embed)
-        texts = [(without_footnotes(e.text), e.passage) for e in context.selection.evidence[:2]]
+        texts = [(as_quote(e.text), e.passage) for e in context.selection.evidence[:2]]
         return tuple(
             Statement(text=t, raw=with_markers(t, (n,)), citations=(n,), verdict="supported") for t, n in texts
         )

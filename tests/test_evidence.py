@@ -29,6 +29,7 @@ from rag.citing.evidence import (
     EvidenceSelection,
     answer_pieces,
     answer_type,
+    as_quote,
     candidate_evidence,
     clean_spans,
     cut_at_start,
@@ -993,3 +994,20 @@ def test_the_module_examples_hold() -> None:
     for module in (rag.citing.evidence, rag.generation.prompts):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_quoted_list_line_ends_with_a_full_stop() -> None:
+    """A list line has no full stop; quoted, it gets one so the next quote does not run on."""
+    selection = EvidenceSelection(
+        (
+            Evidence(1, 34, 67, "Most own goals: 10, Richard Dunne[109]", 1.0),
+            Evidence(1, 0, 23, "Premier League records.", 0.5),
+        ),
+        1.0,
+        True,
+    )
+    statements, added = with_quotes([], selection, 80)
+    assert added == 2
+    assert [st.text for st in statements] == ["Most own goals: 10, Richard Dunne.", "Premier League records."]
+    assert as_quote('He said "stop."') == 'He said "stop."'
+    assert as_quote("Lewis Dunk (Brighton & Hove Albion, 2017–18)") == "Lewis Dunk (Brighton & Hove Albion, 2017–18)."

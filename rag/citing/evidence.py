@@ -348,6 +348,21 @@ def without_footnotes(text: str) -> str:
     return _FOOTNOTE_RE.sub("", text).strip()
 
 
+_SENTENCE_END_RE = re.compile(r"[.!?][\"'\u201d)\]]*$")
+
+
+def as_quote(text: str) -> str:
+    """An evidence sentence as the answer quotes it: without footnote markers
+    (:func:`without_footnotes`), and a line of a list (:func:`is_list_line`), which has no full
+    stop of its own, ended with one so the next sentence does not run on from it.
+
+    >>> as_quote("Most own goals: 10, Richard Dunne[109]"), as_quote("It rained.[2]")
+    ('Most own goals: 10, Richard Dunne.', 'It rained.')
+    """
+    out = without_footnotes(text)
+    return out if not out or _SENTENCE_END_RE.search(out) else out + "."
+
+
 # A wiki section heading left in the text ("== Early life =="), or what is left of one where a
 # passage was cut inside it ("Early life ==="): punkt does not split there.
 _HEADING_RE = re.compile(r"={2,}[^=\n]{1,100}?={2,}|={2,}")
@@ -873,19 +888,20 @@ def with_quotes(
     duplicate_overlap: float = 0.7,
 ) -> tuple[tuple[Statement, ...], int]:
     """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
-    :func:`without_footnotes`), each cited to its passage (a quote is supported by the passage it
-    is copied from), in the order evidence was chosen, while the answer stays within ``words``
-    words. A sentence opening on a pronoun is not quoted (:func:`leans_back`). An answer with no
-    statement always gets the first quote, however long. A sentence already in the answer, or sharing at least
-    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with 80% of its
-    content words in one and no digit among the rest (:func:`retells`), is not quoted.
+    and a list line with a full stop: :func:`as_quote`), each cited to its passage (a quote is
+    supported by the passage it is copied from), in the order evidence was chosen, while the
+    answer stays within ``words`` words. A sentence opening on a pronoun is not quoted
+    (:func:`leans_back`). An answer with no statement always gets the first quote, however long.
+    A sentence already in the answer, or sharing at least ``duplicate_overlap`` of its content
+    words (Jaccard) with a sentence in it, or with 80% of its content words in one and no digit
+    among the rest (:func:`retells`), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)
     bags = [content_words(st.text) for st in out]
     added = 0
     for e in selection.evidence:
-        text = without_footnotes(e.text)
+        text = as_quote(e.text)
         if leans_back(text):
             continue
         n_words = len(text.split())
