@@ -271,7 +271,7 @@ def is_fragment(sentence: str) -> bool:
 def is_list_line(piece: Evidence, passage: Passage) -> bool:
     """True when ``piece`` is a whole line of a list: a line break follows it in ``passage``, and
     with a full stop it would be a whole sentence (:func:`is_fragment`), not a line that leads into
-    the next one (ending on a colon, a comma or "and"). Such a line has no full stop of its own.
+    the next one (ending on a colon, a comma or "and"). Such a line need not end on a full stop.
 
     >>> p = Passage(id="1", title="Records", text="Most own goals: 10, Richard Dunne\\nMost in a season: 4")
     >>> is_list_line(Evidence(1, 0, 33, "Most own goals: 10, Richard Dunne", 0.0), p)
