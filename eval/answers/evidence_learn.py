@@ -96,6 +96,17 @@ def question_sims(data: dict[str, np.ndarray], position: int) -> np.ndarray:
     return data["sims"][a:b].reshape(n, n)
 
 
+def load_learned(cache: Path, train: int = 400) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The cached candidates (with ``qpos``, each row's question position) and their learned
+    log-odds, the weights fit on tuning questions ``0 .. train - 1`` (as :func:`main` compares)."""
+    with np.load(cache) as cached:
+        data = dict(cached)
+    x, y, qids = data["features"], data["labels"], data["qids"]
+    data["qpos"] = np.searchsorted(np.array(sorted(set(qids.tolist()))), qids)
+    raw, bias = fit(x[qids < train], y[qids < train])
+    return data, x @ raw + bias
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
     """Newton's method on the L2-penalised log loss; returns weights with the bias last."""
     xb = np.hstack([x, np.ones((len(x), 1))])

@@ -17,7 +17,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit, quote_in_order
+from evidence_learn import load_learned, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -28,13 +28,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, required=True, help="the .npz evidence_learn.py builds")
     args = ap.parse_args()
-    with np.load(args.cache) as cached:
-        data = dict(cached)
-    x, y, qids = data["features"], data["labels"], data["qids"]
-    uniq = sorted(set(qids.tolist()))
-    data["qpos"] = np.searchsorted(np.array(uniq), qids)
-    raw, bias = fit(x[qids < 400], y[qids < 400])
-    learned = x @ raw + bias
+    data, learned = load_learned(args.cache)
+    y, qids = data["labels"], data["qids"]
     items = load_asqa(subset="tune")
     held = sorted(set(qids[qids >= 400].tolist()))
     cfg = EvidenceConfig()

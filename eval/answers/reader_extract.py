@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit, fit_logistic, oracle_text, quote_in_order
+from evidence_learn import fit_logistic, load_learned, oracle_text, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, answer_pieces, holds_answer, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -63,13 +63,9 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=80)
     args = ap.parse_args()
     cfg = EvidenceConfig()
-    with np.load(args.cache) as cached:
-        data = dict(cached)
-    x, y, qids = data["features"], data["labels"], data["qids"]
+    data, learned = load_learned(args.cache)
+    y, qids = data["labels"], data["qids"]
     uniq = sorted(set(qids.tolist()))
-    data["qpos"] = np.searchsorted(np.array(uniq), qids)
-    raw, bias = fit(x[qids < 400], y[qids < 400])
-    learned = x @ raw + bias
     replies = read(data, learned, range(200, len(uniq)), args.model, cfg.reader_sentences, args.answers)
     items = load_asqa(subset="tune")
     hits = np.zeros(len(y))

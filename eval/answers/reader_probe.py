@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit, fit_logistic, quote_in_order
+from evidence_learn import fit_logistic, load_learned, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -73,13 +73,9 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=8)
     ap.add_argument("--budget", type=int, default=80)
     args = ap.parse_args()
-    with np.load(args.cache) as cached:
-        data = dict(cached)
-    x, y, qids = data["features"], data["labels"], data["qids"]
+    data, learned = load_learned(args.cache)
+    y, qids = data["labels"], data["qids"]
     uniq = sorted(set(qids.tolist()))
-    data["qpos"] = np.searchsorted(np.array(uniq), qids)
-    raw, bias = fit(x[qids < 400], y[qids < 400])
-    learned = x @ raw + bias
     probs = read(data, learned, range(200, len(uniq)), args.model, args.top)
     seen = ~np.isnan(probs)
 
