@@ -107,6 +107,15 @@ def load_learned(cache: Path, train: int = 400) -> tuple[dict[str, np.ndarray], 
     return data, x @ raw + bias
 
 
+def bootstrap_interval(diff: np.ndarray, rng: np.random.Generator, resamples: int = 2000) -> tuple[float, float]:
+    """The 95% percentile interval of the mean of the paired differences ``diff`` over
+    ``resamples`` bootstrap resamples drawn from ``rng`` (shared across calls, so a script's
+    intervals stay those it printed before)."""
+    boot = [rng.choice(diff, len(diff)).mean() for _ in range(resamples)]
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
     """Newton's method on the L2-penalised log loss; returns weights with the bias last."""
     xb = np.hstack([x, np.ones((len(x), 1))])

@@ -17,7 +17,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import load_learned, quote_in_order
+from evidence_learn import bootstrap_interval, load_learned, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -63,8 +63,7 @@ def main() -> None:
     for name, kwargs in variants:
         em, words, hold, ems = run(**kwargs)
         diff = np.array(ems) - np.array(base[3])
-        boot = [rng.choice(diff, len(diff)).mean() for _ in range(2000)]
-        lo, hi = np.percentile(boot, [2.5, 97.5])
+        lo, hi = bootstrap_interval(diff, rng)
         print(f"{name:58} {em:6.1f} {words:6.1f} {hold:6.1f}  {diff.mean():+.1f} [{lo:+.1f}, {hi:+.1f}]")
 
 

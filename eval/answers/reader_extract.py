@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit_logistic, load_learned, oracle_text, quote_in_order
+from evidence_learn import bootstrap_interval, fit_logistic, load_learned, oracle_text, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, answer_pieces, holds_answer, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -107,8 +107,7 @@ def main() -> None:
         ceiling.append(100 * str_em(text, qa))
     diff = np.array(both) - np.array(base)
     rng = np.random.default_rng(0)
-    boot = [rng.choice(diff, len(diff)).mean() for _ in range(2000)]
-    lo, hi = np.percentile(boot, [2.5, 97.5])
+    lo, hi = bootstrap_interval(diff, rng)
     print(f"evidence within {args.budget} words, {len(held)} held-out tuning questions (400-647):")
     print(f"  learned alone                  str_em {statistics.fmean(base):5.1f}  words {base_words:5.1f}")
     print(

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evidence_learn import fit_logistic, load_learned, quote_in_order
+from evidence_learn import bootstrap_interval, fit_logistic, load_learned, quote_in_order
 
 from rag.citing.evidence import EvidenceConfig, learned_eligible
 from rag.evaluation.data import _qa_pair_dict, load_asqa
@@ -134,8 +134,7 @@ def main() -> None:
     rows += [(f"learned order + {a} * log p, same choice", quoted(learned + a * logp, learned)) for a in (0.25, 1.0)]
     for name, (em, words, ems) in rows:
         diff = np.array(ems) - np.array(base[2])
-        boot = [rng.choice(diff, len(diff)).mean() for _ in range(2000)]
-        lo, hi = np.percentile(boot, [2.5, 97.5])
+        lo, hi = bootstrap_interval(diff, rng)
         print(f"  {name:41} str_em {em:5.1f}  words {words:5.1f}  paired {diff.mean():+.2f} [{lo:+.2f}, {hi:+.2f}]")
 
 
