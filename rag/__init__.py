@@ -25,8 +25,8 @@ _EXPORTS: dict[str, str] = {
     "BM25Config": "rag.indexing.bm25",
     "DenseConfig": "rag.indexing.dense",
     "Embedder": "rag.indexing.dense",
-    "IndexConfig": "rag.indexing.store",
-    "Index": "rag.indexing.store",
+    "IndexConfig": "rag.indexing.index",
+    "Index": "rag.indexing.index",
     "build_index": "rag.indexing.store",
     "load_index": "rag.indexing.store",
     "add_to_index": "rag.indexing.store",
@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "resolve_generator": "rag.models",
     "resolve_embedder": "rag.models",
     # answers
-    "PipelineConfig": "rag.pipeline",
+    "PipelineConfig": "rag.config",
     "Pipeline": "rag.pipeline",
     "parse_answer": "rag.citing.citations",
     # citing

@@ -1,4 +1,4 @@
-"""Where things live: shared benchmark data, the model cache, the index home.
+"""Where things live: the model cache, the index home, and (for evaluation only) the benchmark data.
 
 Each location can be overridden by an environment variable; nothing is created at import.
 """
@@ -8,20 +8,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rag.errors import MissingFileError
+
 SHARED_DATA_ENV = "RAG_SHARED_DATA"
 CACHE_ENV = "RAG_CACHE"
 INDEXES_ENV = "RAG_INDEXES"
 
 
-def shared_data_dir() -> Path:
-    """The read-only benchmark data (``../shared/data`` beside a checkout, or ``$RAG_SHARED_DATA``)."""
+def benchmark_data_dir() -> Path:
+    """The benchmark data (ASQA, ALCE's prompt files): the folder ``$RAG_SHARED_DATA`` names.
+
+    Only evaluation, tests, benchmarks and experiments use it; answering never does. There is no
+    default location: unset, this is a :class:`MissingFileError` that says what to set.
+    """
     env = os.environ.get(SHARED_DATA_ENV)
-    if env:
-        return Path(env)
-    beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if beside_checkout.is_dir():
-        return beside_checkout
-    return Path.cwd().parent / "shared" / "data"
+    if not env:
+        raise MissingFileError(
+            f"the benchmark data is not set: set {SHARED_DATA_ENV} to the folder that holds asqa/ and "
+            "alce-prompts/ (or pass the file with --data)"
+        )
+    return Path(env)
 
 
 def cache_dir() -> Path:
@@ -38,9 +44,3 @@ def indexes_dir() -> Path:
     """Default home of named indexes (``$RAG_INDEXES`` or ``./indexes``)."""
     env = os.environ.get(INDEXES_ENV)
     return Path(env) if env else Path.cwd() / "indexes"
-
-
-def nltk_data_dir() -> Path:
-    """NLTK's punkt_tab data: ``$NLTK_DATA`` if set, else the copy in the shared data."""
-    env = os.environ.get("NLTK_DATA")
-    return Path(env.split(os.pathsep)[0]) if env else shared_data_dir() / "nltk_data"

@@ -1,55 +1,44 @@
-"""The answering pipeline: retrieve, prompt, generate, parse citations, optionally verify."""
+"""The answering pipeline: retrieve → evidence → generate → cite → finish (→ verify).
+
+:meth:`Pipeline.ask` tells the method's story: the passages are retrieved (``rag.retrieval``), cut
+to the sentences that bear on the question (``rag.evidence``), the generator writes a short answer
+from them (``rag.generation``), each statement is cited to the passages a judge says support it
+(``rag.citing``), and the finishing stage decides what the user is shown (``rag.finish``).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, NamedTuple
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.citing.attribution import (
-    DEFAULT_ATTRIBUTION_JUDGE,
-    AttributionConfig,
     attribute,
-    drop_unsupported,
     premise,
-    quote_fallback,
     remap,
-    render,
-    renumber,
     support_spans,
-    with_markers,
 )
-from rag.citing.citations import load_sentence_splitter, parse_answer
+from rag.citing.citations import parse_answer
 from rag.citing.cleanup import drop_junk
-from rag.citing.evidence import (
-    EvidenceConfig,
-    EvidenceSelection,
-    as_quote,
-    evidence_passages,
-    evidence_premises,
-    select_evidence,
-    with_quotes,
-)
-from rag.citing.selection import best_sample, score_sample
+from rag.config import PipelineConfig
 from rag.errors import RagError
-from rag.generation import DEFAULT_GENERATOR, GenerationConfig, Generator, load_generator, prompts
-from rag.generation.constraints import citation_grammar
+from rag.evidence import EvidenceSelection, evidence_passages, evidence_premises, select_evidence
+from rag.finish import Draft, finish
+from rag.generation import DEFAULT_GENERATOR, Generation, GenerationConfig, Generator, load_generator, prompts
 from rag.indexing.dense import Embedder
 from rag.indexing.store import Index, load_index, resolve_index_path
 from rag.judges import Judge, load_judge
-from rag.retrieval import RetrievalConfig, Retriever
+from rag.retrieval import Retriever
+from rag.text import load_sentence_splitter
 from rag.types import Answer, Passage, ScoredPassage, Statement
 
 log = logging.getLogger(__name__)
 
-PROMPT_STYLES = ("default", "quote", "evidence", "alce")
-#: The most passages a question may be given (more do not fit a small model's context).
-MAX_K = 100
 #: The longest question accepted, in characters (a question, not a document).
 MAX_QUESTION_CHARS = 2000
 
@@ -70,117 +59,10 @@ def check_question(question: str) -> str:
 
 #: What the answer says when no passage bears on the question (``Answer.answered`` is False).
 NOT_ANSWERED = "The passages found do not answer this question."
-CITE_MODES = ("model", "posthoc")
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    """How a question is answered.
-
-    ``k`` passages are retrieved; ``prompt`` is ``"default"`` (the project's own),
-    ``"quote"`` (the project's, asking for sentences copied from the passages), ``"evidence"``
-    (the passages reduced to the sentences that bear on the question, ``evidence`` says how they
-    are chosen, and a short composed answer; when no sentence bears on the question the answer
-    says so, ``Answer.answered`` False) or ``"alce"`` (ALCE's instruction and one demonstration,
-    for comparability).
-    ``constrain_citations``: with the project's prompts, decode under a grammar that makes every
-    sentence end with citations to given passages (``rag.generation.constraints``; measured on the 0.5B:
-    17% of sentences cited without it, 100% with it, eval/generators/README.md). Backends that
-    cannot constrain decoding ignore it with a warning.
-
-    ``cite``: ``"model"`` keeps the generator's own citations; ``"posthoc"`` replaces them with
-    the smallest set of given passages that the *attribution judge* says entails each statement
-    (``rag.citing.attribution``). ``samples`` > 1 draws that many answers (the first greedy, the rest at
-    ``sample_temperature``) and keeps the one with the best citation recall by the attribution
-    judge (``rag.citing.selection``). ``hide_unsupported`` removes the statements that are not supported
-    from the answer text (they stay in ``Answer.hidden``); with ``quote_fallback``, an answer left
-    with no statement becomes the passage sentences nearest the question, quoted and cited
-    (``rag.citing.attribution.quote_fallback``). The attribution judge is by default a
-    different model from the evaluation judge, so that the system does not grade itself.
-    """
-
-    k: int = 5
-    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
-    prompt: str = "evidence"
-    constrain_citations: bool = False
-    cite: str = "posthoc"
-    samples: int = 1
-    sample_temperature: float = 0.7
-    hide_unsupported: bool = True
-    quote_fallback: bool = True
-    attribution_judge: str = DEFAULT_ATTRIBUTION_JUDGE
-    attribution: AttributionConfig = field(default_factory=AttributionConfig)
-    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.k <= MAX_K:
-            raise RagError(f"k must be between 1 and {MAX_K} passages, got {self.k}")
-        if self.prompt not in PROMPT_STYLES:
-            raise RagError(f"unknown prompt {self.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
-        if self.cite not in CITE_MODES:
-            raise RagError(f"unknown citation mode {self.cite!r}; choose one of {', '.join(CITE_MODES)}")
-        if self.samples < 1:
-            raise RagError(f"samples must be at least 1, got {self.samples}")
-        if self.sample_temperature <= 0:
-            raise RagError(f"sample_temperature must be > 0, got {self.sample_temperature}")
-
-    @property
-    def needs_attribution_judge(self) -> bool:
-        """Whether answering asks the attribution judge (post-hoc citing, best-of-n or hiding)."""
-        return self.cite == "posthoc" or self.samples > 1 or self.hide_unsupported
-
-    def to_dict(self) -> dict[str, Any]:
-        """Every setting as plain JSON types (tuples become lists); :meth:`from_dict` reads it back."""
-        return _jsonable(asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PipelineConfig:
-        """The config saved by :meth:`to_dict`; a missing field takes its default, an unknown one
-        is an error (it would change answers in a way this version cannot reproduce)."""
-        nested = {
-            "retrieval": RetrievalConfig,
-            "generation": GenerationConfig,
-            "attribution": AttributionConfig,
-            "evidence": EvidenceConfig,
-        }
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise RagError(f"unknown pipeline setting(s) {', '.join(unknown)}; this version of rag has {sorted(known)}")
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in nested:
-                sub = nested[key]
-                sub_known = {f.name for f in fields(sub)}
-                bad = sorted(set(value) - sub_known)
-                if bad:
-                    raise RagError(f"unknown {key} setting(s) {', '.join(bad)}")
-                values[key] = sub(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
-            else:
-                values[key] = value
-        return cls(**values)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class Draft(NamedTuple):
-    """One generated answer, cited as configured, with its timings (seconds)."""
-
-    text: str
-    statements: tuple[Statement, ...]
-    time_to_first_token: float
-    generation_s: float
-    attribution_s: float
-
-
-class Context(NamedTuple):
+class Context:
     """What the generator is shown: ``passages`` (the given ones, or with the ``evidence`` prompt
     those that hold evidence, cut to it), each one's number among the given passages, and the
     evidence selection (None without the ``evidence`` prompt); ``judged`` are the given passages
@@ -192,14 +74,25 @@ class Context(NamedTuple):
     judged: tuple[Passage, ...]
 
 
-class Shown(NamedTuple):
-    """What the user is shown of a draft: the text and statements kept, those hidden as
-    unsupported, and whether the text is the quote fallback."""
+class _Clock:
+    """The time each stage of one answer took (seconds), in the order the stages ran."""
 
-    text: str
-    statements: tuple[Statement, ...]
-    hidden: tuple[Statement, ...]
-    fallback: bool
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - t0
+
+    def done(self) -> dict[str, float]:
+        """The timings with the ``total`` since the clock started."""
+        self.timings["total"] = time.perf_counter() - self._start
+        return self.timings
 
 
 def verify_statements(
@@ -354,13 +247,6 @@ class Pipeline:
     def _messages(self, question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
         return _messages(self.config, question, passages)
 
-    def _generation_for(self, passages: Sequence[Passage]) -> GenerationConfig:
-        """The generation settings for one answer: the citation grammar added when it applies."""
-        cfg = self.config.generation
-        if self.config.constrain_citations and self.config.prompt != "alce" and passages and cfg.grammar is None:
-            cfg = replace(cfg, grammar=citation_grammar(len(passages)))
-        return cfg
-
     @property
     def attribution_judge(self) -> Judge:
         """The judge that picks citations and samples (``config.attribution_judge``), loaded on
@@ -384,104 +270,6 @@ class Pipeline:
         self._ready("reader")
         return read_answer(self.generator, question, sentences)
 
-    def _context(self, question: str, plain: Sequence[Passage]) -> Context:
-        """The passages the generator sees (see :class:`Context`)."""
-        if self.config.prompt != "evidence" or not plain:
-            return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None, tuple(plain))
-        selection = select_evidence(question, plain, embed=self._embed, config=self.config.evidence, read=self._read)
-        shown = self.config.evidence.prompt_sentences
-        reduced, numbers = evidence_passages(plain, selection, shown)
-        judged = evidence_premises(plain, selection, shown) if self.config.evidence.judge_on_evidence else plain
-        return Context(tuple(reduced), tuple(numbers), selection, tuple(judged))
-
-    def _one_answer(
-        self,
-        question: str,
-        plain: Sequence[Passage],
-        context: Context,
-        sample: int,
-        on_token: Callable[[str], None] | None,
-    ) -> Draft:
-        """Generate one answer (sample 0 greedy, later ones sampled) from what ``context`` shows,
-        drop cut-off and repeated sentences, and cite it against the given passages as configured."""
-        cfg = self._generation_for(context.passages)
-        if sample > 0:
-            cfg = replace(cfg, temperature=self.config.sample_temperature, seed=cfg.seed + sample)
-        self._ready("rag")
-        gen = self.generator.generate(self._messages(question, context.passages), cfg, on_token)
-        parsed = remap(parse_answer(gen.text, len(context.passages)), context.numbers)
-        cleaned = drop_junk(parsed, truncated=gen.completion_tokens >= cfg.max_tokens)
-        statements = cleaned.statements
-        # the generator's own text only when it numbers the given passages and nothing was dropped
-        unchanged = statements == parsed and context.numbers == tuple(range(1, len(context.numbers) + 1))
-        text = gen.text if unchanged else " ".join(st.raw for st in statements)
-        t0 = time.perf_counter()
-        judged = context.judged
-        if self.config.cite == "posthoc" and plain:
-            att = attribute(
-                statements, judged, self.attribution_judge, config=self.config.attribution, embed=self._embed
-            )
-            statements, text = att.statements, att.text
-        elif self.config.samples > 1 or self.config.hide_unsupported:
-            statements = verify_statements(statements, judged, self.attribution_judge)
-        return Draft(text, statements, gen.time_to_first_token, gen.total_time, time.perf_counter() - t0)
-
-    def _drafts(
-        self, question: str, plain: Sequence[Passage], context: Context, on_token: Callable[[str], None] | None
-    ) -> tuple[list[Draft], int]:
-        """``config.samples`` drafts (only the first streamed) and the index of the one kept."""
-        drafts = [
-            self._one_answer(question, plain, context, i, on_token if i == 0 else None)
-            for i in range(self.config.samples)
-        ]
-        chosen = best_sample([score_sample(d.statements) for d in drafts]) if len(drafts) > 1 else 0
-        return drafts, chosen
-
-    def _fallback(self, question: str, plain: Sequence[Passage], context: Context) -> tuple[Statement, ...]:
-        """Quoted sentences for an answer left empty: the two best evidence sentences, or without
-        evidence selection the passage sentences nearest the question."""
-        if context.selection is None:
-            return quote_fallback(question, plain, embed=self._embed)
-        texts = [(as_quote(e.text), e.passage) for e in context.selection.evidence[:2]]
-        return tuple(
-            Statement(text=t, raw=with_markers(t, (n,)), citations=(n,), verdict="supported") for t, n in texts
-        )
-
-    def _hide_unsupported(self, question: str, plain: Sequence[Passage], context: Context, draft: Draft) -> Shown:
-        """The draft without its unsupported statements; an answer left empty quotes the passages
-        (:meth:`_fallback`) when ``quote_fallback`` is on."""
-        hidden = tuple(st for st in draft.statements if st.verdict != "supported")
-        statements = drop_unsupported(draft.statements)
-        text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
-        if not statements and self.config.quote_fallback and plain and not self._quotes_evidence(context):
-            statements = self._fallback(question, plain, context)
-            return Shown(render(statements), statements, hidden, bool(statements))
-        return Shown(text, statements, hidden, False)
-
-    def _quotes_evidence(self, context: Context) -> bool:
-        return context.selection is not None and self.config.evidence.quote_words > 0
-
-    def _with_quotes(self, context: Context, shown: Shown) -> Shown:
-        """The shown answer followed by quoted evidence sentences (``EvidenceConfig.quote_words``);
-        an answer that is only quotes counts as the quote fallback."""
-        assert context.selection is not None
-        if not shown.statements and not self.config.quote_fallback:
-            return shown
-        cfg = self.config.evidence
-        statements, added = with_quotes(shown.statements, context.selection, cfg.quote_words, cfg.duplicate_overlap)
-        if not added:
-            return shown
-        text = render(statements) if self.config.cite == "posthoc" else " ".join(st.raw for st in statements)
-        return Shown(text, statements, shown.hidden, len(statements) == added)
-
-    @staticmethod
-    def _renumbered(shown: Shown, given: Sequence[ScoredPassage]) -> tuple[Shown, list[ScoredPassage]]:
-        """Cited passages first, numbered in order of first citation (``renumber``); the hidden
-        statements lose their citations (they cite nothing shown)."""
-        statements, order = renumber(shown.statements, [sp.passage for sp in given])
-        hidden = tuple(replace(st, citations=()) for st in shown.hidden)
-        return Shown(render(statements), statements, hidden, shown.fallback), [given[old - 1] for old in order]
-
     def ask(
         self,
         question: str,
@@ -494,57 +282,89 @@ class Pipeline:
 
         With ``passages`` given they are used as they are (no retrieval), e.g. ALCE's own docs.
         With ``verify`` (needs a judge) each statement gets a verdict against its citations.
-        ``on_token`` streams the first (greedy) draft; with post-hoc citing the final text differs.
+        ``on_token`` streams the generator's draft; with post-hoc citing the final text differs.
         """
         question = check_question(question)
         if verify and self.judge is None:
             raise RagError("verification needs a judge (e.g. --judge llm)")
-        t0 = time.perf_counter()
-        if passages is None:
-            given = self.retrieve(question)
-        else:
-            given = [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
-        timings = {"retrieval": time.perf_counter() - t0}
+        clock = _Clock()
+        with clock.stage("retrieval"):
+            given = self.retrieve(question) if passages is None else self._given(passages)
         plain = [sp.passage for sp in given]
-        t1 = time.perf_counter()
-        context = self._context(question, plain)
-        if context.selection is not None:
-            timings["evidence"] = time.perf_counter() - t1
-            if not context.selection.answered:
-                timings["total"] = time.perf_counter() - t0
-                return Answer(question, NOT_ANSWERED, (), tuple(given), self.generator.name, timings, answered=False)
-        drafts, chosen = self._drafts(question, plain, context, on_token)
-        draft = drafts[chosen]
-        shown = Shown(draft.text, draft.statements, (), False)
-        if self.config.hide_unsupported:
-            shown = self._hide_unsupported(question, plain, context, draft)
-        if self._quotes_evidence(context):
-            shown = self._with_quotes(context, shown)
-        if self.config.cite == "posthoc" and plain:
-            shown, given = self._renumbered(shown, given)
-            plain = [sp.passage for sp in given]
-        timings["time_to_first_token"] = drafts[0].time_to_first_token
-        timings["generation"] = sum(d.generation_s for d in drafts)
-        if self.config.needs_attribution_judge:
-            timings["attribution"] = sum(d.attribution_s for d in drafts)
-        statements = tuple(replace(st, support=support_spans(st, plain)) for st in shown.statements)
+        context = self._evidence(question, plain, clock)
+        if context.selection is not None and not context.selection.answered:
+            return Answer(question, NOT_ANSWERED, (), tuple(given), self.generator.name, clock.done(), answered=False)
+        draft, generation = self._generate(question, context, on_token)
+        clock.timings["time_to_first_token"] = generation.time_to_first_token
+        clock.timings["generation"] = generation.total_time
+        with clock.stage("attribution"):
+            draft = self._cite(draft, context, plain)
+        if not self.config.needs_attribution_judge:
+            del clock.timings["attribution"]
+        shown = finish(question, draft, given, context.selection, self.config.finish_policy, self._embed)
+        shown_passages = [sp.passage for sp in shown.passages]
+        statements = tuple(replace(st, support=support_spans(st, shown_passages)) for st in shown.statements)
         if verify and self.judge is not None:
-            t1 = time.perf_counter()
-            statements = verify_statements(statements, plain, self.judge)
-            timings["verification"] = time.perf_counter() - t1
-        timings["total"] = time.perf_counter() - t0
+            with clock.stage("verification"):
+                statements = verify_statements(statements, shown_passages, self.judge)
         return Answer(
             question,
             shown.text,
             statements,
-            tuple(given),
+            shown.passages,
             self.generator.name,
-            timings,
+            clock.done(),
             hidden=shown.hidden,
-            samples=len(drafts),
-            chosen_sample=chosen,
             quoted_fallback=shown.fallback,
         )
+
+    @staticmethod
+    def _given(passages: Sequence[Passage]) -> list[ScoredPassage]:
+        return [ScoredPassage(p, 0.0, i + 1) for i, p in enumerate(passages)]
+
+    def _evidence(self, question: str, plain: Sequence[Passage], clock: _Clock) -> Context:
+        """The evidence stage: what the generator is shown (see :class:`Context`)."""
+        if self.config.prompt != "evidence" or not plain:
+            return Context(tuple(plain), tuple(range(1, len(plain) + 1)), None, tuple(plain))
+        with clock.stage("evidence"):
+            selection = select_evidence(
+                question, plain, embed=self._embed, config=self.config.evidence, read=self._read
+            )
+        shown = self.config.evidence.prompt_sentences
+        reduced, numbers = evidence_passages(plain, selection, shown)
+        judged = evidence_premises(plain, selection, shown) if self.config.evidence.judge_on_evidence else plain
+        return Context(tuple(reduced), tuple(numbers), selection, tuple(judged))
+
+    def _generate(
+        self, question: str, context: Context, on_token: Callable[[str], None] | None
+    ) -> tuple[Draft, Generation]:
+        """The generation stage: one greedy answer from what ``context`` shows, its citations
+        numbered among the given passages, cut-off and repeated sentences dropped."""
+        cfg = self.config.generation
+        self._ready("rag")
+        gen = self.generator.generate(self._messages(question, context.passages), cfg, on_token)
+        parsed = remap(parse_answer(gen.text, len(context.passages)), context.numbers)
+        statements = drop_junk(parsed, truncated=gen.completion_tokens >= cfg.max_tokens).statements
+        # the generator's own text only when it numbers the given passages and nothing was dropped
+        unchanged = statements == parsed and context.numbers == tuple(range(1, len(context.numbers) + 1))
+        text = gen.text if unchanged else " ".join(st.raw for st in statements)
+        return Draft(text, statements), gen
+
+    def _cite(self, draft: Draft, context: Context, plain: Sequence[Passage]) -> Draft:
+        """The citing stage: post-hoc attribution against the given passages, or (keeping the
+        generator's citations) a verdict for each statement when unsupported ones are hidden."""
+        if self.config.cite == "posthoc" and plain:
+            att = attribute(
+                draft.statements,
+                context.judged,
+                self.attribution_judge,
+                config=self.config.attribution,
+                embed=self._embed,
+            )
+            return Draft(att.text, att.statements)
+        if self.config.hide_unsupported:
+            return Draft(draft.text, verify_statements(draft.statements, context.judged, self.attribution_judge))
+        return draft
 
     def closed_book(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer from the model's memory alone (the closed-book baseline)."""

@@ -1,18 +1,30 @@
-"""The test fakes shared by the test files: a scripted generator, rule-based judges and a fake
-index (BM25, dense search, embedders), so that no test loads a model for what it does not measure.
+"""What the test files share: fakes (a scripted generator, rule-based judges and a fake index:
+BM25, dense search, embedders), so that no test loads a model for what it does not measure; the
+benchmark data's location and the :data:`needs_shared_data` mark; and small helpers (documents
+written to a folder, a folder's fingerprint, the CLI's one error line, a real index of
+:data:`DOCS`).
 
-Tests get them through the fixtures at the end of this file; each fixture returns the class, which
-the test constructs with its own script (``scripted_generator("Tea is from China [1].")``).
+Tests get the fakes through the fixtures at the end of this file; each fixture returns the class,
+which the test constructs with its own script (``scripted_generator("Tea is from China [1].")``).
+Helpers and constants are imported (``from conftest import DOCS``): ``tests/`` is on ``sys.path``
+(the sub-folders are packages, so that two test files may share a name).
+
+The tests mirror the package: ``tests/<package>/test_<module>.py`` for ``rag/<package>/<module>.py``
+and ``tests/test_<module>.py`` for ``rag/<module>.py``; ``tests/test_pipeline_evidence.py`` holds the
+pipeline's end-to-end tests of the ``evidence`` prompt.
 """
 
 from __future__ import annotations
 
+import doctest
+import hashlib
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,6 +35,44 @@ from rag.judges import Judge
 from rag.types import Hit, Passage
 
 Messages = list[dict[str, str]]
+
+#: The repository's root, and the test data shipped with the tests (``tests/data``).
+REPO = Path(__file__).resolve().parents[1]
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+# ---------------------------------------------------------------- the benchmark data
+
+
+def _find_shared_data() -> Path | None:
+    """The benchmark data: ``$RAG_SHARED_DATA`` when set, else ``../shared/data`` beside the
+    checkout when that folder exists. ``RAG_TEST_NO_SHARED=1`` pretends there is none (to check
+    that the suite passes, skipping, on a machine without it)."""
+    if os.environ.get("RAG_TEST_NO_SHARED") == "1":
+        os.environ.pop("RAG_SHARED_DATA", None)
+        return None
+    env = os.environ.get("RAG_SHARED_DATA")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    beside = REPO.parent / "shared" / "data"
+    if beside.is_dir():
+        os.environ["RAG_SHARED_DATA"] = str(beside)  # rag.paths.benchmark_data_dir() reads it
+        return beside
+    return None
+
+
+#: The benchmark data folder (ASQA, the corpus, ALCE's prompt files), or None when there is none.
+SHARED_DATA: Path | None = _find_shared_data()
+
+#: Marks a test that reads the benchmark data: skipped where there is none.
+needs_shared_data = pytest.mark.skipif(
+    SHARED_DATA is None,
+    reason="needs the benchmark data (../shared/data or $RAG_SHARED_DATA): ASQA, ALCE's prompt files",
+)
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of the benchmark data (a path that does not exist when there is none)."""
+    return (SHARED_DATA or REPO / "no-shared-data").joinpath(*parts)
 
 #: Three small documents (two Markdown, one text) that the CLI, serve and bad-input tests index.
 DOCS = {
@@ -35,6 +85,9 @@ DOCS = {
 
 Pair = tuple[str, str]
 
+#: The generator's own citations kept as they are, nothing hidden: no attribution judge needed.
+MODEL_CITES: dict[str, Any] = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
+
 # ---------------------------------------------------------------- generator
 
 
@@ -46,7 +99,7 @@ class ScriptedGenerator(Generator):
     - a string: the text, streamed word by word (``"Tea is"`` as ``"Tea"``, ``" is"``);
     - a list of strings: the exact pieces to stream (empty pieces included);
     - a mapping from sample to text: ``-1`` is the greedy answer (temperature 0), any other key the
-      seed of a sampled answer (``rag.pipeline`` samples with seeds 1, 2, ...);
+      seed of a sampled answer;
     - a function of ``(messages, config)`` that returns the text.
 
     ``messages`` and ``configs`` hold what each call got. ``counter`` (a one-element list, which
@@ -231,14 +284,14 @@ class FakeEmbedder:
 
 
 class BowEmbedder(FakeEmbedder):
-    """Embeds every text as its bag of content words (``rag.citing.attribution.content_words``:
+    """Embeds every text as its bag of content words (``rag.text.content_words``:
     lower-cased, stop words out), each word once, scaled to unit length over the vocabulary of the
     call; so the cosine of two texts is ``|A & B| / sqrt(|A| * |B|)`` of their content-word sets,
     worked out by hand (0 for texts sharing no content word, and for a text without any). Queries
     are embedded as their own text, like :class:`FakeEmbedder`, for a fake dense index."""
 
     def encode(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
-        from rag.citing.attribution import content_words
+        from rag.text import content_words
 
         self.encoded.append(list(texts))
         bags = [content_words(t) for t in texts]
@@ -268,6 +321,57 @@ class FakeIndex:
         self.bm25 = FakeBM25(bm25, *bm25_scores)
         self.dense = FakeDense(dense, *dense_scores)
         self.embedder = FakeEmbedder()
+
+
+# ---------------------------------------------------------------- files and folders
+
+
+def write_docs(folder: Path, files: Mapping[str, str]) -> Path:
+    """``files`` (name to text) written into ``folder`` (made if need be); returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder``: equal fingerprints, identical files."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run_doctests(module: ModuleType) -> None:
+    """The examples in ``module``'s docstrings hold (and there are some)."""
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def one_error_line(output: str) -> str:
+    """The single ``error:`` line of a failed command (and no traceback)."""
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+def lines(output: str) -> list[str]:
+    """The lines of ``output`` that are not blank."""
+    return [ln for ln in output.splitlines() if ln.strip()]
+
+
+def raising(exc: BaseException) -> Callable[..., Any]:
+    """A function that takes any arguments and raises ``exc`` (to monkeypatch a loader with)."""
+
+    def fake(*args: object, **kwargs: object) -> Any:
+        raise exc
+
+    return fake
 
 
 # ---------------------------------------------------------------- the CLI in a new process
@@ -317,6 +421,17 @@ def fake_embedder() -> type[FakeEmbedder]:
 @pytest.fixture
 def bow_embedder() -> type[BowEmbedder]:
     return BowEmbedder
+
+
+@pytest.fixture(scope="session")
+def docs_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index (MiniLM, FAISS, BM25) of :data:`DOCS`, built once: copy it before changing it."""
+    from rag.indexing.store import build_index
+
+    root = tmp_path_factory.mktemp("docs-index")
+    index = root / "indexes" / "base"
+    build_index([write_docs(root / "docs", DOCS)], index, device="cpu", show_progress=False)
+    return index
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,1 +1,1 @@
-"""Citing: sentences and citation markers parsed, statements attributed to passages, best-of-n."""
+"""Citing: sentences and citation markers parsed, statements attributed to passages, junk dropped."""

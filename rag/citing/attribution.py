@@ -16,34 +16,24 @@ its grader grades itself. The default, :data:`DEFAULT_ATTRIBUTION_JUDGE`, is a d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from rag.citing.citations import sentence_spans, sentences_for_answer
 from rag.errors import RagError
 from rag.judges import Judge
+from rag.text import SENTENCE_END_RE, content_words, sentence_spans, split_sentences, words
 from rag.types import Passage, Statement, Support, Verdict
 
 if TYPE_CHECKING:
     import numpy as np
 
 #: The attribution judge by default: the 0.5B model (precision 0.952, recall 0.845 on the 149
-#: labelled pairs, eval/judge/README.md), not the 1.5B evaluation judge.
+#: labelled pairs, experiments/judge-agreement/README.md), not the 1.5B evaluation judge.
 DEFAULT_ATTRIBUTION_JUDGE = "llm:qwen2.5-0.5b"
 
 EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
-
-_WORD_RE = re.compile(r"[a-z0-9]+")
-_STOPWORDS = frozenset(
-    "a an the of in on at to for by with from and or but is are was were be been being it its this that "
-    "these those as which who whom whose what when where why how he she they them his her their there "
-    "also not no has have had do does did than then so such into over after before about".split()
-)
-# A sentence's closing punctuation: a stop, then any closing quotes or brackets after it.
-_END_PUNCT_RE = re.compile(r"([.!?][\"'\u201d\u2019)\]]*)$")
 
 
 @dataclass(frozen=True)
@@ -84,11 +74,6 @@ class Attribution:
         return self.supported / len(self.statements) if self.statements else 0.0
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of ``text`` without stop words (the lexical evidence)."""
-    return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS}
-
-
 def overlap(statement: str, passage: Passage) -> float:
     """Fraction of the statement's content words found in the passage (title included)."""
     words = content_words(statement)
@@ -112,14 +97,14 @@ def quote_coverage(statement: str, passage: Passage) -> float:
     left to the judge)."""
     from difflib import SequenceMatcher
 
-    words = _WORD_RE.findall(statement.lower())
-    if len(words) < QUOTE_MIN_WORDS:
+    said = words(statement)
+    if len(said) < QUOTE_MIN_WORDS:
         return 0.0
-    source = _WORD_RE.findall(f"{passage.title} {passage.text}".lower())
-    if not set(words) <= set(source):
+    source = words(f"{passage.title} {passage.text}")
+    if not set(said) <= set(source):
         return 0.0  # a word the passage never uses (a changed date, name, number): not a quote
-    blocks = SequenceMatcher(None, words, source, autojunk=False).get_matching_blocks()
-    return sum(b.size for b in blocks if b.size >= QUOTE_MIN_RUN) / len(words)
+    blocks = SequenceMatcher(None, said, source, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= QUOTE_MIN_RUN) / len(said)
 
 
 def rank_candidates(
@@ -180,7 +165,7 @@ def with_markers(text: str, citations: Sequence[int]) -> str:
     if not citations:
         return text
     marks = "".join(f"[{n}]" for n in citations)
-    m = _END_PUNCT_RE.search(text.rstrip())
+    m = SENTENCE_END_RE.search(text.rstrip())
     end = m.group(1) if m else ""
     text = text.rstrip()
     body = text[: len(text) - len(end)].rstrip()
@@ -283,7 +268,7 @@ def quote_fallback(
     """
     cands: list[tuple[int, str]] = []
     for n, p in enumerate(passages, 1):
-        for sent in sentences_for_answer(" ".join(p.text.split())):
+        for sent in split_sentences(" ".join(p.text.split())):
             if len(sent.split()) >= 4 and "[" not in sent:
                 cands.append((n, sent))
     if not cands:

@@ -9,24 +9,17 @@ Two readings of the markers live here:
 * ALCE's exact reading (``alce_citation_numbers``, ``alce_remove_citations``), used when scoring
   in ALCE-exact mode: every ``[n`` is a citation (so ``[1, 2]`` is only [1]), duplicates kept.
 
-Sentences are split with NLTK's English punkt model (``punkt_tab``), as ALCE does with
-``nltk.sent_tokenize``, by ``rag.citing.punkt`` (the same splits, without importing nltk); the model
-files are read from ``rag.paths.nltk_data_dir()``, never downloaded.
+Sentences are split by :func:`rag.text.split_sentences` (NLTK's English punkt model, shipped in the
+package), as ALCE does with ``nltk.sent_tokenize``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-from pathlib import Path
 
-from rag.citing.punkt import PunktSplitter, read_model
-from rag.errors import MissingFileError, RagError
-from rag.paths import nltk_data_dir
+from rag.errors import RagError
+from rag.text import split_sentences
 from rag.types import Statement
-
-logger = logging.getLogger(__name__)
 
 #: A range wider than this inside one marker (``[1-500]``) is not read as a citation.
 MAX_RANGE_SPAN = 100
@@ -43,67 +36,6 @@ _AFTER_STOP_RE = re.compile(r"(?<=[.!?])((?:\s*" + _MARKER_RUN + r")+)(?=\s+[\"'
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([.,;:!?])")
 _ALCE_CITE_RE = re.compile(r"\[\d+")
 _ALCE_CITE_SPACE_RE = re.compile(r" \[\d+")
-
-_tokenizer: PunktSplitter | None = None
-_tokenizer_lock = threading.Lock()
-
-
-def _find_punkt_tab() -> Path:
-    """The English punkt_tab folder: under ``nltk_data_dir()`` (``$NLTK_DATA`` or the shared data),
-    else under one of nltk's own search paths (e.g. ``~/nltk_data`` after ``nltk.downloader``)."""
-    first = nltk_data_dir() / "tokenizers" / "punkt_tab" / "english"
-    if (first / "sent_starters.txt").is_file():
-        return first
-    try:
-        import nltk.data
-
-        for root in nltk.data.path:
-            candidate = Path(root) / "tokenizers" / "punkt_tab" / "english"
-            if (candidate / "sent_starters.txt").is_file():
-                return candidate
-    except ImportError:  # pragma: no cover - nltk is a dependency
-        pass
-    return first
-
-
-def load_sentence_splitter() -> None:
-    """Read the sentence splitter's model now rather than at the first answer. Without the
-    punkt_tab files nothing is raised: answers then fall back to a simple rule, with a warning
-    (:func:`sentences_for_answer`)."""
-    try:
-        _punkt_tokenizer()
-    except FileNotFoundError:
-        pass
-
-
-def _punkt_tokenizer() -> PunktSplitter:
-    """The English punkt_tab model, read once from ``_find_punkt_tab()``."""
-    global _tokenizer
-    if _tokenizer is not None:
-        return _tokenizer
-    with _tokenizer_lock:
-        if _tokenizer is None:
-            english = _find_punkt_tab()
-            if not (english / "sent_starters.txt").is_file():
-                raise MissingFileError(
-                    f"NLTK's English punkt_tab model is not at {english}: set NLTK_DATA to a folder "
-                    "holding tokenizers/punkt_tab/english/ (e.g. ../shared/data/nltk_data), or run "
-                    "`python -m nltk.downloader punkt_tab` with internet access"
-                )
-            _tokenizer = PunktSplitter(read_model(english))
-            logger.debug("loaded punkt_tab from %s", english)
-    return _tokenizer
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences exactly as ``nltk.sent_tokenize(text)`` (English punkt_tab).
-
-    Empty or white-space text gives ``[]``. Raises ``FileNotFoundError`` (naming ``NLTK_DATA``) when
-    the punkt_tab files are missing.
-    """
-    if not text or not text.strip():
-        return []
-    return list(_punkt_tokenizer().tokenize(text))
 
 
 def _expand_marker(content: str) -> list[int] | None:
@@ -177,39 +109,6 @@ def _split_after_stop(sentence: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
-_FALLBACK_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c(\[]?[A-Z0-9])")
-_warned_fallback = False
-
-
-def sentences_for_answer(text: str) -> list[str]:
-    """punkt when its data is there; else a plain regex split (with one warning), so that
-    ``rag ask`` works without NLTK's data. The ALCE metrics always use punkt (no fallback)."""
-    global _warned_fallback
-    try:
-        return split_sentences(text)
-    except FileNotFoundError as err:
-        if not _warned_fallback:
-            logger.warning("%s; splitting sentences with a simple rule instead", err)
-            _warned_fallback = True
-        return [s for s in _FALLBACK_SPLIT_RE.split(text.strip()) if s.strip()]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` character offsets of the sentences of ``text`` (punkt when its data is there,
-    else the same regex split as :func:`sentences_for_answer`); ``text[start:end]`` is a sentence."""
-    if not text or not text.strip():
-        return []
-    try:
-        return [(int(a), int(b)) for a, b in _punkt_tokenizer().span_tokenize(text)]
-    except FileNotFoundError:
-        spans: list[tuple[int, int]] = []
-        for sentence in sentences_for_answer(text):
-            start = text.find(sentence, spans[-1][1] if spans else 0)
-            if start >= 0:
-                spans.append((start, start + len(sentence)))
-        return spans
-
-
 def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     """Split an answer into ``Statement``s (robust citation reading, for the project's answers).
 
@@ -221,7 +120,7 @@ def parse_answer(text: str, n_passages: int) -> tuple[Statement, ...]:
     attach to) are dropped.
     """
     raws: list[str] = []
-    for sentence in sentences_for_answer(text):
+    for sentence in split_sentences(text):
         for piece in _split_after_stop(sentence):
             lead = _LEADING_MARKERS_RE.match(piece)
             if lead and raws:

@@ -144,14 +144,8 @@ def ask_cmd(
         if strict and pipeline.cite != "posthoc":
             verify = True  # post-hoc citing gives every statement a verdict already
         pipe = Pipeline.from_names(index, generator, config=pipeline, judge=judge if verify else None, device=device)
-        # --strict shows the answer only once it is checked; post-hoc citing, best-of-n and hiding rewrite it
-        stream = (
-            not json_out
-            and not strict
-            and pipeline.cite == "model"
-            and pipeline.samples == 1
-            and not pipeline.hide_unsupported
-        )
+        # --strict shows the answer only once it is checked; post-hoc citing and hiding rewrite it
+        stream = not json_out and not strict and pipeline.cite == "model" and not pipeline.hide_unsupported
         answer = pipe.ask(question, on_token=_print_token if stream else None, verify=verify)
         if json_out:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -179,6 +173,7 @@ def serve_cmd(
     with errors_as_exit():
         import uvicorn
 
+        # imported here so that `rag ask` and `rag index` do not load the web stack (fastapi, 0.3 s)
         from rag.serve.app import create_app
         from rag.serve.state import ServeConfig, Server
 

@@ -25,7 +25,7 @@ from rag.evaluation.rundir import RunConfig, write_alce_outputs
 from rag.evaluation.runner import run_benchmark
 from rag.evaluation.scoring import score_run
 from rag.indexing.store import resolve_index_path
-from rag.paths import shared_data_dir
+from rag.paths import benchmark_data_dir
 from rag.pipeline import PipelineConfig
 
 eval_app = typer.Typer(
@@ -34,7 +34,7 @@ eval_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-RESULTS_DIR = Path("eval") / "results"
+RESULTS_DIR = Path("results")
 ENGINE_HELP = "local (this process) or ray (answer and score on a Ray cluster, docs/scale.md)."
 ADDRESS_HELP = "Ray cluster address (default: $RAY_ADDRESS, else a local cluster)."
 BENCHMARKS = ("asqa",)
@@ -46,7 +46,7 @@ def _command_line() -> str:
 
 
 def resolve_run_dir(run: str, results_dir: Path = RESULTS_DIR) -> Path:
-    """A run given by name (under ``eval/results``) or by path."""
+    """A run given by name (under ``results/``) or by path."""
     p = Path(run)
     if p.is_dir() or "/" in run or run.startswith("."):
         return p
@@ -79,7 +79,7 @@ def _check_inputs(benchmark: str, data: Path | None, subset: str | None) -> None
 def _retrieval_only(data: Path | None, subset: str | None, index: str, k: int, out: Path) -> None:
     """recall@k of BM25, dense and hybrid retrieval on the index (``rag.evaluation.retrieval``): on
     the ``subset``'s questions only, or on all of them with pooled-300 reported apart."""
-    asqa = shared_data_dir() / "asqa"
+    asqa = benchmark_data_dir() / "asqa"
     if subset:
         ids = asqa / SUBSETS[subset] if subset in SUBSETS else Path(subset)
     else:
@@ -149,7 +149,7 @@ def eval_main(
     baseline: str = typer.Option("qwen2.5-1.5b", "--baseline", help="Closed-book baseline model."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Run no closed-book baseline."),
     judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."),
-    run: str | None = typer.Option(None, "--run", "-r", help="Run name (under eval/results) or directory."),
+    run: str | None = typer.Option(None, "--run", "-r", help="Run name (under results/) or directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue a run: skip the questions already answered."),
     alce_output: bool = typer.Option(False, "--alce-output", help="Also write ALCE-format JSON per system."),
     retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Only evaluate retrieval (recall@k)."),
@@ -171,7 +171,7 @@ def eval_main(
     with errors_as_exit():
         _check_inputs(benchmark, data, subset)
         if retrieval_only:
-            out = resolve_run_dir(run, results_dir) if run else Path("eval") / "retrieval"
+            out = resolve_run_dir(run, results_dir) if run else Path("results") / "retrieval"
             _retrieval_only(data, subset, index, pipeline.k, out)
             return
         config = RunConfig(
@@ -203,7 +203,7 @@ def eval_main(
 
 @eval_app.command("score")
 def score_cmd(
-    run: str = typer.Argument(..., help="Run name (under eval/results) or directory."),
+    run: str = typer.Argument(..., help="Run name (under results/) or directory."),
     judge: str | None = typer.Option(
         None, "--judge", "-j", help="Judge (default: the run's); 'none' skips citation metrics."
     ),
@@ -224,9 +224,9 @@ def score_cmd(
 
 @eval_app.command("report")
 def report_cmd(
-    runs: list[str] = typer.Argument(..., help="Scored runs (names under eval/results, or directories)."),
+    runs: list[str] = typer.Argument(..., help="Scored runs (names under results/, or directories)."),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Output directory (default: the run itself, or eval/results/comparison)."
+        None, "--out", "-o", help="Output directory (default: the run itself, or results/comparison)."
     ),
     results_dir: Path = typer.Option(RESULTS_DIR, "--results-dir", help="Where runs live."),
 ) -> None:

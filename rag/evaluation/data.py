@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingFileError, RagError
-from rag.paths import shared_data_dir
+from rag.paths import benchmark_data_dir
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def default_data_path() -> Path:
     env = os.environ.get(ASQA_ENV)
     if env:
         return Path(env)
-    return shared_data_dir() / "asqa" / "asqa_dev.json"
+    return benchmark_data_dir() / "asqa" / "asqa_dev.json"
 
 
 def _objects(value: Any, where: str, name: str) -> list[Mapping[str, Any]]:
@@ -185,7 +185,7 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
 def load_subset_ids(subset: str) -> list[str]:
     """Ids of a named subset (``pooled300``) or of a file with one id per line."""
     if subset in SUBSETS:
-        p = shared_data_dir() / "asqa" / SUBSETS[subset]
+        p = benchmark_data_dir() / "asqa" / SUBSETS[subset]
     else:
         p = Path(subset)
         if not p.is_file():
@@ -194,7 +194,7 @@ def load_subset_ids(subset: str) -> list[str]:
                 "or the path of a file with one question id per line"
             )
     if not p.is_file():
-        raise MissingFileError(f"subset file not found: {p} (is the shared data at {shared_data_dir()}?)")
+        raise MissingFileError(f"subset file not found: {p} (is the shared data at {benchmark_data_dir()}?)")
     return [line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -245,7 +245,8 @@ def load_asqa(
     return select_items(read_asqa_file(path or default_data_path()), limit=limit, subset=subset, seed=seed)
 
 
-def _qa_pair_dict(qa: QAPair) -> dict[str, Any]:
+def qa_pair_dict(qa: QAPair) -> dict[str, Any]:
+    """One sub-question as ALCE's ``qa_pairs`` entries hold it (what ``str_em`` reads)."""
     d: dict[str, Any] = {}
     if qa.context is not None:
         d["context"] = qa.context
@@ -261,7 +262,7 @@ def _alce_base(item: AsqaItem) -> dict[str, Any]:
         base["sample_id"] = item.id
     base["question"] = item.question
     if not item.raw.get("qa_pairs"):
-        base["qa_pairs"] = [_qa_pair_dict(q) for q in item.qa_pairs]
+        base["qa_pairs"] = [qa_pair_dict(q) for q in item.qa_pairs]
     if not item.raw.get("annotations"):
         base["annotations"] = [
             {"knowledge": [dict(k) for k in a.knowledge], "long_answer": a.long_answer} for a in item.annotations

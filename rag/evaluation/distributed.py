@@ -21,6 +21,7 @@ from typing import Any
 from rag.cluster import RayEngine, connect
 from rag.evaluation.data import AsqaItem
 from rag.evaluation.rundir import RunConfig, SystemSpec, answer_record, config_from_dict
+from rag.evaluation.tasks import answer_item, pipeline_factory, score_record
 from rag.judges import load_judge
 
 logger = logging.getLogger(__name__)
@@ -31,19 +32,15 @@ class AnswerActor:
 
     def __init__(self, config: dict[str, Any], device: str, threads: int) -> None:
         _use_threads(threads)
-        from rag.evaluation.runner import _default_factory
-
         self._config = config_from_dict(config)
-        self._factory = _default_factory(self._config, device)
+        self._factory = pipeline_factory(self._config, device)
         self._pipes: dict[str, Any] = {}
 
     def answer(self, system: SystemSpec, item: AsqaItem) -> dict[str, Any]:
-        from rag.evaluation.runner import _answer
-
         if system.generator not in self._pipes:
             self._pipes.clear()  # free the previous model before loading the next
             self._pipes[system.generator] = self._factory(system.generator)
-        return answer_record(item, system, _answer(self._pipes[system.generator], self._config, system, item))
+        return answer_record(item, system, answer_item(self._pipes[system.generator], self._config, system, item))
 
 
 class ScoreActor:
@@ -55,8 +52,6 @@ class ScoreActor:
         self._alce_exact = alce_exact
 
     def score(self, item: AsqaItem, record: Mapping[str, Any]) -> dict[str, Any]:
-        from rag.evaluation.scoring import score_record
-
         return score_record(item, record, self._judge, alce_exact=self._alce_exact)
 
 

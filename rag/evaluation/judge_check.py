@@ -24,7 +24,7 @@ from typing import Any
 from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, read_json, slug
 from rag.judges import Judge, load_judge
-from rag.paths import shared_data_dir
+from rag.paths import benchmark_data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -281,8 +281,8 @@ def result_markdown(result: JudgeCheckResult, command: str, pairs_path: Path, sp
 
 def write_candidates(n: int, asqa: Path | None, corpus: Path | None, seed: int, output: Path | None) -> None:
     """Write candidate pairs for ``n`` sentences to label (JSONL to ``output``, else stdout)."""
-    asqa_path = asqa or shared_data_dir() / "asqa" / "asqa_dev.json"
-    corpus = corpus or shared_data_dir() / "asqa" / "corpus.jsonl"
+    asqa_path = asqa or benchmark_data_dir() / "asqa" / "asqa_dev.json"
+    corpus = corpus or benchmark_data_dir() / "asqa" / "corpus.jsonl"
     if not asqa_path.is_file():
         raise MissingFileError(f"ASQA file {asqa_path} not found: pass --asqa")
     cands = candidate_pairs(read_json(asqa_path, "ASQA file"), corpus, n, seed)

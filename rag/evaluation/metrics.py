@@ -1,4 +1,4 @@
-"""ASQA metrics exactly as ALCE computes them (``../shared/docs/metrics.md``), plus faithfulness.
+"""ASQA metrics exactly as ALCE computes them (the ALCE paper and its ``eval.py``), plus faithfulness.
 
 Pure functions: nothing here loads a model; the entailment judge is passed in (anything with a
 ``name`` and ``entails_batch([(premise, hypothesis), ...]) -> [bool, ...]``).
@@ -17,8 +17,6 @@ Per-question values are in [0, 1]; ``aggregate`` reports the ×100 macro average
 from __future__ import annotations
 
 import logging
-import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -27,17 +25,15 @@ from rag.citing.citations import (
     alce_citation_numbers,
     alce_remove_citations,
     parse_answer,
-    split_sentences,
     strip_citations,
 )
 from rag.errors import RagError
+from rag.text import normalize_answer, split_sentences
 
 logger = logging.getLogger(__name__)
 
 #: rouge-score's BootstrapAggregator default number of resamples.
 BOOTSTRAP_SAMPLES = 1000
-_PUNCT_TABLE = str.maketrans("", "", string.punctuation)
-_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 
 
 @runtime_checkable
@@ -52,12 +48,6 @@ class EntailmentJudge(Protocol):
 
 
 # ---------------------------------------------------------------- correctness
-
-
-def normalize_answer(s: str) -> str:
-    """SQuAD normalisation as ALCE: lowercase, drop punctuation, drop a/an/the, collapse spaces."""
-    s = s.lower().translate(_PUNCT_TABLE)  # the same as dropping each char of string.punctuation
-    return " ".join(_ARTICLES_RE.sub(" ", s).split())
 
 
 def _qa_hits(output: str, qa_pairs: Sequence[dict]) -> list[bool]:
@@ -187,7 +177,7 @@ def _statements(output: str, n_docs: int, at_most: int, alce_exact: bool) -> lis
 
 
 # Longer than ~60 lines on purpose: it follows ALCE's compute_autoais loop step by step, so the two
-# can be read side by side (eval/alce_check.py checks they agree).
+# can be read side by side (experiments/alce-exactness/alce_check.py checks they agree).
 def citation_scores(
     output: str,
     docs: Sequence[dict],

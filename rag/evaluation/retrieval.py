@@ -5,7 +5,7 @@ answer is a substring of the normalised concatenation of the top-k passages' tex
 number is 100 x the mean over questions (ALCE's "retrieval recall", e.g. 56.8 for GTR top-5 on
 Wikipedia).
 
-Run: ``python -m rag.evaluation.retrieval --index indexes/asqa --out eval/retrieval/``.
+Run: ``python -m rag.evaluation.retrieval --index indexes/asqa --out results/retrieval/``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rag.errors import MissingFileError, RagError
 from rag.evaluation.metrics import normalize_answer
 from rag.files import read_json
 from rag.indexing.store import Index, load_index
-from rag.paths import shared_data_dir
+from rag.paths import benchmark_data_dir
 from rag.retrieval import RetrievalConfig, Retriever
 
 logger = logging.getLogger(__name__)
@@ -332,14 +332,14 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m rag.evaluation.retrieval --index DIR [--data F] --out DIR``."""
-    asqa = shared_data_dir() / "asqa"
+    asqa = benchmark_data_dir() / "asqa"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", required=True, help="index directory (built from the ASQA corpus)")
     ap.add_argument("--data", default=str(asqa / "asqa_dev.json"), help="ASQA dev JSON")
     ap.add_argument("--subset", default=str(asqa / "pooled300_ids.txt"), help="ids to report apart")
     ap.add_argument("--subset-only", action="store_true", help="evaluate only the subset")
     ap.add_argument("--ks", default="1,3,5,10,20", help="comma-separated k values")
-    ap.add_argument("--out", default="eval/retrieval", help="output directory")
+    ap.add_argument("--out", default="results/retrieval", help="output directory")
     ap.add_argument("--hybrid", default=None, help="JSON of RetrievalConfig fields for the hybrid row")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -1,6 +1,6 @@
 """A benchmark run's directory: what was run, the answers, the scores, all plain JSON.
 
-A run is a directory ``eval/results/<run>/``:
+A run is a directory ``results/<run>/``:
 
 - ``config.json``: what was run (data, subset, limit, seed, index, systems, the whole pipeline
   configuration, models, corpus, package versions, git commit and a hash of uncommitted changes),

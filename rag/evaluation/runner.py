@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tqdm import tqdm
 
@@ -18,6 +18,7 @@ from rag.cluster import RayEngine
 from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.evaluation.data import AsqaItem, load_asqa
+from rag.evaluation.distributed import answer_on_ray
 from rag.evaluation.rundir import (
     OUTPUTS,
     RunConfig,
@@ -27,45 +28,12 @@ from rag.evaluation.rundir import (
     read_outputs,
     write_config,
 )
+from rag.evaluation.tasks import Answerer, answer_item
 from rag.files import append_record
-from rag.generation import clear_generator_cache, load_generator
-from rag.indexing.store import Index, load_index, resolve_index_path
-from rag.judges import Judge, load_judge
-from rag.pipeline import Pipeline
-from rag.types import Answer, Passage
+from rag.generation import clear_generator_cache
+from rag.indexing.store import resolve_index_path
 
 logger = logging.getLogger(__name__)
-
-
-class Answerer(Protocol):
-    """What a run needs from a pipeline (``rag.pipeline.Pipeline`` is one)."""
-
-    def ask(self, question: str, *, passages: Sequence[Passage] | None = None) -> Answer: ...
-
-    def closed_book(self, question: str) -> Answer: ...
-
-
-def _default_factory(config: RunConfig, device: str = "auto") -> Callable[[str], Answerer]:
-    """Pipelines that share one loaded index (loaded only for generators that retrieve) and one
-    attribution judge; each generator is loaded when first asked for."""
-    retrieving = {s.generator for s in config.systems() if s.kind == "rag"}
-    index: list[Index] = []
-    judge: list[Judge] = []
-
-    def make(generator: str) -> Answerer:
-        use_index = generator in retrieving and not config.docs_from_file and config.index is not None
-        if use_index and not index:
-            index.append(load_index(resolve_index_path(str(config.index)), device=device))
-        if config.pipeline.needs_attribution_judge and not judge:
-            judge.append(load_judge(config.pipeline.attribution_judge))
-        return Pipeline(
-            load_generator(generator, device=device),
-            index[0] if use_index else None,
-            config.pipeline,
-            attribution_judge=judge[0] if judge else None,
-        )
-
-    return make
 
 
 @dataclass(frozen=True)
@@ -97,17 +65,9 @@ def _check_inputs(config: RunConfig, items: Sequence[AsqaItem], own_models: bool
     if retrieves and own_models and not resolve_index_path(str(config.index)).is_dir():
         raise MissingFileError(
             f"index {config.index!r} not found at {resolve_index_path(str(config.index))}: build it "
-            "with `rag index ../shared/data/asqa/corpus.jsonl --name asqa`, "
+            "with `rag index PATH/TO/asqa/corpus.jsonl --name asqa`, "
             "or pass --index or --docs-from-file"
         )
-
-
-def _answer(pipe: Answerer, config: RunConfig, system: SystemSpec, item: AsqaItem) -> Answer:
-    if system.kind == "closed-book":
-        return pipe.closed_book(item.question)
-    if config.docs_from_file:
-        return pipe.ask(item.question, passages=list(item.docs or ())[: config.k])
-    return pipe.ask(item.question)
 
 
 def run_benchmark(
@@ -152,7 +112,7 @@ def run_benchmark(
         if pipeline_factory is not None:
             raise RagError("a pipeline factory runs in this process: it cannot be combined with a Ray engine")
         return _run_on_ray(config, run_dir, todo, skipped, engine, progress, resolve_device(device))
-    factory = pipeline_factory or _default_factory(config, device)
+    factory = pipeline_factory or pipeline_factory(config, device)
     written = 0
     bar = tqdm(total=len(todo), desc="answering", unit="q", disable=not progress, dynamic_ncols=True)
     pipes: dict[str, Answerer] = {}
@@ -163,7 +123,9 @@ def run_benchmark(
                     pipes.clear()  # free the previous model before loading the next
                     pipes[system.generator] = factory(system.generator)
                 bar.set_postfix_str(system.name)
-                append_record(f, answer_record(item, system, _answer(pipes[system.generator], config, system, item)))
+                append_record(
+                    f, answer_record(item, system, answer_item(pipes[system.generator], config, system, item))
+                )
                 written += 1
                 bar.update(1)
     finally:
@@ -183,8 +145,6 @@ def _run_on_ray(
     progress: bool,
     device: str,
 ) -> RunResult:
-    from rag.evaluation.distributed import answer_on_ray
-
     bar = tqdm(total=len(todo), desc="answering (ray)", unit="q", disable=not progress, dynamic_ncols=True)
     try:
         with (run_dir / OUTPUTS).open("a", encoding="utf-8") as f:

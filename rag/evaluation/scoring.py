@@ -8,7 +8,6 @@ citation metrics or faithfulness.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from rag.cluster import RayEngine
 from rag.errors import RagError
 from rag.evaluation import metrics
 from rag.evaluation.data import AsqaItem, read_asqa_file
+from rag.evaluation.distributed import score_on_ray
 from rag.evaluation.report import build_summary, write_report
 from rag.evaluation.rundir import (
     NO_JUDGE,
@@ -28,6 +28,7 @@ from rag.evaluation.rundir import (
     read_outputs,
     scores_path,
 )
+from rag.evaluation.tasks import score_record
 from rag.files import append_record
 from rag.judges import Judge, load_judge
 
@@ -44,20 +45,6 @@ def _resolve_judge(judge: str | Judge | None) -> tuple[Judge | None, dict[str, A
         "name": str(getattr(judge, "name", type(judge).__name__)),
         "official": bool(getattr(judge, "official", False)),
     }
-
-
-def score_record(item: AsqaItem, rec: Mapping[str, Any], judge: Judge | None, *, alce_exact: bool) -> dict[str, Any]:
-    """One answer record's score line (closed-book answers get no citation metrics)."""
-    closed = rec.get("kind") == "closed-book"
-    docs = (
-        None
-        if closed
-        else [{"id": p.get("id"), "title": p.get("title", ""), "text": p.get("text", "")} for p in rec["passages"]]
-    )
-    qs = metrics.score_question(
-        item.to_alce_dict(), rec["output"], docs, None if closed else judge, alce_exact=alce_exact
-    )
-    return {"system": rec["system"], **asdict(qs)}
 
 
 def _score_answers(
@@ -93,8 +80,6 @@ def _score_answers(
                 bar.update(1)
 
             if engine is not None and judge is not None and tasks:
-                from rag.evaluation.distributed import score_on_ray
-
                 score_on_ray(tasks, judge_name or judge.name, engine, write, alce_exact=alce_exact)
             else:
                 for item, rec in tasks:
@@ -197,9 +182,7 @@ def score_run(
             "seed": config.seed,
             "scores_file": spath.name,
             "citing": {
-                "constrain_citations": pipe.constrain_citations,
                 "cite": pipe.cite,
-                "samples": pipe.samples,
                 "hide_unsupported": pipe.hide_unsupported,
                 "quote_fallback": pipe.quote_fallback,
                 "attribution_judge": pipe.attribution_judge if pipe.needs_attribution_judge else None,

@@ -25,8 +25,8 @@ class GenerationConfig:
     top_p: float = 1.0
     seed: int = 0
     stop: tuple[str, ...] = ()
-    #: GBNF grammar text constraining the output (llama.cpp only; e.g.
-    #: ``rag.generation.constraints.citation_grammar(k)``); ``None`` leaves decoding free.
+    #: GBNF grammar text constraining the output (llama.cpp only; it needs a ``root`` rule);
+    #: ``None`` leaves decoding free.
     grammar: str | None = None
     #: llama.cpp's repeat penalty (1.0 = off); the transformers backend maps it to
     #: ``repetition_penalty``.

@@ -12,6 +12,7 @@ from rag import kvcache
 from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.generation.base import GenerationConfig, Generator, check_messages
+from rag.llama import open_llama
 
 if TYPE_CHECKING:
     from llama_cpp.llama_types import CreateChatCompletionStreamResponse
@@ -33,14 +34,12 @@ class LlamaCppGenerator(Generator):
         path = Path(model_path)
         if not path.is_file():
             raise MissingFileError(f"GGUF model {path} not found; pass a registry name or a .gguf path")
-        from llama_cpp import Llama
-
         threads = n_threads or cpu_threads()
         self.name = name or path.stem
         self.n_ctx = n_ctx
         self.path = path
-        self.llama = Llama(
-            model_path=str(path),
+        self.llama = open_llama(
+            path,
             n_ctx=n_ctx,
             n_threads=threads,
             n_threads_batch=threads,
@@ -68,8 +67,7 @@ class LlamaCppGenerator(Generator):
         sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode("utf-8"), b"root")
         if not sampler:
             raise RagError(
-                "the GBNF grammar does not parse (llama.cpp logs why with verbose output); "
-                "it needs a 'root' rule, e.g. rag.generation.constraints.citation_grammar(k)"
+                "the GBNF grammar does not parse (llama.cpp logs why with verbose output); it needs a 'root' rule"
             )
         llama_cpp.llama_sampler_free(sampler)
         self._grammars[text] = grammar

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingFileError, RagError
-from rag.paths import shared_data_dir
+from rag.paths import benchmark_data_dir
 from rag.types import Passage
 
 #: ``default``: ``[n] Title:`` passages, the question last, one worked turn; ``zero-shot``: the
@@ -21,9 +21,9 @@ from rag.types import Passage
 #: the question before and after them, one worked turn (measured worse on the 0.5B: it copied
 #: the worked answer verbatim; kept for comparison); ``quote``: answer with sentences copied
 #: from the passages (small models copy faithfully; what they rephrase they often get wrong).
-#: Numbers: eval/generators/README.md and eval/citing/README.md.
+#: Numbers: experiments/README.md.
 #: ``evidence``: the passages reduced to the sentences that bear on the question
-#: (``rag.citing.evidence``), and a short composed answer, one sentence per reading.
+#: (``rag.evidence``), and a short composed answer, one sentence per reading.
 STYLES: tuple[str, ...] = ("default", "zero-shot", "documents", "quote", "evidence")
 
 ALCE_PROMPT_FILE = "asqa_default.json"
@@ -170,9 +170,8 @@ def rag_messages(question: str, passages: Sequence[Passage], style: str = "defau
     composed answer, one sentence per reading, from passages already reduced to their evidence
     sentences (see ``STYLES``).
 
-    Small models cite reliably only with ``rag.generation.constraints.citation_grammar`` as the decoding
-    grammar (measured on the 0.5B: 100% of ASQA sentences cited with it, 15-20% without;
-    eval/generators/README.md).
+    Small models rarely cite on their own (the 0.5B cited 15-20% of its ASQA sentences,
+    experiments/generator-choice/): the pipeline cites post hoc instead (``rag.citing.attribution``).
     """
     if not question or not question.strip():
         raise RagError("the question is empty; pass the question to answer")
@@ -200,7 +199,7 @@ READER_INSTRUCTION = (
 
 def reader_messages(question: str, sentences: Sequence[str]) -> list[dict[str, str]]:
     """The evidence reader's prompt: candidate sentences as a list, then the question, and a request
-    for the short answer(s) only (``rag.citing.evidence.select_evidence``'s ``read``).
+    for the short answer(s) only (``rag.evidence.select_evidence``'s ``read``).
 
     >>> reader_messages("Who?", ["Ann won.", "Bob lost."])[1]["content"].splitlines()[:3]
     ['- Ann won.', '- Bob lost.', '']
@@ -301,7 +300,7 @@ def alce_prompt_text(
         raise RagError("the question is empty; pass the question to answer")
     if prompt_file is None:
         name = ALCE_CLOSEDBOOK_FILE if closed_book else ALCE_PROMPT_FILE
-        prompt_file = shared_data_dir() / "alce-prompts" / name
+        prompt_file = benchmark_data_dir() / "alce-prompts" / name
     data = load_alce_prompt_file(prompt_file)
     demos = data["demos"]
     if not 0 <= n_demos <= len(demos):

@@ -9,26 +9,20 @@ Layout of ``indexes/<name>/``::
     dense.faiss       FAISS index of L2-normalised embeddings (inner product)
     dense.json        its kind and settings
 
-Writes go to a temporary directory beside the target, moved into place only when complete.
-Writers hold ``.<name>.lock`` beside the index for the whole write, so two writers never lose
-each other's work; the swap itself takes ``.<name>.swap.lock``, which readers hold (shared)
-while they load, so a reader never sees a half-swapped index. What a killed write leaves behind
-(``.<name>.*.tmp`` / ``.old``) is finished, restored or removed by the next writer or reader.
+Writes go to a temporary directory beside the target, moved into place only when complete, under
+the locks of :mod:`rag.indexing.layout`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,259 +32,41 @@ from rag.cluster import RayEngine, is_local
 from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, sha256_file
-from rag.indexing.bm25 import BM25Config, BM25Index
-from rag.indexing.dense import DENSE_META, FAISS_FILE, DenseConfig, DenseIndex, Embedder
+from rag.indexing.bm25 import BM25Index
+from rag.indexing.dense import DENSE_META, FAISS_FILE, DenseIndex, Embedder
+from rag.indexing.distributed import ChunkJob, chunk_and_embed
 from rag.indexing.documents import (
-    ChunkConfig,
     LoadedDocuments,
     Skipped,
     chunk_documents,
     gather_files,
-    index_text,
     read_documents,
     shown_path,
+)
+from rag.indexing.index import Index, IndexConfig, index_texts_of
+from rag.indexing.layout import (
+    BM25_DIR,
+    FORMAT_VERSION,
+    MANIFEST,
+    METRIC,
+    PASSAGES,
+    hold_lock,
+    is_index,
+    leftovers,
+    lock_file,
+    reading,
+    resolve_index_path,
+    writing,
 )
 from rag.paths import indexes_dir
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-PASSAGES = "passages.jsonl"
-BM25_DIR = "bm25"
-METRIC = "inner_product"
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """Everything an index is built with; saved in its manifest and read back from it.
-
-    ``include_title``: BM25 and the embedder see ``title + "\\n" + text`` (see
-    :func:`rag.indexing.documents.index_text`); the passage text itself is stored unchanged.
-    """
-
-    embedder: str = "all-MiniLM-L6-v2"
-    chunking: ChunkConfig = field(default_factory=ChunkConfig)
-    bm25: BM25Config = field(default_factory=BM25Config)
-    dense: DenseConfig = field(default_factory=DenseConfig)
-    include_title: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> IndexConfig:
-        """The config an index was built with, from its manifest (:class:`RagError` when a
-        setting is missing, unknown or of the wrong type)."""
-        try:
-            return cls(
-                embedder=str(manifest["embedder"]["name"]),
-                chunking=ChunkConfig(**manifest["chunking"]),
-                bm25=BM25Config(**manifest["bm25"]),
-                dense=DenseConfig(**manifest["dense"]["config"]),
-                include_title=bool(manifest.get("include_title", True)),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise RagError(f"the manifest holds settings this rag cannot read ({type(exc).__name__}: {exc})") from exc
-
-
-class Index:
-    """A loaded index: passages (row ``i`` = BM25 row ``i`` = FAISS row ``i``) and both searchers."""
-
-    def __init__(
-        self,
-        path: Path,
-        config: IndexConfig,
-        manifest: dict[str, Any],
-        passages: list[Passage],
-        bm25: BM25Index,
-        dense: DenseIndex,
-        device: str = "cpu",
-        embedder: Embedder | None = None,
-        skipped: Sequence[Skipped] = (),
-    ) -> None:
-        self.path = Path(path)
-        #: inputs the build or addition that returned this index left out (empty when loaded)
-        self.skipped = list(skipped)
-        self.config = config
-        self.manifest = manifest
-        self.passages = passages
-        self.bm25 = bm25
-        self.dense = dense
-        self.device = device
-        self._embedder = embedder
-
-    @property
-    def embedder(self) -> Embedder:
-        """The index's embedder, loaded on first use on the index's device."""
-        if self._embedder is None:
-            emb = Embedder(self.config.embedder, device=self.device)
-            if emb.dimension != self.dense.dimension:
-                raise RagError(
-                    f"embedder {self.config.embedder!r} gives {emb.dimension}-d vectors but the index at "
-                    f"{self.path} holds {self.dense.dimension}-d ones: rebuild the index"
-                )
-            self._embedder = emb
-        return self._embedder
-
-    def texts(self) -> list[str]:
-        """What BM25 and the embedder saw for each passage."""
-        return _index_texts(self.passages, self.config)
-
-    def __len__(self) -> int:
-        return len(self.passages)
-
-    def __repr__(self) -> str:
-        return f"Index({str(self.path)!r}, passages={len(self)}, dense={self.dense.kind})"
-
-
-def resolve_index_path(name_or_path: str) -> Path:
-    """A name without a path separator is always ``indexes_dir() / name`` (even when a folder of
-    that name exists here); anything with a separator (``./docs``, ``/data/idx``) is a path."""
-    text = str(name_or_path)
-    if "/" in text or os.sep in text or (os.altsep and os.altsep in text):
-        return Path(text).expanduser()
-    if text.strip() in ("", ".", ".."):
-        raise RagError(f"{text!r} is not an index name: give a name (e.g. --name docs) or a path with a slash")
-    return indexes_dir() / text
-
-
-def is_index(path: Path) -> bool:
-    """Whether ``path`` is a directory that a rag build wrote (its manifest says so)."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and "format_version" in manifest and "files" in manifest
-
-
-@dataclass(frozen=True)
-class IndexSummary:
-    """One index under the index home, as its manifest describes it (nothing else is loaded)."""
-
-    name: str
-    passages: int
-    documents: int
-    embedder: str
-    updated: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def list_indexes(home: Path | None = None) -> list[IndexSummary]:
-    """The indexes under ``home`` (default ``indexes_dir()``), by name; folders that are not
-    indexes and hidden entries are left out."""
-    home = indexes_dir() if home is None else home
-    out: list[IndexSummary] = []
-    if not home.is_dir():
-        return out
-    for path in sorted(home.iterdir()):
-        if path.name.startswith(".") or not is_index(path):
-            continue
-        m = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        embedder = m.get("embedder")
-        out.append(
-            IndexSummary(
-                name=path.name,
-                passages=int(m.get("passage_count", 0)),
-                documents=int(m.get("document_count", 0)),
-                embedder=str(embedder.get("name", "")) if isinstance(embedder, dict) else "",
-                updated=str(m.get("updated", "")),
-            )
-        )
-    return out
-
-
-# --- locking and recovery ---
-def _lock_file(path: Path, kind: str = "") -> Path:
-    return path.parent / f".{path.name}{kind}.lock"
-
-
-@contextlib.contextmanager
-def _flock(lock: Path, exclusive: bool, waiting: str) -> Iterator[bool]:
-    """Hold ``flock`` on ``lock`` (created when missing); log ``waiting`` when it has to wait.
-
-    Yields False, without locking, where the lock file cannot be created (a read-only folder):
-    nothing can write there either.
-    """
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        yield False
-        return
-    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    try:
-        try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            logger.warning("%s", waiting)
-            fcntl.flock(fd, mode)
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-@contextlib.contextmanager
-def writing(path: Path) -> Iterator[None]:
-    """Be the only writer of the index at ``path`` (others wait), and finish or clear what a
-    killed write left beside it before writing."""
-    with _flock(
-        _lock_file(path),
-        exclusive=True,
-        waiting=f"waiting for another rag process that is writing the index {path} (lock {_lock_file(path)})",
-    ):
-        recover(path)
-        yield
-
-
-@contextlib.contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    with _flock(_lock_file(path, ".swap"), exclusive=False, waiting=f"waiting for the index {path} to be swapped in"):
-        yield
-
-
-def _leftovers(path: Path) -> list[Path]:
-    """Temporary (``.tmp``) and replaced (``.old``) copies of ``path`` that a killed write left."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
-    try:
-        return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
-    except OSError:
-        return []
-
-
-def recover(path: Path) -> None:
-    """Finish or undo a write of ``path`` that was killed, then remove its leftovers.
-
-    Killed between its two renames, a write leaves no ``path`` but a complete new index
-    (``.tmp`` with a manifest, moved into place) or the old one (``.old``, restored). Every other
-    leftover is a partial or replaced copy and is removed. Call it only while holding the write lock.
-    """
-    leftovers = _leftovers(path)
-    if not leftovers:
-        return
-    if not path.exists():
-        complete = [p for p in leftovers if p.suffix == ".tmp" and is_index(p)]
-        complete += [p for p in leftovers if p.suffix == ".old" and is_index(p)]
-        if complete:
-            os.replace(complete[0], path)
-            what = "finished an interrupted build of" if complete[0].suffix == ".tmp" else "restored"
-            logger.warning("%s the index %s (from %s)", what, path, complete[0].name)
-            leftovers.remove(complete[0])
-    for p in leftovers:
-        shutil.rmtree(p, ignore_errors=True)
-        logger.warning("removed %s, left by an interrupted write of %s", p, path)
-
 
 # --- helpers ---
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _index_texts(passages: Sequence[Passage], config: IndexConfig) -> list[str]:
-    return [index_text(p) if config.include_title else p.text for p in passages]
 
 
 def _source_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
@@ -351,8 +127,8 @@ def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; an index is an ordinary folder
         write(tmp)
-        with _flock(
-            _lock_file(out_dir, ".swap"), exclusive=True, waiting=f"waiting for readers of {out_dir} to finish loading"
+        with hold_lock(
+            lock_file(out_dir, ".swap"), exclusive=True, waiting=f"waiting for readers of {out_dir} to finish loading"
         ):
             if out_dir.exists():
                 old = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.old"
@@ -477,17 +253,15 @@ def build_index(
         if not passages:
             raise _nothing_to_index(paths, skipped, "index")
         _check_unique(passages)
-        texts = _index_texts(passages, config)
+        texts = index_texts_of(passages, config)
         logger.info("embedding %d passages with %s on %s", len(texts), config.embedder, dev)
         vectors = embedder.encode(texts, batch_size=batch_size, show_progress=show_progress)
     else:
-        from rag.indexing.distributed import ChunkJob, chunk_and_embed
-
         embedder = Embedder(config.embedder, device="cpu")  # the driver's: tokenizer and dimension only
         job = ChunkJob(config.embedder, config.chunking, embedder.max_seq_length, config.include_title)
         done = chunk_and_embed(
             loaded.documents,
-            lambda ps: _index_texts(ps, config),
+            lambda ps: index_texts_of(ps, config),
             job,
             engine,
             device=dev,
@@ -500,7 +274,7 @@ def build_index(
         if not passages:
             raise _nothing_to_index(paths, skipped, "index")
         _check_unique(passages)
-        texts = _index_texts(passages, config)
+        texts = index_texts_of(passages, config)
     bm25 = BM25Index.build(texts, config.bm25)
     dense = DenseIndex.build(vectors, config.dense, device="cpu")
     documents = len({p.doc_id for p in passages})
@@ -612,10 +386,10 @@ def load_index(path: str | Path, *, mmap: bool = False, device: str = "auto", ve
     """
     path = path if isinstance(path, Path) else resolve_index_path(path)
     dev = resolve_device(device)
-    if not path.exists() and _leftovers(path):
+    if not path.exists() and leftovers(path):
         with writing(path):  # waits for a writer that is still at work, else recovers
             pass
-    with _reading(path):
+    with reading(path):
         return _load(path, mmap, dev, verify)
 
 
@@ -667,9 +441,9 @@ def add_to_index(
             raise _nothing_to_index(paths, skipped, "add")
         passages = index.passages + new
         _check_unique(passages)
-        vectors = embedder.encode(_index_texts(new, index.config), batch_size=batch_size, show_progress=show_progress)
+        vectors = embedder.encode(index_texts_of(new, index.config), batch_size=batch_size, show_progress=show_progress)
         index.dense.add(vectors)
-        bm25 = BM25Index.build(_index_texts(passages, index.config), index.config.bm25)
+        bm25 = BM25Index.build(index_texts_of(passages, index.config), index.config.bm25)
         before = [Skipped(**s) for s in index.manifest.get("skipped", []) if isinstance(s, dict)]
         manifest = _manifest(
             index.config,

@@ -16,6 +16,7 @@ from rag import kvcache
 from rag.device import cpu_threads
 from rag.errors import MissingFileError, RagError
 from rag.judges.base import Judge
+from rag.llama import open_llama
 from rag.models import resolve_generator
 
 if TYPE_CHECKING:
@@ -24,17 +25,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Chosen on the dev split of tests/data/judge_pairs.jsonl and checked on its test split
-# (eval/judge/README.md): 0.7 kept recall 1.000 and raised precision from 0.828 to 0.923.
+# (experiments/judge-agreement/README.md): 0.7 kept recall 1.000 and raised precision from 0.828 to 0.923.
 DEFAULT_THRESHOLD = 0.7
 DEFAULT_LLM_JUDGE_MODEL = "qwen2.5-1.5b"
 # Per-model thresholds, each chosen by accuracy on the dev split of the labelled pairs. The 0.5B's
 # P(yes) is compressed (entailed pairs mostly 0.45-0.6): 0.5 gives dev 0.955 / test 0.886
-# accuracy, 0.7 only 0.568 / 0.552 (eval/citing/README.md).
+# accuracy, 0.7 only 0.568 / 0.552 (experiments/citation-ablation/README.md).
 MODEL_THRESHOLDS = {"qwen2.5-1.5b": DEFAULT_THRESHOLD, "qwen2.5-0.5b": 0.5}
 
 
 # Prompt wordings by version; the version is part of the cache key ("prompt=v1"), so a new wording
-# gets its own verdicts. eval/judge/README.md has the scores on the labelled pairs.
+# gets its own verdicts. experiments/judge-agreement/README.md has the scores on the labelled pairs.
 PROMPTS: dict[str, tuple[str, str]] = {
     "v1": (
         "You are a careful fact checker. Answer with a single word: yes or no.",
@@ -157,13 +158,11 @@ class LLMJudge(Judge):
     def _load(self) -> Any:
         if self._llama is not None:
             return self._llama
-        from llama_cpp import Llama
-
         path = _resolve_gguf(self.model)
         self._path = path
         logger.info("loading judge model %s", path)
-        self._llama = Llama(
-            model_path=path,
+        self._llama = open_llama(
+            path,
             n_ctx=self.n_ctx,
             logits_all=False,
             seed=0,

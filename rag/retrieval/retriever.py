@@ -4,7 +4,7 @@ The defaults of :class:`RetrievalConfig` (RRF, k = 5, weights bm25:dense = 1:3, 
 from each retriever) were chosen by measurement on the ASQA corpus: best recall@5 of 82 fusion
 settings on the 648 ASQA dev questions outside pooled-300, then checked on pooled-300 (57.1 vs
 dense 56.5 vs BM25 37.7). On that corpus BM25 is far behind dense and fusion gains are within
-noise; see ``eval/retrieval/README.md``.
+noise; see ``experiments/retrieval-fusion/README.md``.
 """
 
 from __future__ import annotations

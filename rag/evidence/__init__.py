@@ -1,0 +1,92 @@
+"""The evidence stage: the sentences of the retrieved passages that bear on the question.
+
+Contract: :func:`select_evidence` (question, passages best-retrieved first) returns an
+:class:`EvidenceSelection`: the chosen sentences, the best relevance, and whether the passages
+answer the question at all. One concern a module:
+
+- :mod:`rag.evidence.config`: the settings and result types;
+- :mod:`rag.evidence.candidates`: the quotable pieces of the passages, and which are whole;
+- :mod:`rag.evidence.features`: what the question asks for and each piece's cheap features;
+- :mod:`rag.evidence.scorer`: the learned scorer and the reader's part (weights in ``weights.json``);
+- :mod:`rag.evidence.choice`: the choice (maximal marginal relevance) and the passages cut to it.
+"""
+
+from rag.evidence.candidates import (
+    as_quote,
+    candidate_evidence,
+    clean_spans,
+    cut_at_start,
+    is_fragment,
+    is_list_line,
+    is_whole,
+    leans_back,
+    title_heading,
+    titled,
+    without_footnotes,
+)
+from rag.evidence.choice import (
+    EmbedFn,
+    ReadFn,
+    choose_evidence,
+    evidence_passages,
+    evidence_premises,
+    select_evidence,
+)
+from rag.evidence.config import Evidence, EvidenceConfig, EvidenceSelection
+from rag.evidence.features import (
+    ANSWER_TYPES,
+    FEATURE_NAMES,
+    answer_pieces,
+    answer_type,
+    holds_answer,
+    lexical_scores,
+    matches_type,
+    sentence_features,
+)
+from rag.evidence.scorer import (
+    WEIGHTS_FILE,
+    ScorerWeights,
+    learned_eligible,
+    learned_scores,
+    load_weights,
+    read_weights,
+    with_reader,
+)
+
+__all__ = [
+    "ANSWER_TYPES",
+    "FEATURE_NAMES",
+    "WEIGHTS_FILE",
+    "EmbedFn",
+    "Evidence",
+    "EvidenceConfig",
+    "EvidenceSelection",
+    "ReadFn",
+    "ScorerWeights",
+    "answer_pieces",
+    "answer_type",
+    "as_quote",
+    "candidate_evidence",
+    "choose_evidence",
+    "clean_spans",
+    "cut_at_start",
+    "evidence_passages",
+    "evidence_premises",
+    "holds_answer",
+    "is_fragment",
+    "is_list_line",
+    "is_whole",
+    "learned_eligible",
+    "learned_scores",
+    "leans_back",
+    "lexical_scores",
+    "load_weights",
+    "matches_type",
+    "read_weights",
+    "select_evidence",
+    "sentence_features",
+    "title_heading",
+    "titled",
+    "with_reader",
+    "without_footnotes",
+]
