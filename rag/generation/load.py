@@ -16,7 +16,7 @@ from rag.models import resolve_generator
 #: batched GPU path, instead of llama.cpp.
 HF_PREFIX = "hf"
 
-# Chosen by experiments/generator-choice/bench_generators.py on the 2-core CPU (see experiments/generator-choice/README.md).
+# Chosen by experiments/generator-choice/bench_generators.py on the 2-core CPU (see its README).
 DEFAULT_GENERATOR = "qwen2.5-0.5b"
 
 _CACHE: OrderedDict[tuple[str, int, str], Generator] = OrderedDict()

@@ -274,6 +274,12 @@ class DenseIndex:
     def __len__(self) -> int:
         return self.ntotal
 
+    def vectors(self) -> np.ndarray:
+        """Every row's vector, in row order (as they were added)."""
+        if self.ntotal == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_n(0, self.ntotal), dtype=np.float32)
+
     def add(self, vectors: np.ndarray) -> None:
         """Append rows (numbered after the existing ones); GPU copies are refreshed."""
         arr = _as_matrix(vectors, self.dimension)

@@ -33,8 +33,9 @@ import numpy as np
 
 from rag.cluster import RayEngine, connect, restarts
 from rag.errors import RagError
+from rag.indexing.chunking import chunk_documents
 from rag.indexing.dense import Embedder
-from rag.indexing.documents import ChunkConfig, Document, Skipped, chunk_documents
+from rag.indexing.documents import ChunkConfig, Document, Skipped
 from rag.models import resolve_embedder
 from rag.types import Passage
 

@@ -1,7 +1,8 @@
-"""Reading documents (``.txt``, ``.md``, ``.jsonl``) and cutting them into passages.
+"""Finding and reading documents: the files named by paths, read once each, into documents.
 
-Chunk sizes are counted in the embedder's tokens (its Hugging Face tokenizer), so that no passage
-is longer than the embedder reads: a long document is split, never silently truncated.
+JSON Lines records are read here; every other type by its reader (:mod:`rag.indexing.readers`:
+PDF, HTML, DOCX, EPUB, text and Markdown). Cutting documents into passages is
+:mod:`rag.indexing.chunking`.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rag.errors import MissingFileError, RagError
-from rag.types import Passage
+from rag.indexing.readers import SUPPORTED_SUFFIXES as READER_SUFFIXES
+from rag.indexing.readers import clean_text, read_document
+from rag.indexing.readers.base import Block, ReaderError, ReadLimits
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl")
+#: Every file type rag reads: JSON Lines records, and what the readers read.
+SUPPORTED_SUFFIXES = (".jsonl", *READER_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,14 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class Document:
-    """One source document before chunking."""
+    """One source document before chunking: ``text`` as a whole, and for a file read by a reader
+    its ``blocks`` (headings, paragraphs, list items, code, tables, with pages and anchors)."""
 
     id: str
     text: str
     title: str = ""
     source: str = ""
+    blocks: tuple[Block, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,27 @@ class SourceFiles:
 
 
 @dataclass(frozen=True)
+class SourceEntry:
+    """A file an index was built from: its resolved path, the sha256 and size of the bytes read."""
+
+    path: str
+    sha256: str
+    bytes: int
+    documents: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "documents": list(self.documents)}
+
+
+@dataclass(frozen=True)
 class LoadedDocuments:
-    """Documents read from files, the files they came from, and what was skipped (and why)."""
+    """Documents read from files, the files they came from (and their hashes), and what was
+    skipped (and why)."""
 
     documents: list[Document]
     files: list[Path]
     skipped: list[Skipped] = field(default_factory=list)
+    sources: list[SourceEntry] = field(default_factory=list)
 
 
 def shown_path(path: str | Path) -> str:
@@ -91,6 +112,17 @@ def shown_path(path: str | Path) -> str:
     except UnicodeEncodeError:
         return os.fsencode(text).decode("utf-8", errors="backslashreplace")
     return text
+
+
+def _suffix(path: Path) -> str:
+    """The file's type as the readers know it: ``.rst.txt`` is reST as text, else the last suffix."""
+    name = path.name.lower()
+    return ".rst.txt" if name.endswith(".rst.txt") else path.suffix.lower()
+
+
+def is_supported(path: Path) -> bool:
+    """Whether some reader reads files like ``path`` (by suffix)."""
+    return _suffix(path) in SUPPORTED_SUFFIXES
 
 
 def _unsupported(path: Path) -> str:
@@ -112,14 +144,37 @@ def _why_unreadable(path: Path) -> str | None:
     return None
 
 
+#: Folders a documentation build writes beside its pages (Sphinx's copies of the sources, its
+#: scripts and styles): their files repeat or decorate the pages and are not read.
+BUILD_FOLDERS = frozenset({"_sources", "_static"})
+
+
+def _walk(folder: Path) -> tuple[list[Path], dict[str, int]]:
+    """The supported files under ``folder`` in sorted order, and how many others there are by type."""
+    found: list[Path] = []
+    others: dict[str, int] = {}
+    for here, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in BUILD_FOLDERS)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            if is_supported(Path(name)):
+                found.append(Path(here) / name)
+            else:
+                kind = Path(name).suffix.lower() or "(none)"
+                others[kind] = others.get(kind, 0) + 1
+    return found, others
+
+
 def gather_files(paths: Sequence[str | Path]) -> SourceFiles:
     """The files named by ``paths`` (files, or folders searched recursively), in order.
 
-    Folders are walked in sorted order; hidden entries and files of other types inside folders are
-    ignored. Named files of an unsupported type, special files (pipes, devices: reading one could
-    hang), broken links and names that are not UTF-8 are skipped with a reason. A path that does not
-    exist, or a folder without any supported file, is an error: nothing would be indexed from it.
-    Duplicates are removed.
+    Folders are walked in sorted order; hidden entries and documentation build folders
+    (:data:`BUILD_FOLDERS`) are passed over. Files of other types inside a folder are counted and
+    reported as one skipped entry a folder; named files of an unsupported type, special files
+    (pipes, devices: reading one could hang), broken links and names that are not UTF-8 are
+    skipped with a reason. A path that does not exist, or a folder without any supported file,
+    is an error: nothing would be indexed from it. Duplicates are removed.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -132,21 +187,21 @@ def gather_files(paths: Sequence[str | Path]) -> SourceFiles:
         if not path.exists() and not path.is_symlink():
             raise MissingFileError(f"no such file or folder: {shown_path(path)}")
         if path.is_dir():
-            found = []
-            for folder, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                        continue
-                    found.append(Path(folder) / name)
+            found, others = _walk(path)
             if not found:
                 raise RagError(
-                    f"folder {shown_path(path)} holds no {', '.join(SUPPORTED_SUFFIXES)} files: nothing to index"
+                    f"folder {shown_path(path)} holds no file that rag reads "
+                    f"({', '.join(SUPPORTED_SUFFIXES)}): nothing to index"
+                )
+            if others:
+                kinds = ", ".join(f"{n} {k}" for k, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0])))
+                skipped.append(
+                    Skipped(shown_path(path), f"{sum(others.values())} files of unsupported types ({kinds})")
                 )
             candidates = found
             root = path
         else:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if not is_supported(path):
                 skipped.append(Skipped(shown_path(path), _unsupported(path)))
                 continue
             candidates = [path]
@@ -167,30 +222,6 @@ def gather_files(paths: Sequence[str | Path]) -> SourceFiles:
 def list_source_files(paths: Sequence[str | Path]) -> list[Path]:
     """The readable supported files named by ``paths`` (see :func:`gather_files`)."""
     return gather_files(paths).files
-
-
-def _read_text(path: Path) -> str:
-    """A text file's content; :class:`RagError` says why it is not text."""
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise RagError("contains NUL bytes: a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RagError(f"not valid UTF-8 text (byte {exc.start}): convert it to UTF-8") from exc
-
-
-def _markdown_title(text: str, fallback: str) -> tuple[str, str]:
-    """(title, body): the first ``# `` heading is the title; when it opens the file it is taken
-    out of the body, so the title is not indexed twice (the index prepends titles itself)."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("# "):
-            title = line[2:].strip() or fallback
-            if all(not prev.strip() for prev in lines[:i]):
-                return title, "\n".join(lines[i + 1 :]).strip()
-            return title, text
-    return fallback, text
 
 
 _JSONL_HINT = 'each line must be one object like {"id": ..., "title": ..., "text": ...}'
@@ -215,49 +246,74 @@ def _jsonl_record(raw: bytes) -> dict[str, Any]:
     return record
 
 
-def _read_jsonl(path: Path, skipped: list[Skipped]) -> list[Document]:
+def _jsonl_documents(data: bytes, path: Path, skipped: list[Skipped]) -> list[Document]:
     docs: list[Document] = []
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                record = _jsonl_record(raw)
-            except RagError as exc:
-                skipped.append(Skipped(f"{shown_path(path)}:{lineno}", str(exc)))
-                continue
-            doc_id = record.get("id")
-            doc_id = f"{path.stem}:{lineno}" if doc_id is None or doc_id == "" else str(doc_id)
-            title = record.get("title")
-            title = "" if title is None else title if isinstance(title, str) else json.dumps(title)
-            source = record.get("source") or str(path)
-            docs.append(Document(id=doc_id, text=record["text"], title=title, source=str(source)))
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            record = _jsonl_record(raw)
+        except RagError as exc:
+            skipped.append(Skipped(f"{shown_path(path)}:{lineno}", str(exc)))
+            continue
+        doc_id = record.get("id")
+        doc_id = f"{path.stem}:{lineno}" if doc_id is None or doc_id == "" else str(doc_id)
+        title = record.get("title")
+        title = "" if title is None else title if isinstance(title, str) else json.dumps(title)
+        source = record.get("source") or str(path)
+        text = clean_text(record["text"])
+        docs.append(Document(id=doc_id, text=text, title=clean_text(title), source=str(source)))
     return docs
 
 
-def load_file(path: Path, doc_id: str | None = None, skipped: list[Skipped] | None = None) -> list[Document]:
-    """Read one supported file into documents (``.jsonl``: one per line; else one per file).
+def read_file_bytes(path: Path, limits: ReadLimits) -> bytes:
+    """The bytes of ``path``, read once; :class:`ReaderError` when it is over ``limits.max_file_mb``
+    (checked before reading). ``OSError`` when it cannot be read (it vanished, say)."""
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1_000_000:
+        raise ReaderError(
+            f"is {size / 1_000_000:.1f} MB, over the limit of {limits.max_file_mb:g} MB: raise it with --max-file-mb"
+        )
+    return path.read_bytes()
 
-    A file that cannot be read as text raises :class:`RagError`; a bad ``.jsonl`` line is left out
-    and recorded in ``skipped`` (an error when ``skipped`` is not given).
-    """
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+
+def parse_file(
+    data: bytes,
+    path: Path,
+    doc_id: str | None = None,
+    skipped: list[Skipped] | None = None,
+    limits: ReadLimits | None = None,
+) -> list[Document]:
+    """The documents in a file's bytes: ``.jsonl`` one per line (a bad line is left out and
+    recorded in ``skipped``, an error when ``skipped`` is not given); any other supported type one
+    document, read by its reader (:mod:`rag.indexing.readers`). :class:`RagError` when the file
+    cannot be read as a document."""
+    limits = limits or ReadLimits()
+    if not is_supported(path):
         raise RagError(f"{shown_path(path)}: {_unsupported(path)}")
-    if suffix == ".jsonl":
+    if _suffix(path) == ".jsonl":
         bad: list[Skipped] = []
-        docs = _read_jsonl(path, bad)
+        docs = _jsonl_documents(data, path, bad)
         if skipped is not None:
             skipped.extend(bad)
         elif bad:
             raise RagError(str(bad[0]))
         return docs
     try:
-        text = _read_text(path)
-    except RagError as exc:
+        read = read_document(data, path, limits)
+    except ReaderError as exc:
         raise RagError(f"{shown_path(path)} {exc}") from exc
-    title, text = _markdown_title(text, path.stem) if suffix == ".md" else (path.stem, text)
-    return [Document(id=doc_id or path.name, text=text, title=title, source=str(path))]
+    text = "\n".join(b.text for b in read.blocks if b.kind != "heading")
+    return [Document(doc_id or path.name, text, read.title or path.stem, str(path), read.blocks)]
+
+
+def load_file(path: Path, doc_id: str | None = None, skipped: list[Skipped] | None = None) -> list[Document]:
+    """Read one supported file into documents (see :func:`parse_file`)."""
+    try:
+        data = read_file_bytes(path, ReadLimits())
+    except ReaderError as exc:
+        raise RagError(f"{shown_path(path)} {exc}") from exc
+    return parse_file(data, path, doc_id, skipped)
 
 
 def read_documents(
@@ -265,48 +321,60 @@ def read_documents(
     *,
     known_ids: Sequence[str] = (),
     known_files: dict[str, str] | None = None,
+    limits: ReadLimits | None = None,
+    found: SourceFiles | None = None,
 ) -> LoadedDocuments:
     """Read files and folders (recursively) into documents; a bad one is skipped, never fatal.
 
-    ``.txt``: one document titled by the file stem. ``.md``: one document titled by its first
-    ``# `` heading (else the stem). ``.jsonl``: one document per non-blank line, ``{id?, title?,
-    text, source?, ...}``; a missing id becomes ``"<stem>:<line>"``, a missing source the file
-    path. A ``.txt``/``.md`` document's id is its path relative to the folder it was found in (its
-    file name when named directly).
+    Each file is read once: its hash (recorded in ``sources``) and its documents come from the
+    same bytes, so a file rewritten or deleted while an index is built cannot make the two
+    disagree. ``.jsonl``: one document per non-blank line, ``{id?, title?, text, source?, ...}``;
+    a missing id becomes ``"<stem>:<line>"``, a missing source the file path. Other files: one
+    document, read by the reader of its type (PDF, HTML, DOCX, EPUB, text and Markdown), whose id
+    is its path relative to the folder it was found in (its file name when named directly).
+    Control characters are removed from all text.
 
-    Skipped, each with its reason (see :class:`Skipped`): files that are not text (NUL bytes, not
-    UTF-8, unreadable, pipes, unsupported types), bad ``.jsonl`` lines, empty documents, a
-    document whose id was seen before (in these files or ``known_ids``), and a file with the same
-    bytes as one read before (or one of ``known_files``, sha256 -> path, e.g. an index's sources).
-    Only a path that does not exist is an error.
+    Skipped, each with its reason (see :class:`Skipped`): files that cannot be read as documents
+    (binary, not UTF-8, encrypted, corrupt, over a size limit, unreadable, vanished, pipes,
+    unsupported types), bad ``.jsonl`` lines, empty documents, a document whose id was seen
+    before (in these files or ``known_ids``), and a file with the same bytes as one read before
+    (or one of ``known_files``, sha256 -> path, e.g. an index's sources). Only a path that does
+    not exist is an error. ``found`` gives the files (and the folders their ids are relative to)
+    instead of ``paths``.
     """
-    found = gather_files(paths)
+    limits = limits or ReadLimits()
+    found = found if found is not None else gather_files(paths)
     skipped = list(found.skipped)
     docs: list[Document] = []
     files: list[Path] = []
+    sources: list[SourceEntry] = []
     owner: dict[str, str] = dict.fromkeys(known_ids, "the index")
     digests: dict[str, str] = dict((known_files or {}).items())
     for file, root in zip(found.files, found.roots, strict=True):
         where = shown_path(file)
         try:
-            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+            data = read_file_bytes(file, limits)
+        except ReaderError as exc:
+            skipped.append(Skipped(where, str(exc)))
+            continue
+        except FileNotFoundError:
+            skipped.append(Skipped(where, "vanished before it could be read"))
+            continue
         except OSError as exc:
             skipped.append(Skipped(where, f"cannot be read ({exc.strerror or exc})"))
             continue
+        digest = hashlib.sha256(data).hexdigest()
         if digest in digests:
             skipped.append(Skipped(where, f"same content as {digests[digest]}, which is indexed already"))
             continue
         rel = file.relative_to(root).as_posix()
         try:
-            loaded = load_file(file, doc_id=rel, skipped=skipped)
+            loaded = parse_file(data, file, doc_id=rel, skipped=skipped, limits=limits)
         except RagError as exc:
             skipped.append(Skipped(where, str(exc).removeprefix(where).strip()))
             continue
-        except OSError as exc:
-            skipped.append(Skipped(where, f"cannot be read ({exc.strerror or exc})"))
-            continue
         digests[digest] = where
-        kept = 0
+        kept: list[str] = []
         for doc in loaded:
             if not doc.text.strip():
                 skipped.append(Skipped(f"{where} ({doc.id})", "no text"))
@@ -316,147 +384,15 @@ def read_documents(
                 continue
             owner[doc.id] = where
             docs.append(doc)
-            kept += 1
+            kept.append(doc.id)
         if kept:
             files.append(file)
+            sources.append(SourceEntry(str(file.resolve()), digest, len(data), tuple(kept)))
     for s in skipped:
         logger.warning("skipped %s", s)
-    return LoadedDocuments(docs, files, skipped)
+    return LoadedDocuments(docs, files, skipped, sources)
 
 
 def load_documents(paths: Sequence[str | Path]) -> list[Document]:
     """The documents of :func:`read_documents` (what was skipped is logged as a warning)."""
     return read_documents(paths).documents
-
-
-def index_text(passage: Passage) -> str:
-    """The text BM25 and the embedder see for a passage: title and text, unless already prefixed."""
-    if passage.title and not passage.text.startswith(passage.title):
-        return f"{passage.title}\n{passage.text}"
-    return passage.text
-
-
-def _count_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    if not texts:
-        return []
-    enc = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-    return [len(ids) for ids in enc]
-
-
-def _splitter(tokenizer: Any, chunk_size: int, chunk_overlap: int) -> Any:
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    return RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        tokenizer, chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2)
-    )
-
-
-def chunk_documents(
-    docs: Sequence[Document],
-    config: ChunkConfig,
-    tokenizer: Any,
-    *,
-    max_tokens: int | None = None,
-    include_title: bool = True,
-    on_skip: Callable[[Skipped], None] | None = None,
-) -> list[Passage]:
-    """Cut documents into passages of at most ``config.chunk_size`` tokens.
-
-    A document whose indexed text (see :func:`index_text`; with ``include_title`` the title is
-    counted) fits stays one passage with ``id == doc.id``; a longer one is split with
-    langchain-text-splitters (lengths in ``tokenizer`` tokens) into passages ``f"{doc.id}#{i}"``
-    (``i`` from 0). ``max_tokens`` is the embedder's limit including its 2 special tokens
-    (``max_seq_length``): every passage is checked against it and split further when the
-    splitter's estimate was off, so nothing is truncated at embedding time.
-
-    A title longer than a quarter of a passage is shortened (ending in " …") so that the text
-    keeps most of the room. A document that cannot be split within the limit is skipped: it is
-    reported to ``on_skip`` (and logged), never fatal.
-    """
-    limit = config.chunk_size
-    if max_tokens is not None:
-        if config.chunk_size > max_tokens - 2:
-            raise RagError(
-                f"chunk_size {config.chunk_size} exceeds what the embedder reads "
-                f"({max_tokens} tokens incl. 2 special): use a chunk_size of at most {max_tokens - 2}"
-            )
-        limit = min(limit, max_tokens - 2)
-
-    def title_of(doc: Document) -> str:
-        return doc.title if include_title else ""
-
-    def full(doc: Document, text: str) -> str:
-        return index_text(Passage(id="", text=text, title=title_of(doc)))
-
-    def skip(doc: Document, reason: str) -> None:
-        entry = Skipped(f"{shown_path(doc.source)} ({doc.id})", reason)
-        logger.warning("skipped %s", entry)
-        if on_skip is not None:
-            on_skip(entry)
-
-    max_title = max(config.chunk_size // 4, 1)
-    docs = [_with_short_title(d, tokenizer, max_title) if include_title and d.title else d for d in docs]
-    whole_lengths = _count_tokens(tokenizer, [full(d, d.text) for d in docs])
-    passages: list[Passage] = []
-    for doc, n_tokens in zip(docs, whole_lengths, strict=True):
-        if n_tokens <= config.chunk_size:
-            passages.append(Passage(doc.id, doc.text, doc.title, doc.source, doc.id))
-            continue
-        title_tokens = _count_tokens(tokenizer, [full(doc, "")])[0] if title_of(doc) else 0
-        budget = max(config.chunk_size - title_tokens, config.chunk_size // 2)
-        try:
-            pieces = _split_within(doc, tokenizer, budget, config.chunk_overlap, limit, full)
-        except _CannotSplit as exc:
-            skip(doc, str(exc))
-            continue
-        for i, piece in enumerate(pieces):
-            passages.append(Passage(f"{doc.id}#{i}", piece, doc.title, doc.source, doc.id))
-    logger.info("chunked %d documents into %d passages", len(docs), len(passages))
-    return passages
-
-
-class _CannotSplit(Exception):
-    """A document that no split brings under the token limit (skipped, with this reason)."""
-
-
-def _with_short_title(doc: Document, tokenizer: Any, max_tokens: int) -> Document:
-    """``doc`` with its title cut at a word boundary to at most ``max_tokens`` tokens (+ " …")."""
-    if _count_tokens(tokenizer, [doc.title])[0] <= max_tokens:
-        return doc
-    words = doc.title.split()
-    lo, hi = 0, len(words)  # the most words that fit, found by bisection
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _count_tokens(tokenizer, [" ".join(words[:mid]) + " …"])[0] <= max_tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    title = " ".join(words[:lo]) + " …" if lo else ""
-    logger.info("shortened the title of %s to %r", doc.id, title)
-    return Document(doc.id, doc.text, title, doc.source)
-
-
-def _split_within(doc: Document, tokenizer: Any, budget: int, overlap: int, limit: int, full: Any) -> list[str]:
-    """Split ``doc.text`` so each piece's indexed text is at most ``limit`` tokens."""
-    pieces = [p for p in _splitter(tokenizer, budget, overlap).split_text(doc.text) if p.strip()]
-    out: list[str] = []
-    for piece in pieces:
-        if _count_tokens(tokenizer, [full(doc, piece)])[0] <= limit:
-            out.append(piece)
-            continue
-        # The splitter adds up the lengths of its pieces; tokenising the joined text can give a
-        # few more tokens. Re-split the offending piece smaller until it fits.
-        smaller = max(budget * 3 // 4, 8)
-        if smaller >= budget:
-            raise _CannotSplit(f"cannot be split into passages of at most {limit} tokens")
-        out.extend(
-            _split_within(
-                Document(doc.id, piece, doc.title, doc.source),
-                tokenizer,
-                smaller,
-                min(overlap, smaller // 4),
-                limit,
-                full,
-            )
-        )
-    return out

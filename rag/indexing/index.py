@@ -10,8 +10,9 @@ from typing import Any
 
 from rag.errors import RagError
 from rag.indexing.bm25 import BM25Config, BM25Index
+from rag.indexing.chunking import index_text
 from rag.indexing.dense import DenseConfig, DenseIndex, Embedder
-from rag.indexing.documents import ChunkConfig, Skipped, index_text
+from rag.indexing.documents import ChunkConfig, Skipped
 from rag.types import Passage
 
 
@@ -20,7 +21,7 @@ class IndexConfig:
     """Everything an index is built with; saved in its manifest and read back from it.
 
     ``include_title``: BM25 and the embedder see ``title + "\\n" + text`` (see
-    :func:`rag.indexing.documents.index_text`); the passage text itself is stored unchanged.
+    :func:`rag.indexing.chunking.index_text`); the passage text itself is stored unchanged.
     """
 
     embedder: str = "all-MiniLM-L6-v2"

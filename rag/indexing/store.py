@@ -33,12 +33,12 @@ from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
 from rag.files import iter_jsonl, sha256_file
 from rag.indexing.bm25 import BM25Index
+from rag.indexing.chunking import chunk_documents
 from rag.indexing.dense import DENSE_META, FAISS_FILE, DenseIndex, Embedder
 from rag.indexing.distributed import ChunkJob, chunk_and_embed
 from rag.indexing.documents import (
     LoadedDocuments,
     Skipped,
-    chunk_documents,
     gather_files,
     read_documents,
     shown_path,
@@ -58,6 +58,7 @@ from rag.indexing.layout import (
     resolve_index_path,
     writing,
 )
+from rag.indexing.readers.base import ReadLimits
 from rag.paths import indexes_dir
 from rag.types import Passage
 
@@ -69,8 +70,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _source_entries(files: Sequence[Path]) -> list[dict[str, Any]]:
-    return [{"path": str(f.resolve()), "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files]
+def _source_entries(loaded: LoadedDocuments) -> list[dict[str, Any]]:
+    """The manifest's record of the files read: their hashes are those of the bytes parsed."""
+    return [entry.to_dict() for entry in loaded.sources]
 
 
 def _check_unique(passages: Sequence[Passage]) -> None:
@@ -109,13 +111,13 @@ def _check_target(out_dir: Path, overwrite: bool) -> None:
         )
 
 
-def _check_skipped(skipped: Sequence[Skipped], strict: bool) -> None:
+def check_skipped(skipped: Sequence[Skipped], strict: bool) -> None:
     if strict and skipped:
         more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
         raise RagError(f"--strict: {skipped[0]}{more} would be skipped; nothing was written")
 
 
-def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` in a fresh directory beside ``out_dir``, then move it into place.
 
     An existing ``out_dir`` is replaced only after the new one is complete; on any failure the
@@ -148,7 +150,7 @@ def _write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def _save_all(
+def save_all(
     tmp: Path, passages: Sequence[Passage], bm25: BM25Index, dense: DenseIndex, manifest: dict[str, Any]
 ) -> None:
     with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
@@ -162,7 +164,7 @@ def _save_all(
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
-def _manifest(
+def make_manifest(
     config: IndexConfig,
     embedder: Embedder,
     dense: DenseIndex,
@@ -197,7 +199,9 @@ def _manifest(
 
 
 # --- public API ---
-def _chunk(loaded: LoadedDocuments, config: IndexConfig, embedder: Embedder, skipped: list[Skipped]) -> list[Passage]:
+def chunk_loaded(
+    loaded: LoadedDocuments, config: IndexConfig, embedder: Embedder, skipped: list[Skipped]
+) -> list[Passage]:
     return chunk_documents(
         loaded.documents,
         config.chunking,
@@ -225,8 +229,11 @@ def build_index(
     batch_size: int = 64,
     strict: bool = False,
     engine: RayEngine | None = None,
+    limits: ReadLimits | None = None,
 ) -> Index:
     """Read ``paths``, chunk, embed and index them into the directory ``out_dir``.
+
+    ``limits`` bound what one file may be (:class:`rag.indexing.readers.base.ReadLimits`).
 
     With ``engine`` (a :class:`rag.cluster.RayEngine`) chunking and embedding run on a Ray
     cluster (:mod:`rag.indexing.distributed`); the index written is the same format, with the
@@ -240,16 +247,16 @@ def build_index(
     """
     out_dir = Path(out_dir)
     _check_target(out_dir, overwrite)  # cheap checks first: nothing loaded yet
-    loaded = read_documents(paths)
+    loaded = read_documents(paths, limits=limits)
     skipped = list(loaded.skipped)
-    _check_skipped(skipped, strict)
+    check_skipped(skipped, strict)
     if not loaded.documents:
         raise _nothing_to_index(paths, skipped, "index")
     dev = resolve_device(device)
     if engine is None:
         embedder = Embedder(config.embedder, device=dev, backend="torch")
-        passages = _chunk(loaded, config, embedder, skipped)
-        _check_skipped(skipped, strict)
+        passages = chunk_loaded(loaded, config, embedder, skipped)
+        check_skipped(skipped, strict)
         if not passages:
             raise _nothing_to_index(paths, skipped, "index")
         _check_unique(passages)
@@ -270,7 +277,7 @@ def build_index(
         )
         passages, vectors = done.passages, done.vectors
         skipped += done.skipped
-        _check_skipped(skipped, strict)
+        check_skipped(skipped, strict)
         if not passages:
             raise _nothing_to_index(paths, skipped, "index")
         _check_unique(passages)
@@ -278,10 +285,10 @@ def build_index(
     bm25 = BM25Index.build(texts, config.bm25)
     dense = DenseIndex.build(vectors, config.dense, device="cpu")
     documents = len({p.doc_id for p in passages})
-    manifest = _manifest(config, embedder, dense, passages, documents, _source_entries(loaded.files), skipped)
+    manifest = make_manifest(config, embedder, dense, passages, documents, _source_entries(loaded), skipped)
     with writing(out_dir):
         _check_target(out_dir, overwrite)  # again: another process may have written it meanwhile
-        _write_atomically(out_dir, lambda tmp: _save_all(tmp, passages, bm25, dense, manifest))
+        write_atomically(out_dir, lambda tmp: save_all(tmp, passages, bm25, dense, manifest))
     if dev != "cpu":
         dense = DenseIndex.load(out_dir, device=dev)
     return Index(out_dir, config, manifest, passages, bm25, dense, device=dev, embedder=embedder, skipped=skipped)
@@ -335,12 +342,18 @@ def _read_passages(path: Path) -> list[Passage]:
     try:
         for lineno, record in iter_jsonl(path / PASSAGES):
             where = lineno
-            out.append(Passage(**record))
-    except TypeError as exc:  # a JSON object without a passage's fields
+            out.append(Passage.from_dict(record))
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:  # a JSON object without a passage's fields
         raise RagError(f"{path / PASSAGES}:{where}: unreadable passage ({exc}): {_rebuild_hint(path)}") from exc
     except RagError as exc:  # a line that is not JSON (the message names the line)
         raise RagError(f"{exc}: {_rebuild_hint(path)}") from exc
     return out
+
+
+def load_locked(path: Path) -> Index:
+    """The index at ``path`` on the CPU, checked, for a writer that holds its write lock (no swap
+    can happen meanwhile)."""
+    return _load(path, mmap=False, dev="cpu", verify=True)
 
 
 def _load(path: Path, mmap: bool, dev: str, verify: bool) -> Index:
@@ -401,6 +414,7 @@ def add_to_index(
     show_progress: bool = True,
     batch_size: int = 64,
     strict: bool = False,
+    limits: ReadLimits | None = None,
 ) -> Index:
     """Append documents to an existing index, atomically, holding its write lock.
 
@@ -415,7 +429,7 @@ def add_to_index(
         _read_manifest(path)  # says what is wrong with it
         raise RagError(f"{path} is not a rag index: rag adds only to an index it built")
     with writing(path):
-        index = _load(path, mmap=False, dev="cpu", verify=True)  # no swap can happen while we write
+        index = load_locked(path)
         known = {s["path"]: s["sha256"] for s in index.manifest.get("sources", [])}
         for file in gather_files(paths).files:
             entry = str(file.resolve())
@@ -427,16 +441,17 @@ def add_to_index(
             paths,
             known_ids=[p.doc_id for p in index.passages],
             known_files={digest: where for where, digest in known.items()},
+            limits=limits,
         )
         skipped = list(loaded.skipped)
-        _check_skipped(skipped, strict)
+        check_skipped(skipped, strict)
         if not loaded.documents:
             raise _nothing_to_index(paths, skipped, "add")
         dev = resolve_device(device)
         index.device = dev
         embedder = Embedder(index.config.embedder, device=dev, backend="torch")  # as the build embedded
-        new = _chunk(loaded, index.config, embedder, skipped)
-        _check_skipped(skipped, strict)
+        new = chunk_loaded(loaded, index.config, embedder, skipped)
+        check_skipped(skipped, strict)
         if not new:
             raise _nothing_to_index(paths, skipped, "add")
         passages = index.passages + new
@@ -445,16 +460,16 @@ def add_to_index(
         index.dense.add(vectors)
         bm25 = BM25Index.build(index_texts_of(passages, index.config), index.config.bm25)
         before = [Skipped(**s) for s in index.manifest.get("skipped", []) if isinstance(s, dict)]
-        manifest = _manifest(
+        manifest = make_manifest(
             index.config,
             embedder,
             index.dense,
             passages,
             int(index.manifest.get("document_count", 0)) + len({p.doc_id for p in new}),
-            list(index.manifest.get("sources", [])) + _source_entries(loaded.files),
+            list(index.manifest.get("sources", [])) + _source_entries(loaded),
             before + skipped,
             created=index.manifest.get("created"),
         )
-        _write_atomically(path, lambda tmp: _save_all(tmp, passages, bm25, index.dense, manifest))
+        write_atomically(path, lambda tmp: save_all(tmp, passages, bm25, index.dense, manifest))
     dense = index.dense if dev == "cpu" else DenseIndex.load(path, device=dev)
     return Index(path, index.config, manifest, passages, bm25, dense, device=dev, embedder=embedder, skipped=skipped)
