@@ -74,6 +74,7 @@ def shared_file(*parts: str) -> Path:
     """A file of the benchmark data (a path that does not exist when there is none)."""
     return (SHARED_DATA or REPO / "no-shared-data").joinpath(*parts)
 
+
 #: Three small documents (two Markdown, one text) that the CLI, serve and bad-input tests index.
 DOCS = {
     "tea.md": "# Tea\n\nTea was first drunk in China, where legend credits the emperor Shennong. "
@@ -323,6 +324,59 @@ class FakeIndex:
         self.embedder = FakeEmbedder()
 
 
+# ---------------------------------------------------------------- evaluation runs
+
+#: Five hand-written questions in ALCE's format (qa_pairs, annotations, four docs each): the
+#: runner's tests never depend on the benchmark data.
+ASQA_TINY = TEST_DATA / "asqa_tiny.json"
+
+
+#: What the ``factory`` fixture gives: ``factory(counter, die_after)`` is a pipeline factory.
+Factory = Callable[..., Callable[[str], Any]]
+
+
+class Killed(Exception):
+    """Stands for the process being killed mid-run."""
+
+
+_RUN_PIPELINE_FIELDS = ("k", "prompt", "cite", "hide_unsupported", "quote_fallback", "attribution_judge")
+
+
+def run_config(**kw: object) -> Any:
+    """A small run on :data:`ASQA_TINY` with its own docs: ``fake-a`` with retrieval and closed
+    book, ``fake-b`` as the baseline, no judge, 3 passages, the generator's own citations. A
+    keyword of :class:`rag.pipeline.PipelineConfig` goes to the pipeline, others to the run."""
+    from rag.config import PipelineConfig
+    from rag.evaluation.rundir import RunConfig
+
+    base: dict[str, object] = dict(
+        data=str(ASQA_TINY),
+        docs_from_file=True,
+        index=None,
+        limit=5,
+        generators=("fake-a",),
+        closed_book=True,
+        baseline="fake-b",
+        judge="none",
+    )
+    pipe: dict[str, object] = dict(k=3, cite="model", hide_unsupported=False, quote_fallback=False)
+    for key, value in kw.items():
+        (pipe if key in _RUN_PIPELINE_FIELDS else base)[key] = value
+    return RunConfig(**base, pipeline=PipelineConfig(**pipe))  # type: ignore[arg-type]
+
+
+def says_the_question(name: str) -> Callable[[Messages, GenerationConfig], str]:
+    """A deterministic answer: repeats the question and cites passage [1] when there are passages."""
+
+    def answer(messages: Messages, config: GenerationConfig) -> str:
+        user = messages[-1]["content"]
+        has_passages = "[1]" in user
+        question = user.split("Question:")[-1].strip().splitlines()[0]
+        return f"{name} says {question}" + (" [1]." if has_passages else ".")
+
+    return answer
+
+
 # ---------------------------------------------------------------- files and folders
 
 
@@ -442,6 +496,31 @@ def bow_embedder() -> type[BowEmbedder]:
 
 
 @pytest.fixture
+def factory() -> Callable[..., Callable[[str], Any]]:
+    """``factory(counter, die_after)``: a pipeline factory for ``rag.evaluation.runner`` whose
+    generators say the question back (:func:`says_the_question`); with ``die_after``, the
+    generators (sharing ``counter``) are killed (:class:`Killed`) after that many answers."""
+    from rag.config import PipelineConfig
+    from rag.pipeline import Pipeline
+
+    def make_factory(counter: list[int] | None = None, die_after: int | None = None) -> Callable[[str], Any]:
+        def make(name: str) -> Pipeline:
+            gen = ScriptedGenerator(
+                says_the_question(name),
+                name=name,
+                pieces_are_tokens=True,
+                counter=counter,
+                die_after=die_after,
+                die_with=Killed,
+            )
+            return Pipeline(gen, None, PipelineConfig(k=3, **MODEL_CITES))
+
+        return make
+
+    return make_factory
+
+
+@pytest.fixture
 def no_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a command loads a model or starts a run: cheap checks must come first."""
 
@@ -464,6 +543,16 @@ def docs_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = root / "indexes" / "base"
     build_index([write_docs(root / "docs", DOCS)], index, device="cpu", show_progress=False)
     return index
+
+
+@pytest.fixture
+def index_copy(docs_index: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`docs_index` (``<tmp>/indexes/idx``) that a test may change or damage."""
+    import shutil
+
+    target = tmp_path / "indexes" / "idx"
+    shutil.copytree(docs_index, target)
+    return target
 
 
 @pytest.fixture(scope="session", autouse=True)

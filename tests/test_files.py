@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_doctests
 
 from rag.errors import MissingFileError, RagError
 from rag.files import append_record, iter_jsonl, read_records, sha256_file, slug
@@ -137,3 +138,10 @@ def test_iter_jsonl_non_utf8_names_the_bad_line(tmp_path: Path) -> None:
 def test_iter_jsonl_missing_file(tmp_path: Path) -> None:
     with pytest.raises(MissingFileError, match="not found"):
         list(iter_jsonl(tmp_path / "absent.jsonl"))
+
+
+def test_the_module_examples_hold() -> None:
+
+    import rag.files
+
+    run_doctests(rag.files)

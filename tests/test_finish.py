@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rag.evidence import Evidence, EvidenceSelection
+from conftest import run_doctests
+
+from rag.evidence import Evidence, EvidenceSelection, as_quote, leans_back, without_footnotes
 from rag.finish import Draft, FinishPolicy, finish, retells, with_quotes
 from rag.types import Passage, ScoredPassage, Statement
 
@@ -126,3 +128,119 @@ def test_a_quote_that_retells_a_kept_sentence_is_not_added() -> None:
     assert added == 0 and statements == said
     assert retells({"tea", "first", "drunk", "china"}, {"tea", "first", "drunk", "china", "legend"})
     assert not retells({"tea", "drunk", "1610", "europe"}, {"tea", "drunk", "china"})
+
+
+# ---------------------------------------------------------------- with_quotes on its own
+
+
+# Sentences about radium for the quotes (DISCOVERED 9 words, ORE 10, RADIUM_GLOW 7).
+RADIUM_GLOW = "Radium glows faintly blue in the dark."
+
+
+def _selection(*texts: str) -> EvidenceSelection:
+    """Evidence in this choice order, sentence i from passage i + 1."""
+    return EvidenceSelection(tuple(Evidence(i + 1, 0, len(t), t, 1.0 - i / 10) for i, t in enumerate(texts)), 1.0, True)
+
+
+ANSWER = Statement(
+    text="Marie Curie found radium.", raw="Marie Curie found radium [1].", citations=(1,), verdict="supported"
+)
+
+
+DISCOVERED = "Radium was discovered by Marie Curie and Pierre Curie."  # 9 words
+
+
+ORE = "The element radium was discovered in a pitchblende ore sample."  # 10 words
+
+
+def test_with_quotes_fills_the_word_budget_in_choice_order() -> None:
+    # 4 words + DISCOVERED (9) = 13; ORE (10) would make 23 > 20 and is skipped; RADIUM_GLOW (7) makes 20.
+    # DISCOVERED shares radium, marie, curie with the answer: Jaccard 3/6 = 0.5 < 0.7, not a repeat.
+    statements, added = with_quotes([ANSWER], _selection(DISCOVERED, ORE, RADIUM_GLOW), words=20)
+    assert added == 2
+    assert [(st.text, st.raw, st.citations, st.verdict) for st in statements] == [
+        (ANSWER.text, ANSWER.raw, (1,), "supported"),
+        (DISCOVERED, "Radium was discovered by Marie Curie and Pierre Curie [1].", (1,), "supported"),
+        (RADIUM_GLOW, "Radium glows faintly blue in the dark [3].", (3,), "supported"),
+    ]
+
+
+def test_with_quotes_always_quotes_one_sentence_into_an_empty_answer() -> None:
+    # DISCOVERED alone is 9 words > 5; nothing else fits after it
+    statements, added = with_quotes([], _selection(DISCOVERED, ORE, RADIUM_GLOW), words=5)
+    assert added == 1 and [st.text for st in statements] == [DISCOVERED]
+    assert with_quotes([], _selection(), words=50) == ((), 0)
+
+
+def test_with_quotes_skips_what_the_answer_already_says() -> None:
+    same = Statement(text=DISCOVERED, raw=f"{DISCOVERED[:-1]} [2].", citations=(2,), verdict="supported")
+    # "Radium was discovered by Marie and Pierre Curie." has the content words of DISCOVERED: Jaccard 1
+    near = Statement(text="Radium was discovered by Marie and Pierre Curie.", raw="", citations=(1,))
+    for st in (same, near):
+        statements, added = with_quotes([st], _selection(DISCOVERED, RADIUM_GLOW), words=100)
+        assert added == 1 and [s.text for s in statements] == [st.text, RADIUM_GLOW]
+    # at duplicate_overlap 0.5 the answer above (Jaccard 0.5 with DISCOVERED) counts as a repeat too
+    statements, _ = with_quotes([ANSWER], _selection(DISCOVERED, RADIUM_GLOW), words=100, duplicate_overlap=0.5)
+    assert [s.text for s in statements] == [ANSWER.text, RADIUM_GLOW]
+
+
+def test_with_quotes_skips_a_sentence_that_retells_one_already_in_the_answer() -> None:
+    video = (
+        "Featuring Winehouse making her way down Hollywood Blvd and in a dim motel room, "
+        "the video features the Grand Motel."
+    )
+    retold = "The clip features footage of Winehouse making her way down Hollywood Blvd and in a dim motel room."
+    first = Statement(text=video, raw=f"{video[:-1]} [1].", citations=(1,), verdict="supported")
+    # retold: 12 content words, 10 of them in video (clip and footage are not); Jaccard 10/15 < 0.7
+    statements, added = with_quotes([first], _selection(retold, RADIUM_GLOW), words=100)
+    assert added == 1 and [s.text for s in statements] == [video, RADIUM_GLOW]
+    # a sentence that says the same but for a year adds the year: it is quoted
+    # (4 of its 5 content words are in won, Jaccard 4 / 9, but the fifth is 1940)
+    won = Statement(text="The Rangers won the Stanley Cup in the 1994 season, beating Vancouver.", raw="")
+    again = "The Rangers won the Stanley Cup in 1940."
+    statements, added = with_quotes([won], _selection(again), words=100)
+    assert added == 1 and statements[-1].text == again
+
+
+def test_quotes_lose_the_footnote_markers_of_the_page_they_come_from() -> None:
+    marked = "Radium was discovered,[5][6] by Marie Curie and Pierre Curie.[a]"
+    statements, added = with_quotes([], _selection(marked), words=50)
+    assert added == 1
+    assert [(st.text, st.raw, st.citations) for st in statements] == [
+        (
+            "Radium was discovered, by Marie Curie and Pierre Curie.",
+            "Radium was discovered, by Marie Curie and Pierre Curie [1].",
+            (1,),
+        )
+    ]
+    assert without_footnotes("Radium [citation needed] glows [note 2].") == "Radium glows."
+
+
+def test_quotes_skip_a_sentence_that_opens_on_a_pronoun() -> None:
+    she = "She coined the word radioactivity in a paper of 1898."
+    statements, added = with_quotes([], _selection(she, DISCOVERED), words=50)
+    assert added == 1 and [st.text for st in statements] == [DISCOVERED]
+    assert leans_back('"It was found," he said.') and not leans_back("Itself a metal, radium glows.")
+
+
+def test_a_quoted_list_line_ends_with_a_full_stop() -> None:
+    """A list line has no full stop; quoted, it gets one so the next quote does not run on."""
+    selection = EvidenceSelection(
+        (
+            Evidence(1, 34, 67, "Most own goals: 10, Richard Dunne[109]", 1.0),
+            Evidence(1, 0, 23, "Premier League records.", 0.5),
+        ),
+        1.0,
+        True,
+    )
+    statements, added = with_quotes([], selection, 80)
+    assert added == 2
+    assert [st.text for st in statements] == ["Most own goals: 10, Richard Dunne.", "Premier League records."]
+    assert as_quote('He said "stop."') == 'He said "stop."'
+    assert as_quote("Lewis Dunk (Brighton & Hove Albion, 2017–18)") == "Lewis Dunk (Brighton & Hove Albion, 2017–18)."
+
+
+def test_the_module_examples_hold() -> None:
+    import rag.finish
+
+    run_doctests(rag.finish)

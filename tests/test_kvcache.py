@@ -176,33 +176,3 @@ def test_the_judge_gives_the_same_probabilities_from_a_restored_instruction_pref
     # the instruction prefix came from disk: only the premises and claims were evaluated
     assert second.evaluated_tokens == evaluated - len(second._prefix)
     second.close()
-
-
-def test_from_names_loads_everything_and_answers_as_a_pipeline_built_by_hand(tmp_path, monkeypatch) -> None:
-    from conftest import DOCS
-
-    from rag.generation.llamacpp import LlamaCppGenerator
-    from rag.indexing.store import build_index, load_index
-    from rag.pipeline import Pipeline, PipelineConfig
-
-    path = _smol_path()
-    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    where = tmp_path / "indexes" / "docs"
-    build_index([docs], where, device="cpu", show_progress=False)
-    config = PipelineConfig(attribution_judge="llm:smollm2-135m")
-    question = "Where was tea first drunk?"
-
-    pipe = Pipeline.from_names(str(where), "smollm2-135m", config=config, device="cpu")
-    # the embedder loaded with the index, and the generator holds its primed prompt beginning
-    assert pipe.index is not None and pipe.index._embedder is not None
-    assert pipe.prime() == "kept"
-    got = pipe.ask(question)
-
-    by_hand = Pipeline(LlamaCppGenerator(path, name="smollm2-135m"), load_index(where), config)
-    expected = by_hand.ask(question)
-    assert got.text == expected.text and got.statements == expected.statements
-    by_hand.generator.close()

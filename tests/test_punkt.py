@@ -1,5 +1,6 @@
-"""rag.citing.punkt against nltk's PunktSentenceTokenizer (the reference it must equal), on
-hand-worked sentences, every passage of the shared corpus, and generated tricky text."""
+"""rag.punkt against nltk's PunktSentenceTokenizer (the reference it must equal), both reading the
+packaged model (rag/resources/punkt_tab), on hand-worked sentences, generated tricky text, and
+every passage of the benchmark corpus; the packaged model is nltk's own punkt_tab."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs_shared_data, shared_file
 
-from rag.citing.punkt import PunktSplitter, read_model
 from rag.errors import MissingFileError
-from rag.paths import nltk_data_dir, shared_data_dir
+from rag.punkt import PunktSplitter, read_model
+from rag.text import PUNKT_MODEL_DIR
 
-ENGLISH = nltk_data_dir() / "tokenizers" / "punkt_tab" / "english"
-CORPUS = shared_data_dir() / "asqa" / "corpus.jsonl"
+ENGLISH = PUNKT_MODEL_DIR
+CORPUS = shared_file("asqa", "corpus.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +32,12 @@ def reference() -> object:
     from nltk.data import FileSystemPathPointer
     from nltk.tokenize.punkt import PunktSentenceTokenizer, load_punkt_params
 
-    nltk.data.path.append(str(ENGLISH.parents[2]))  # nltk >= 3.9.3 reads only its search path
+    nltk.data.path.append(str(ENGLISH.parent))  # nltk >= 3.9.3 reads only under its search path
     try:
         tok = PunktSentenceTokenizer()
         tok._params = load_punkt_params(FileSystemPathPointer(str(ENGLISH)))
     finally:
-        nltk.data.path.remove(str(ENGLISH.parents[2]))
+        nltk.data.path.remove(str(ENGLISH.parent))
     return tok
 
 
@@ -71,10 +73,9 @@ def test_spans_index_the_text(splitter: PunktSplitter) -> None:
     assert [text[a:b] for a, b in spans] == splitter.tokenize(text)
 
 
+@needs_shared_data
 def test_every_corpus_passage_splits_as_nltk(splitter: PunktSplitter, reference: object) -> None:
-    """The splits and offsets are nltk's on each of the shared corpus's ~12k passages."""
-    if not CORPUS.is_file():
-        pytest.skip(f"shared corpus not at {CORPUS}")
+    """The splits and offsets are nltk's on each of the benchmark corpus's ~10k passages."""
     n = 0
     with CORPUS.open(encoding="utf-8") as f:
         for line in f:
@@ -112,9 +113,19 @@ def test_splitting_does_not_import_nltk() -> None:
     import pulls in scipy.stats, scikit-learn and pandas)."""
     script = (
         "import sys\n"
-        "from rag.citing.citations import split_sentences\n"
+        "from rag.text import split_sentences\n"
         "assert split_sentences('Mr. Smith left. He came back.') == ['Mr. Smith left.', 'He came back.']\n"
         "print('nltk' in sys.modules)\n"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert run.stdout.strip() == "False"
+
+
+@needs_shared_data
+def test_the_packaged_model_is_nltks_punkt_tab() -> None:
+    """The four files shipped in the package are NLTK's English punkt_tab, byte for byte."""
+    nltk_copy = shared_file("nltk_data", "tokenizers", "punkt_tab", "english")
+    names = sorted(p.name for p in ENGLISH.iterdir())
+    assert names == sorted(p.name for p in nltk_copy.iterdir()) and len(names) == 4
+    for name in names:
+        assert (ENGLISH / name).read_bytes() == (nltk_copy / name).read_bytes(), name

@@ -21,7 +21,7 @@ from typing import Any
 from rag.cluster import RayEngine, connect
 from rag.evaluation.data import AsqaItem
 from rag.evaluation.rundir import RunConfig, SystemSpec, answer_record, config_from_dict
-from rag.evaluation.tasks import answer_item, pipeline_factory, score_record
+from rag.evaluation.tasks import answer_item, make_pipelines, score_record
 from rag.judges import load_judge
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class AnswerActor:
     def __init__(self, config: dict[str, Any], device: str, threads: int) -> None:
         _use_threads(threads)
         self._config = config_from_dict(config)
-        self._factory = pipeline_factory(self._config, device)
+        self._factory = make_pipelines(self._config, device)
         self._pipes: dict[str, Any] = {}
 
     def answer(self, system: SystemSpec, item: AsqaItem) -> dict[str, Any]:

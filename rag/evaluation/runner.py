@@ -28,7 +28,7 @@ from rag.evaluation.rundir import (
     read_outputs,
     write_config,
 )
-from rag.evaluation.tasks import Answerer, answer_item
+from rag.evaluation.tasks import Answerer, answer_item, make_pipelines
 from rag.files import append_record
 from rag.generation import clear_generator_cache
 from rag.indexing.store import resolve_index_path
@@ -112,7 +112,7 @@ def run_benchmark(
         if pipeline_factory is not None:
             raise RagError("a pipeline factory runs in this process: it cannot be combined with a Ray engine")
         return _run_on_ray(config, run_dir, todo, skipped, engine, progress, resolve_device(device))
-    factory = pipeline_factory or pipeline_factory(config, device)
+    factory = pipeline_factory or make_pipelines(config, device)
     written = 0
     bar = tqdm(total=len(todo), desc="answering", unit="q", disable=not progress, dynamic_ncols=True)
     pipes: dict[str, Answerer] = {}

@@ -1,5 +1,5 @@
 """One task of an evaluation run, wherever it runs: answer one question with one system
-(:func:`answer_item`, pipelines from :func:`pipeline_factory`) or score one answer record
+(:func:`answer_item`, pipelines from :func:`make_pipelines`) or score one answer record
 (:func:`score_record`). The local runner (:mod:`rag.evaluation.runner`, :mod:`rag.evaluation.scoring`)
 and the Ray workers (:mod:`rag.evaluation.distributed`) both call these.
 """
@@ -28,7 +28,7 @@ class Answerer(Protocol):
     def closed_book(self, question: str) -> Answer: ...
 
 
-def pipeline_factory(config: RunConfig, device: str = "auto") -> Callable[[str], Answerer]:
+def make_pipelines(config: RunConfig, device: str = "auto") -> Callable[[str], Answerer]:
     """Pipelines that share one loaded index (loaded only for generators that retrieve) and one
     attribution judge; each generator is loaded when first asked for."""
     retrieving = {s.generator for s in config.systems() if s.kind == "rag"}

@@ -158,7 +158,7 @@ class LlamaCppGenerator(Generator):
             chunks = cast(
                 "Iterator[CreateChatCompletionStreamResponse]",
                 self.llama.create_chat_completion(
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     stream=True,
                     max_tokens=config.max_tokens,
                     temperature=config.temperature,

@@ -36,6 +36,7 @@ from rag.errors import RagError
 from rag.indexing.chunking import chunk_documents
 from rag.indexing.dense import Embedder
 from rag.indexing.documents import ChunkConfig, Document, Skipped
+from rag.indexing.readers.base import Block
 from rag.models import resolve_embedder
 from rag.types import Passage
 
@@ -81,9 +82,10 @@ def chunk_batch(batch: dict[str, Any], job: ChunkJob) -> dict[str, Any]:
     ``j`` (the passage's position within the batch's output), ``passage`` (its fields as a list,
     empty for a skip), ``skip_where`` / ``skip_reason`` (empty for a passage).
     """
+    columns = (batch["id"], batch["text"], batch["title"], batch["source"], batch["blocks"])
     docs = [
-        Document(str(id_), str(text), str(title), str(source))
-        for id_, text, title, source in zip(batch["id"], batch["text"], batch["title"], batch["source"], strict=True)
+        Document(str(id_), str(text), str(title), str(source), _blocks(str(blocks)))
+        for id_, text, title, source, blocks in zip(*columns, strict=True)
     ]
     position = {d.id: int(i) for d, i in zip(docs, batch["i"], strict=True)}
     skipped: list[Skipped] = []
@@ -96,12 +98,12 @@ def chunk_batch(batch: dict[str, Any], job: ChunkJob) -> dict[str, Any]:
         on_skip=skipped.append,
     )
     rows_i: list[int] = []
-    rows_p: list[list[str]] = []
+    rows_p: list[dict[str, Any] | list[str]] = []
     rows_w: list[str] = []
     rows_r: list[str] = []
     for p in passages:
         rows_i.append(position[p.doc_id])
-        rows_p.append([p.id, p.text, p.title, p.source, p.doc_id])
+        rows_p.append(p.to_dict())
         rows_w.append("")
         rows_r.append("")
     # A document that gave no passage was skipped; the skips come in document order.
@@ -120,13 +122,22 @@ def chunk_batch(batch: dict[str, Any], job: ChunkJob) -> dict[str, Any]:
     }
 
 
-def _pack(fields: list[str]) -> str:
+def _pack(fields: dict[str, Any] | list[str]) -> str:
     return json.dumps(fields, ensure_ascii=False) if fields else ""
 
 
 def _unpack(text: str) -> Passage:
-    id_, body, title, source, doc_id = json.loads(text)
-    return Passage(id_, body, title, source, doc_id)
+    return Passage.from_dict(json.loads(text))
+
+
+def _blocks(text: str) -> tuple[Block, ...] | None:
+    """A document's blocks sent as JSON ("" for a document without blocks)."""
+    return tuple(Block(**b) for b in json.loads(text)) if text else None
+
+
+def _document_row(i: int, doc: Document) -> dict[str, Any]:
+    blocks = json.dumps([asdict(b) for b in doc.blocks], ensure_ascii=False) if doc.blocks is not None else ""
+    return {"i": i, "id": doc.id, "text": doc.text, "title": doc.title, "source": doc.source, "blocks": blocks}
 
 
 class EmbedActor:
@@ -160,7 +171,7 @@ def embed_actor(embedder: str, device: str, threads: int) -> type[EmbedActor]:
 
 
 def _chunk(ray: Any, documents: Sequence[Document], job: ChunkJob) -> tuple[list[Passage], list[Skipped]]:
-    items = [{"i": i, **asdict(d)} for i, d in enumerate(documents)]
+    items = [_document_row(i, d) for i, d in enumerate(documents)]
     ds = ray.data.from_items(items).map_batches(
         chunk_batch, fn_kwargs={"job": job}, batch_size=CHUNK_BATCH, batch_format="numpy"
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag import __version__
@@ -144,7 +145,7 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
             return _error(422, str(exc).strip().splitlines()[0])
         finally:
             cancel.set()
-        return answer.to_dict()
+        return server.with_links(pipe, answer.to_dict())
 
     @app.post("/ask/stream", response_model=None)
     async def ask_stream(body: AskRequest) -> StreamingResponse | JSONResponse:
@@ -174,13 +175,28 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
                 except RagError as exc:
                     yield _sse("error", {"detail": str(exc).strip().splitlines()[0]})
                     return
-                yield _sse("answer", answer.to_dict())
+                yield _sse("answer", server.with_links(pipe, answer.to_dict()))
             except Cancelled:
                 return
             finally:
                 cancel.set()  # the client went away (or all is sent): stop generating
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/source/{index}/{number}", response_model=None)
+    async def source(index: str, number: int) -> FileResponse | JSONResponse:
+        """The original of a source file of a loaded index, by its number in the index's manifest
+        (never a path from the request), read-only; an HTML file is sandboxed (its scripts do not
+        run, and it gets no access to this server)."""
+        try:
+            path = server.source_file(index, number)
+        except NotReady as exc:
+            return _error(503, exc.reason, RETRY_AFTER_S)
+        except RagError as exc:
+            return _error(404, str(exc))
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+        return FileResponse(path, media_type=kind, headers=headers, content_disposition_type="inline")
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> HTMLResponse:

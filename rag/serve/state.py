@@ -13,13 +13,16 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rag.errors import RagError
-from rag.indexing.store import Index, list_indexes, load_index
+from rag.indexing.layout import list_indexes
+from rag.indexing.store import Index, load_index
 from rag.paths import indexes_dir
 from rag.pipeline import Pipeline, PipelineConfig
-from rag.types import Answer
+from rag.types import Answer, Location
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +190,55 @@ class Server:
             idx = self._index(index)
         judge = base.attribution_judge if config.needs_attribution_judge else None
         return Pipeline(base.generator, idx, config, attribution_judge=judge)
+
+    def _loaded_index(self, name: str) -> Index:
+        """A loaded index by name: the one loaded at start-up or one a request loaded."""
+        base = self._ready_base()
+        if base.index is not None and base.index.path.name == name:
+            return base.index
+        with self._index_lock:
+            if name in self._indexes:
+                return self._indexes[name]
+        raise RagError(f"no loaded index {name!r}")
+
+    def source_file(self, index: str, number: int) -> Path:
+        """The ``number``-th file (0-based) of a loaded index's manifest: the only files the server
+        hands out, read-only; nothing of the path comes from the request."""
+        sources = self._loaded_index(index).manifest.get("sources", [])
+        if not 0 <= number < len(sources):
+            raise RagError(f"the index {index!r} has no source file {number}")
+        path = Path(str(sources[number]["path"]))
+        if not path.is_file():
+            raise RagError(f"source file {number} of the index {index!r} is gone")
+        return path
+
+    @staticmethod
+    def with_links(pipe: Pipeline, answer: dict[str, Any]) -> dict[str, Any]:
+        """``answer`` (as ``Answer.to_dict`` gives it) with each passage's ``label`` ("R-intro.pdf
+        p. 14 › Simple manipulations") and ``link``: where the page opens the original, at its page
+        (PDF) or anchor (HTML); no link for passages without a source file (JSON Lines records)."""
+        index = pipe.index
+        if index is None:
+            return answer
+        numbers = {
+            doc: n for n, entry in enumerate(index.manifest.get("sources", [])) for doc in entry.get("documents", [])
+        }
+        for entry in answer.get("passages", []):
+            passage = entry["passage"]
+            location = passage.get("location")
+            if not location:
+                continue
+            passage["label"] = Location.from_dict(location).label()
+            number = numbers.get(passage.get("doc_id"))
+            if number is None:
+                continue
+            link = f"/source/{quote(index.path.name)}/{number}"
+            if location.get("pages"):
+                link += f"#page={int(location['pages'][0])}"
+            elif location.get("anchor"):
+                link += "#" + quote(str(location["anchor"]), safe="-_.:~")
+            passage["link"] = link
+        return answer
 
     def admit(self) -> None:
         """Take a slot for one question, or raise :class:`QueueFull` / :class:`NotReady`.

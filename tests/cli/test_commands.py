@@ -61,12 +61,11 @@ def test_ask_json_cites_only_given_passages(built_index: Path) -> None:
     assert out["answer"].strip()
     assert len(out["passages"]) == 2
     given = {p["passage"]["id"] for p in out["passages"]}
-    # the citation grammar is on by default: every statement cites, and only passages that were given
-    assert out["statements"] and all(st["citations"] for st in out["statements"])
+    # only passages that were given are cited (the model's markers are not forced: it may cite none)
+    assert out["statements"]
     for st in out["statements"]:
         assert all(1 <= n <= 2 for n in st["citations"])
     assert {c["passage_id"] for c in out["citations"]} <= given
-    assert out["citations"]
     assert out["dropped_citations"] == []
     assert set(out["timings"]) >= {"retrieval", "time_to_first_token", "generation", "total"}
 

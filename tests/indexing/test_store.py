@@ -1,16 +1,27 @@
-"""The index directory with the real packaged embedder: build, load, checks, add."""
+"""rag.indexing.store: the index directory with the real packaged embedder: build, load, checks,
+add; and nothing lost (a folder that is not an index never replaced, two writers at once, a write
+killed between its renames) and a damaged index refused in one line."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fingerprint, one_error_line, rag, write_docs
+from typer.testing import CliRunner
 
-from rag.indexing.documents import index_text
-from rag.indexing.store import FORMAT_VERSION, IndexConfig, add_to_index, build_index, load_index, resolve_index_path
+from rag.cli import app
+from rag.errors import RagError
+from rag.indexing.chunking import index_text
+from rag.indexing.index import IndexConfig
+from rag.indexing.layout import FORMAT_VERSION
+from rag.indexing.store import add_to_index, build_index, load_index
+
+runner = CliRunner()
 
 DOCS_A = {
     "paris.md": "# Eiffel Tower\nThe Eiffel Tower in Paris was completed in 1889 for the World's Fair.",
@@ -30,13 +41,6 @@ QUERIES = [
 ]
 
 
-def write(folder: Path, docs: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in docs.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
 def results(index) -> tuple[list, list]:
     vectors = index.embedder.encode_queries(QUERIES)
     bm25 = [[(index.passages[h.row].id, round(h.score, 5)) for h in hs] for hs in index.bm25.search_many(QUERIES, 4)]
@@ -47,7 +51,7 @@ def results(index) -> tuple[list, list]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("idx")
-    corpus = write(root / "a", DOCS_A)
+    corpus = write_docs(root / "a", DOCS_A)
     index = build_index([corpus], root / "index", device="cpu", show_progress=False)
     return root, index
 
@@ -132,7 +136,7 @@ def test_other_format_version(copy) -> None:
 
 
 def test_empty_corpus_and_failed_build_leave_nothing(tmp_path, copy) -> None:
-    empty = write(tmp_path / "empty", {"blank.txt": "   \n", "e.jsonl": ""})
+    empty = write_docs(tmp_path / "empty", {"blank.txt": "   \n", "e.jsonl": ""})
     with pytest.raises(ValueError, match="no passages to index"):
         build_index([empty], tmp_path / "new", device="cpu", show_progress=False)
     assert not (tmp_path / "new").exists()
@@ -151,7 +155,7 @@ def test_empty_corpus_and_failed_build_leave_nothing(tmp_path, copy) -> None:
 
 def test_add_equals_full_rebuild(built, tmp_path) -> None:
     root, _ = built
-    a, b = root / "a", write(tmp_path / "b", DOCS_B)
+    a, b = root / "a", write_docs(tmp_path / "b", DOCS_B)
     grown = tmp_path / "grown"
     build_index([a], grown, device="cpu", show_progress=False)
     added = add_to_index(grown, [b], device="cpu", show_progress=False)
@@ -189,14 +193,69 @@ def test_long_documents_split_within_token_limit(tmp_path) -> None:
     assert max(lengths) <= index.embedder.max_seq_length
 
 
-def test_resolve_index_path(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("RAG_INDEXES", str(tmp_path / "home"))
-    assert resolve_index_path("asqa") == tmp_path / "home" / "asqa"
-    assert resolve_index_path("some/where") == Path("some/where")
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "local").mkdir()  # a folder of that name here does not make a name a path
-    assert resolve_index_path("local") == tmp_path / "home" / "local"
-    assert resolve_index_path("./local") == Path("./local")
-    for bad in ("", ".", ".."):
-        with pytest.raises(ValueError, match="is not an index name"):
-            resolve_index_path(bad)
+# ---------------------------------------------------------------- data loss
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
+    # the reported case: `rag index docs --name docs --overwrite` in the folder that holds docs/
+    docs = write_docs(tmp_path / "docs", {"a.txt": "hi, these are my own notes about honeybees"})
+    before = fingerprint(docs)
+    done = rag("index", "docs", "--name", "docs", "--overwrite", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert fingerprint(docs) == before  # a bare name means indexes/docs, never ./docs
+    assert (tmp_path / "indexes" / "docs" / "manifest.json").is_file()
+    # named as a path, the folder is refused, not replaced
+    refused = rag("index", "docs", "--name", "./docs", "--overwrite", cwd=tmp_path)
+    assert refused.returncode == 1
+    line = one_error_line(refused.stderr)
+    assert line == (
+        "error: docs exists and is not a rag index (a folder without manifest.json): rag never replaces it; "
+        "choose another --name"
+    )
+    assert fingerprint(docs) == before
+    # nor is a file, nor a folder given to --add
+    (tmp_path / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["index", str(docs), "--name", str(tmp_path / "notes.txt"), "--overwrite"])
+    assert result.exit_code == 1 and "is not a rag index (a file without manifest.json)" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    result = runner.invoke(app, ["index", str(docs), "--name", str(docs), "--add"])
+    assert result.exit_code == 1 and "rag never replaces such a folder" in result.output
+    assert fingerprint(docs) == before
+
+
+def test_rebuild_hints_name_an_index_given_as_a_path(index_copy: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "some" / "where"
+    shutil.copytree(index_copy, elsewhere)
+    (elsewhere / "passages.jsonl").write_text("changed\n")
+    with pytest.raises(RagError, match=f"--name {elsewhere} --overwrite"):
+        load_index(elsewhere, device="cpu")
+
+
+# ---------------------------------------------------------------- damaged indexes
+
+
+def test_a_manifest_with_an_unknown_setting_is_one_line(index_copy: Path, tmp_path: Path) -> None:
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    manifest["chunking"]["stride"] = 3
+    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    before = fingerprint(index_copy)
+    (tmp_path / "x.txt").write_text("Ants farm fungus.")
+    result = runner.invoke(app, ["index", str(tmp_path / "x.txt"), "--add", "--name", str(index_copy)])
+    assert result.exit_code == 1
+    line = one_error_line(result.output)
+    assert "manifest.json: the manifest holds settings this rag cannot read" in line
+    assert f"--name {index_copy} --overwrite" in line
+    assert fingerprint(index_copy) == before
+
+
+def test_a_truncated_faiss_file_with_a_matching_checksum_is_one_line(index_copy: Path) -> None:
+    faiss_file = index_copy / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    manifest["files"]["dense.faiss"] = hashlib.sha256(faiss_file.read_bytes()).hexdigest()
+    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["ask", "Where was tea first drunk?", "--index", str(index_copy)])
+    assert result.exit_code == 1
+    line = one_error_line(result.output)
+    assert line.startswith(f"error: the dense index in {index_copy} cannot be read (")
+    assert line.endswith(f"rebuild it with `rag index PATH... --name {index_copy} --overwrite`")

@@ -1,10 +1,7 @@
-"""``--engine ray``: a local Ray cluster (2 CPUs, no dashboard) must give what one process gives.
-
-- ``rag index --engine ray``: the same passages in the same rows, the same skips, vectors equal
-  up to float rounding, the same top-10 passages for queries (dense, BM25, hybrid);
-- ``rag eval --engine ray``: the same greedy answers and the same score lines as a local run;
-- the pure parts (engine choice, shard merging) on hand-made input.
-"""
+"""rag.indexing.distributed: ``rag index --engine ray`` on a local Ray cluster (2 CPUs, no dashboard)
+must give what one process gives: the same passages in the same rows, the same skips, vectors
+equal up to float rounding, the same top-10 passages for queries (dense, BM25, hybrid); and the
+shards merged by row (on hand-made input)."""
 
 from __future__ import annotations
 
@@ -14,43 +11,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DOCS, rag
+from conftest import DOCS, needs_shared_data, shared_file, write_docs
 
-from rag.cluster import RayEngine, engine_for
+from rag.cluster import RayEngine
 from rag.errors import RagError
 from rag.indexing.distributed import merge_shards
 from rag.indexing.store import build_index, load_index
-from rag.paths import shared_data_dir
 from rag.retrieval.retriever import RetrievalConfig, Retriever
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'rag[distributed]')")
 
-SAMPLE10 = shared_data_dir() / "asqa" / "asqa_alce_format_sample10.json"
-CORPUS = shared_data_dir() / "asqa" / "corpus.jsonl"
+CORPUS = shared_file("asqa", "corpus.jsonl")
+
+
 # Float tolerance between a vector embedded in a Ray batch and the same text embedded locally
 # (other batch companions change padding and bf16 rounding): documented in docs/scale.md.
 VECTOR_ATOL = 2e-2
+
+
 QUERIES = [
     "How much caffeine is in a cup of coffee?",
     "Where was tea first drunk?",
     "Who lives in a honeybee colony?",
     "fifteenth century monasteries",
 ]
-
-
-# ---------------------------------------------------------------- pure logic
-
-
-def test_engine_choice_and_its_errors() -> None:
-    assert engine_for("local") is None
-    assert engine_for("ray", workers=3) == RayEngine(workers=3)
-    assert engine_for("RAY", device="cuda").gpus_per_worker == 1.0  # type: ignore[union-attr]
-    with pytest.raises(RagError, match="unknown engine 'spark'"):
-        engine_for("spark")
-    with pytest.raises(RagError, match="--address needs --engine ray"):
-        engine_for("local", address="ray://head:10001")
-    with pytest.raises(RagError, match="at least 1"):
-        RayEngine(workers=0)
 
 
 def _shard(folder: Path, name: str, rows: list[int], vectors: np.ndarray) -> None:
@@ -89,9 +73,7 @@ def cluster() -> object:
 
 
 def _docs(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    write_docs(folder, DOCS)
     (folder / "empty.txt").write_text("   \n", encoding="utf-8")  # skipped: no text
     (folder / "copy.md").write_text(DOCS["tea.md"], encoding="utf-8")  # skipped: same bytes
     long = " ".join(f"Sentence {i} says that bees make honey from nectar in summer." for i in range(80))
@@ -131,7 +113,7 @@ def test_ray_index_equals_a_local_build(cluster: RayEngine, tmp_path: Path, monk
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CORPUS.is_file(), reason="shared ASQA corpus not present")
+@needs_shared_data
 def test_ray_index_of_2000_asqa_passages_answers_the_retrieval_queries_alike(
     cluster: RayEngine, tmp_path: Path
 ) -> None:
@@ -144,50 +126,3 @@ def test_ray_index_of_2000_asqa_passages_answers_the_retrieval_queries_alike(
     build_index([corpus], tmp_path / "ray", device="cpu", show_progress=False, engine=cluster)
     questions = [it.question for it in load_asqa(subset="pooled300")[:50]]
     _same_search(tmp_path / "local", tmp_path / "ray", questions, k=10)
-
-
-# ---------------------------------------------------------------- rag eval --engine ray
-
-
-def _by_key(path: Path) -> dict[tuple[str, str], dict]:
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {(r["system"], r["id"]): r for r in records}
-
-
-@pytest.mark.skipif(not SAMPLE10.is_file(), reason="shared ASQA data not present")
-def test_ray_eval_answers_and_scores_like_one_process(tmp_path: Path) -> None:
-    common = [
-        "eval",
-        "--data",
-        str(SAMPLE10),
-        "--docs-from-file",
-        "--limit",
-        "4",
-        "--generators",
-        "smollm2-135m",
-        "--no-baseline",
-        "--judge",
-        "llm:smollm2-135m",
-        "--attribution-judge",
-        "llm:smollm2-135m",
-        "--max-tokens",
-        "60",
-    ]
-    local = rag(*common, "--run", str(tmp_path / "local"), cwd=tmp_path, timeout=600)
-    assert local.returncode == 0, local.stderr
-    # answered on Ray, then half the scores dropped and re-scored on Ray: resuming works too
-    dist = rag(*common, "--engine", "ray", "--workers", "2", "--run", str(tmp_path / "ray"), cwd=tmp_path, timeout=600)
-    assert dist.returncode == 0, dist.stderr
-    a, b = _by_key(tmp_path / "local" / "outputs.jsonl"), _by_key(tmp_path / "ray" / "outputs.jsonl")
-    assert a.keys() == b.keys() and len(a) == 4
-    for key in a:
-        assert a[key]["output"] == b[key]["output"], key
-        assert [p["id"] for p in a[key]["passages"]] == [p["id"] for p in b[key]["passages"]]
-    scores = sorted((tmp_path / "ray").glob("scores-*.jsonl"))
-    assert [p.name for p in scores] == [p.name for p in sorted((tmp_path / "local").glob("scores-*.jsonl"))]
-    lines = scores[0].read_text(encoding="utf-8").splitlines()
-    scores[0].write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    again = rag("eval", "score", str(tmp_path / "ray"), "--engine", "ray", "--workers", "2", cwd=tmp_path, timeout=600)
-    assert again.returncode == 0, again.stderr
-    sa, sb = _by_key(tmp_path / "local" / scores[0].name), _by_key(scores[0])
-    assert sa == sb

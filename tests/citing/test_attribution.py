@@ -1,7 +1,10 @@
-"""Post-hoc attribution and best-of-n selection, with scripted judges (no model)."""
+"""rag.citing.attribution: post-hoc attribution with scripted judges (no model): the smallest
+supporting set, the pre-selection, quotes, renumbering, the quote fallback; and where a statement's
+supporting sentence lies (support_spans) and citations mapped back to the given passages (remap)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,17 +19,18 @@ from rag.citing.attribution import (
     quote_coverage,
     quote_fallback,
     rank_candidates,
+    remap,
     render,
     renumber,
+    support_spans,
     with_markers,
 )
 from rag.citing.citations import parse_answer
-from rag.citing.selection import SampleScore, best_sample, score_sample
-from rag.pipeline import Pipeline, PipelineConfig
-from rag.types import Passage, Statement
+from rag.types import Passage, Statement, Support
 
 if TYPE_CHECKING:
-    from conftest import FakeEmbedder, RuleJudge, ScriptedGenerator
+    from conftest import RuleJudge
+
 
 PASSAGES = [
     Passage("p1", "The bridge was designed by Anna Berg.", "Bridge"),
@@ -42,7 +46,11 @@ def st(text: str, citations: tuple[int, ...] = ()) -> Statement:
 
 
 DESIGNED = "The bridge was designed by Anna Berg and opened in 1937."
+
+
 BEES = "Honeybees live in colonies."
+
+
 MOON = "The moon is made of cheese."
 
 
@@ -167,84 +175,6 @@ def test_config_is_checked() -> None:
         AttributionConfig(candidates=2, max_set=3)
 
 
-# ---------------------------------------------------------------- best-of-n
-
-
-def test_best_sample_highest_recall_then_supported_then_earliest() -> None:
-    assert best_sample([SampleScore(0.5, 1, 2), SampleScore(1.0, 1, 1), SampleScore(0.0, 0, 3)]) == 1
-    # equal recall: more supported statements wins
-    assert best_sample([SampleScore(1.0, 1, 1), SampleScore(1.0, 3, 3)]) == 1
-    # a full tie goes to the earliest sample, whatever the order of evaluation
-    assert best_sample([SampleScore(0.5, 1, 2), SampleScore(0.5, 1, 2), SampleScore(0.5, 1, 2)]) == 0
-    with pytest.raises(ValueError):
-        best_sample([])
-
-
-def test_score_sample_counts_verdicts() -> None:
-    sts = [Statement("a", "a", (1,), verdict="supported"), Statement("b", "b", verdict="uncited")]
-    assert score_sample(sts) == SampleScore(0.5, 1, 2)
-    assert score_sample([]) == SampleScore(0.0, 0, 0)
-
-
-SUPPORT = {
-    BEES: [["Honeybees live in colonies"]],
-    "Tea was first drunk in China.": [["Tea was first drunk in China"]],
-}
-
-
-def test_pipeline_best_of_n_picks_the_best_cited_sample(
-    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
-) -> None:
-    gen = scripted_generator(
-        {
-            -1: "The moon is made of cheese [4]. Honeybees live in colonies [4].",  # greedy: 1 of 2
-            1: "Honeybees live in colonies [5].",  # wrong citation: 0 of 1
-            2: "Honeybees live in colonies [4]. Tea was first drunk in China [5].",  # 2 of 2
-            3: "Tea was first drunk in China [5].",  # 1 of 1: same recall, fewer supported
-        }
-    )
-    cfg = PipelineConfig(k=5, prompt="default", cite="model", samples=4, hide_unsupported=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
-    assert answer.samples == 4 and answer.chosen_sample == 2
-    assert answer.text.startswith("Honeybees live in colonies [4]. Tea")
-    assert [c.temperature for c in gen.configs] == [0.0, 0.7, 0.7, 0.7]
-    assert [c.seed for c in gen.configs] == [0, 1, 2, 3]
-
-
-def test_pipeline_posthoc_hides_unsupported_and_renumbers(
-    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
-) -> None:
-    gen = scripted_generator(
-        {-1: "The moon is made of cheese [1]. Tea was first drunk in China [1]. Honeybees live in colonies [1]."}
-    )
-    cfg = PipelineConfig(k=5, prompt="quote", cite="posthoc", hide_unsupported=True, quote_fallback=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
-    assert answer.text == "Tea was first drunk in China [1]. Honeybees live in colonies [2]."
-    assert [p.passage.id for p in answer.passages] == ["p5", "p4", "p1", "p2", "p3"]
-    assert [s.verdict for s in answer.statements] == ["supported", "supported"]
-    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
-    assert [c.passage.id for c in answer.citations] == ["p5", "p4"]
-    d = answer.to_dict()
-    assert d["hidden_statements"][0]["verdict"] == "unsupported"
-
-
-def test_pipeline_model_citations_hidden_when_unsupported(
-    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator]
-) -> None:
-    gen = scripted_generator({-1: "Tea was first drunk in China [5]. Honeybees live in colonies [1]."})
-    cfg = PipelineConfig(k=5, prompt="default", cite="model", hide_unsupported=True, quote_fallback=False)
-    answer = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT)).ask("Q?", passages=PASSAGES)
-    assert answer.text == "Tea was first drunk in China [5]."
-    assert answer.hidden[0].verdict == "unsupported"
-
-
-def test_pipeline_config_checks_levers() -> None:
-    with pytest.raises(ValueError, match="citation mode"):
-        PipelineConfig(cite="magic")
-    with pytest.raises(ValueError, match="samples"):
-        PipelineConfig(samples=0)
-
-
 def test_quote_fallback_quotes_the_nearest_sentence_of_each_passage() -> None:
     passages = [
         Passage("a", "Tea is a drink. Tea was first drunk in China under Shennong.", "Tea"),
@@ -259,20 +189,6 @@ def test_quote_fallback_quotes_the_nearest_sentence_of_each_passage() -> None:
     assert [q.citations for q in quotes] == [(1,), (3,)]
     assert all(q.verdict == "supported" for q in quotes)
     assert quote_fallback("Anything?", [Passage("x", "Too short.", "")]) == ()
-
-
-def test_pipeline_quote_fallback_when_nothing_is_supported(
-    rule_judge: type[RuleJudge], scripted_generator: type[ScriptedGenerator], fake_embedder: type[FakeEmbedder]
-) -> None:
-    gen = scripted_generator({-1: "The moon is made of cheese [1]."})
-    cfg = PipelineConfig(k=5, constrain_citations=False, cite="posthoc", hide_unsupported=True, quote_fallback=True)
-    pipe = Pipeline(gen, None, cfg, attribution_judge=rule_judge(SUPPORT))
-    pipe._embedder = fake_embedder()  # all texts equally similar: word overlap decides
-    answer = pipe.ask("Where was tea first drunk?", passages=PASSAGES[3:])
-    assert answer.text.startswith("Tea was first drunk in China [1].")
-    assert answer.quoted_fallback and answer.to_dict()["quoted_fallback"]
-    assert answer.passages[0].passage.id == "p5"
-    assert [h.text for h in answer.hidden] == ["The moon is made of cheese."]
 
 
 def test_quote_coverage_counts_words_copied_in_order() -> None:
@@ -295,3 +211,117 @@ def test_quotes_are_cited_without_asking_the_judge(rule_judge: type[RuleJudge]) 
     assert att.statements[1].verdict == "unsupported"
     off = attribute([st(quote)], PASSAGES, judge, config=AttributionConfig(quotes=False))
     assert off.statements[0].verdict == "unsupported"  # the scripted judge says no to everything
+
+
+# ---------------------------------------------------------------- support_spans
+
+
+HONEY = "Honeybees live in colonies with one queen."
+
+
+CURIE = "Radium was discovered by Marie Curie in Paris."
+
+
+GLOW = "It glows faintly blue in the dark."
+
+
+PASSAGE = Passage("p", f"{HONEY} {CURIE}\n{GLOW}", "Radium")
+
+
+OTHER = Passage("o", "Polonium was named after Poland. Marie Curie was born in Warsaw.", "Polonium")
+
+
+CURIE_SPAN = (len(HONEY) + 1, len(HONEY) + 1 + len(CURIE))
+
+
+def _st(text: str, citations: tuple[int, ...]) -> Statement:
+    return Statement(text=text, raw=text, citations=citations)
+
+
+def test_a_quote_gets_its_sentence() -> None:
+    assert support_spans(_st(CURIE, (1,)), [PASSAGE]) == (Support(1, *CURIE_SPAN),)
+
+
+def test_a_paraphrase_sharing_half_its_content_words_gets_the_sentence() -> None:
+    # marie, curie, found, element: marie and curie are in CURIE (2 of 4, the threshold)
+    assert support_spans(_st("Marie Curie found the element.", (1,)), [PASSAGE]) == (Support(1, *CURIE_SPAN),)
+    # marie, curie, found, element, polonium: 2 of 5 < 0.5
+    assert support_spans(_st("Marie Curie found the element polonium.", (1,)), [PASSAGE]) == ()
+    assert support_spans(_st("Marie Curie found the element polonium.", (1,)), [PASSAGE], min_overlap=0.4) == (
+        Support(1, *CURIE_SPAN),
+    )
+
+
+def test_an_unrelated_statement_gets_no_span() -> None:
+    assert support_spans(_st("Bananas grow in warm climates.", (1,)), [PASSAGE]) == ()
+    assert support_spans(_st("Of it.", (1,)), [PASSAGE]) == ()  # no content word at all
+
+
+def test_the_sentence_sharing_most_words_wins() -> None:
+    # discovered, marie, curie, paris: CURIE has all four, OTHER's second sentence marie, curie
+    statement = _st("Marie Curie discovered it in Paris.", (2, 1))
+    start = OTHER.text.index("Marie")
+    assert support_spans(statement, [PASSAGE, OTHER]) == (
+        Support(2, start, len(OTHER.text)),  # 2 of 4 in the other passage: still its best
+        Support(1, *CURIE_SPAN),
+    )
+
+
+def test_spans_only_for_cited_passages() -> None:
+    assert support_spans(_st(CURIE, ()), [PASSAGE]) == ()
+    assert support_spans(_st(CURIE, (2,)), [OTHER, PASSAGE]) == (Support(2, *CURIE_SPAN),)
+    # a cited passage without a matching sentence gives nothing, the others still do
+    assert support_spans(_st(CURIE, (1, 2)), [Passage("x", "Bananas grow well in warm climates."), PASSAGE]) == (
+        Support(2, *CURIE_SPAN),
+    )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_support_offsets_point_at_a_whole_sentence(seed: int) -> None:
+    rng = random.Random(seed)
+    sentences = [HONEY, CURIE, GLOW, "Polonium was named after Poland.", "Marie Curie was born in Warsaw."]
+    passages = []
+    for i in range(3):
+        chosen = rng.sample(sentences, 3)
+        passages.append(Passage(f"p{i}", "".join(s + rng.choice([" ", "\n", "  "]) for s in chosen)))
+    for sentence in sentences:
+        cites = tuple(n for n, p in enumerate(passages, 1) if sentence in p.text)
+        spans = support_spans(_st(sentence, cites), passages)
+        assert [s.passage for s in spans] == list(cites)
+        for s in spans:
+            assert passages[s.passage - 1].text[s.start : s.end] == sentence
+
+
+# ---------------------------------------------------------------- remap
+
+
+def test_remap_to_the_given_numbers() -> None:
+    statements = (
+        Statement("A is B.", "A is B [1].", (1,)),
+        Statement("C is D.", "C is D [2][1].", (2, 1)),
+        Statement("E is F.", "E is F.", ()),
+    )
+    out = remap(statements, [2, 5])
+    assert [(st.citations, st.raw) for st in out] == [
+        ((2,), "A is B [2]."),
+        ((5, 2), "C is D [5][2]."),
+        ((), "E is F."),
+    ]
+    assert [st.text for st in out] == ["A is B.", "C is D.", "E is F."]
+
+
+def test_remap_keeps_the_other_fields() -> None:
+    st = Statement("A is B.", "A is B [1].", (1,), invalid_citations=(7,), verdict="supported")
+    (out,) = remap([st], [3])
+    assert (out.citations, out.invalid_citations, out.verdict) == ((3,), (7,), "supported")
+
+
+def test_remap_merges_citations_that_become_the_same() -> None:
+    (out,) = remap([Statement("A is B.", "A is B [1][2].", (1, 2))], [4, 4])
+    assert (out.citations, out.raw) == ((4,), "A is B [4].")
+
+
+@pytest.mark.parametrize("numbers", [[1, 2, 3], [], [1]])
+def test_remap_with_the_identity_changes_nothing(numbers: list[int]) -> None:
+    statements = (Statement("A is B.", "A is B[1] .", (1,)),)  # raw as written, not rewritten
+    assert remap(statements, numbers) == statements

@@ -1,19 +1,22 @@
-"""Citation parsing and sentence splitting, on hand-written cases."""
+"""rag.citing.citations: citation parsing (robust and ALCE's exact reading) and answers split into
+statements, on hand-written cases and on arbitrary text."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from rag.citing import citations
+import pytest
+from conftest import ANSWER_LIKE_TEXT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rag.citing.citations import (
     alce_citation_numbers,
     alce_remove_citations,
     parse_answer,
     parse_citations,
-    split_sentences,
     strip_citations,
 )
-from rag.paths import nltk_data_dir
 
 
 @pytest.mark.parametrize(
@@ -107,52 +110,13 @@ def test_parse_answer_trailing_marker_and_fragments() -> None:
     assert len(first) == 1 and first[0].citations == (1,) and first[0].text == "Paris is big."
 
 
-def test_split_sentences_matches_nltk_sent_tokenize(monkeypatch: pytest.MonkeyPatch) -> None:
-    import nltk
-
-    monkeypatch.setattr(nltk.data, "path", [str(nltk_data_dir())])
-    texts = [
-        "Mr. Smith went to Washington D.C. in 1999. He stayed [1]. Then he left!",
-        "The U.S. team won [2][3]. It was the 3rd time. \u201cWow,\u201d he said.",
-        "Paris is in France. [2] It is big.",
-        "one sentence without stop",
-    ]
-    for text in texts:
-        assert split_sentences(text) == nltk.sent_tokenize(text)
-    assert split_sentences("") == []
-
-
-def test_split_sentences_missing_data_names_nltk_data(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
-    monkeypatch.setattr(citations, "_tokenizer", None)
-    with pytest.raises(FileNotFoundError, match="NLTK_DATA"):
-        split_sentences("A sentence. Another one.")
-
-
-def test_loading_the_splitter_without_punkt_data_is_not_an_error(monkeypatch, tmp_path) -> None:
-    """`Pipeline.from_names` (so `rag ask`) loads the splitter up front; without the data it must
-    still answer, with the fallback split."""
-    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
-    monkeypatch.setattr(citations, "_tokenizer", None)
-    monkeypatch.setattr("nltk.data.path", [str(tmp_path)])
-    citations.load_sentence_splitter()
-    assert citations._tokenizer is None
-    assert citations.sentences_for_answer("Tea is from China. Coffee is from Yemen.") == [
-        "Tea is from China.",
-        "Coffee is from Yemen.",
-    ]
-
-
-def test_parse_answer_without_punkt_data_falls_back(monkeypatch, tmp_path) -> None:
-    import rag.citing.citations as citations
-
-    monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # an empty folder: no punkt_tab there
-    monkeypatch.setattr(citations, "_tokenizer", None)
-    monkeypatch.setattr("nltk.data.path", [str(tmp_path)])
-    with pytest.raises(FileNotFoundError, match="NLTK_DATA"):
-        citations.split_sentences("One. Two.")  # the metrics never fall back
-    statements = citations.parse_answer("Tea is from China [1]. Coffee is from Yemen [2][9].", 2)
-    assert [(s.text, s.citations, s.invalid_citations) for s in statements] == [
-        ("Tea is from China.", (1,), ()),
-        ("Coffee is from Yemen.", (2,), (9,)),
-    ]
+@settings(max_examples=300, deadline=None)
+@given(text=ANSWER_LIKE_TEXT, n=st.integers(min_value=0, max_value=6))
+def test_the_citation_parser_takes_any_text(text: str, n: int) -> None:
+    for st_ in parse_answer(text, n):
+        assert st_.text.strip() and re.search(r"\w", st_.text)
+        assert all(1 <= c <= n for c in st_.citations) and len(set(st_.citations)) == len(st_.citations)
+        assert not any(1 <= c <= n for c in st_.invalid_citations)
+        assert len(set(st_.invalid_citations)) == len(st_.invalid_citations)
+    valid, invalid = parse_citations(text, n)
+    assert set(valid) <= set(range(1, n + 1)) and not set(valid) & set(invalid)

@@ -1,7 +1,8 @@
-"""``rag serve``: the API through FastAPI's test client and a real uvicorn server on 127.0.0.1,
-the page in a real headless browser (Debian's chromium + chromedriver, through selenium), and a
-bounded load test. The models are the real packaged ones: MiniLM for the index and the tiny
-SmolLM2 as generator and attribution judge (it invents facts; what is tested is the plumbing).
+"""rag.serve (``rag serve``): the API through FastAPI's test client and a real uvicorn server on
+127.0.0.1, the gate that admits, queues and cancels questions, the page in a real headless browser
+(Debian's chromium + chromedriver, through selenium), and a bounded load test. The models are the
+real packaged ones: MiniLM for the index and the tiny SmolLM2 as generator and attribution judge
+(it invents facts; what is tested is the plumbing).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DOCS
+from conftest import DOCS, write_docs
 from fastapi.testclient import TestClient
 
 from rag.indexing.store import build_index
@@ -35,10 +36,7 @@ QUESTION = "Where was tea first drunk?"
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index home with the index ``docs``, a second index ``bees`` and a folder that is not an index."""
     root = tmp_path_factory.mktemp("serve")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
+    docs = write_docs(root / "docs", DOCS)
     build_index([docs], root / "indexes" / "docs", device="cpu", show_progress=False)
     build_index([docs / "bees.txt"], root / "indexes" / "bees", device="cpu", show_progress=False)
     (root / "indexes" / "notes").mkdir()
@@ -367,7 +365,17 @@ def test_rag_serve_starts_logs_what_it_loaded_and_stops(home: Path, tmp_path: Pa
 
     port = free_port()
     log = tmp_path / "serve.log"
-    args = ["serve", "--index", "docs", "--generator", TINY, "--attribution-judge", f"llm:{TINY}", "--port", str(port)]
+    args = [
+        "serve",
+        "--index",
+        "docs",
+        "--generator",
+        TINY,
+        "--set",
+        f"attribution_judge=llm:{TINY}",
+        "--port",
+        str(port),
+    ]
     with log.open("w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from rag.cli import main; main()", *args],
