@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
 )
 _PUNCT_TABLE = str.maketrans("", "", string.punctuation)
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+_NOT_WORD_RE = re.compile(r"[^\w\s]")
 
 _splitter: PunktSplitter | None = None
 _splitter_lock = threading.Lock()
@@ -85,13 +86,21 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def normalize_answer(s: str) -> str:
+def normalize_answer(s: str, *, all_punctuation: bool = False) -> str:
     """SQuAD normalisation as ALCE: lowercase, drop punctuation, drop a/an/the, collapse spaces.
 
-    >>> normalize_answer("The  Eiffel-Tower!")
-    'eiffeltower'
+    ALCE drops ASCII punctuation only (``string.punctuation``), so "2015–2016" keeps its en dash;
+    with ``all_punctuation`` every character that is neither a word character nor a space goes
+    (how the evidence stage matches a reader's answer to sentences: "2015-2016" then matches
+    "2015–2016").
+
+    >>> normalize_answer("The  Eiffel-Tower!"), normalize_answer("2015–2016")
+    ('eiffeltower', '2015–2016')
+    >>> normalize_answer("2015–2016", all_punctuation=True)
+    '20152016'
     """
-    s = s.lower().translate(_PUNCT_TABLE)  # the same as dropping each char of string.punctuation
+    s = s.lower()
+    s = _NOT_WORD_RE.sub("", s) if all_punctuation else s.translate(_PUNCT_TABLE)
     return " ".join(_ARTICLES_RE.sub(" ", s).split())
 
 

@@ -284,15 +284,26 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def candidate_evidence(passages: Sequence[Passage], min_words: int) -> list[Evidence]:
     """Every quotable piece of at least ``min_words`` words of ``passages`` (:func:`clean_spans`
-    of each sentence), in passage and text order, with score 0."""
+    of each sentence), in passage and text order, with score 0. Code and tables (a passage's
+    ``verbatim`` spans) are not prose: no piece is taken from them.
+
+    >>> p = Passage(id="1", title="zip", text="Use strict=True to check lengths.\\nzip(a, b, strict=True)",
+    ...             verbatim=((34, 56),))
+    >>> [e.text for e in candidate_evidence([p], 3)]
+    ['Use strict=True to check lengths.']
+    """
     out: list[Evidence] = []
     for n, p in enumerate(passages, 1):
         for span in _sentences(p.text):
             for start, end in clean_spans(p, *span):
                 text = p.text[start:end]
-                if len(text.split()) >= min_words:
+                if len(text.split()) >= min_words and not _overlaps(start, end, p.verbatim):
                     out.append(Evidence(n, start, end, text, 0.0))
     return out
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < b and a < end for a, b in spans)
 
 
 def is_whole(piece: Evidence, passage: Passage) -> bool:

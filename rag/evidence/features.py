@@ -78,10 +78,10 @@ def answer_pieces(question: str, answer: str) -> set[str]:
     >>> sorted(answer_pieces("Who won the Super Bowl in 2013?", "Baltimore Ravens; the 49ers, 2013"))
     ['49ers', 'baltimore ravens']
     """
-    question_text = normalize_answer(question)
+    question_text = normalize_answer(question, all_punctuation=True)
     out = set()
     for part in re.split(r"[;,]", answer):
-        piece = normalize_answer(part)
+        piece = normalize_answer(part, all_punctuation=True)
         if len(piece) >= 2 and len(piece.split()) <= 8 and piece not in question_text:
             out.add(piece)
     return out
@@ -94,7 +94,7 @@ def holds_answer(pieces: set[str], sentences: Sequence[str]) -> list[bool]:
     >>> holds_answer({"baltimore ravens"}, ["The Baltimore Ravens won.", "The 49ers lost."])
     [True, False]
     """
-    normal = [normalize_answer(t) for t in sentences]
+    normal = [normalize_answer(t, all_punctuation=True) for t in sentences]
     return [any(p in t for p in pieces) for t in normal]
 
 
