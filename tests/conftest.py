@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import doctest
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -395,6 +396,16 @@ def fingerprint(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def rewrite_manifest(index: Path, manifest: Mapping[str, Any]) -> None:
+    """``manifest`` written as the index's ``manifest.json``, with the ``.rag-index`` marker that
+    matches it: the index as a rag that wrote this manifest would have left it."""
+    from rag.indexing.layout import MANIFEST, MARKER, marker_text
+
+    data = json.dumps(manifest).encode("utf-8")
+    (index / MANIFEST).write_bytes(data)
+    (index / MARKER).write_text(marker_text(data), encoding="utf-8")
 
 
 def run_doctests(module: ModuleType) -> None:

@@ -6,7 +6,6 @@ Ctrl-C exits with 130; anything else is a bug and keeps its traceback (``rag.cli
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -18,7 +17,7 @@ import typer
 from rag.cli.common import errors_as_exit, fail
 from rag.cli.eval import eval_app
 from rag.cli.options import pipeline_options
-from rag.cli.render import render_answer
+from rag.cli.render import render_answer, safe, safe_json
 from rag.cluster import engine_for
 from rag.device import resolve_device
 from rag.errors import MissingFileError
@@ -145,7 +144,7 @@ def index_cmd(
 
 
 def _print_token(tok: str) -> None:
-    sys.stdout.write(tok)
+    sys.stdout.write(safe(tok))  # the model may repeat an escape sequence of a passage
     sys.stdout.flush()
 
 
@@ -173,7 +172,7 @@ def ask_cmd(
         stream = not json_out and not strict and pipeline.cite == "model" and not pipeline.hide_unsupported
         answer = pipe.ask(question, on_token=_print_token if stream else None, verify=verify)
         if json_out:
-            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+            typer.echo(safe_json(answer.to_dict()))
         else:
             render_answer(answer, strict, stream)
 
@@ -190,6 +189,22 @@ def serve_cmd(
     ),
     queue: int = typer.Option(4, "--queue", help="Questions that may wait while one is answered (more: 503)."),
     max_k: int = typer.Option(20, "--max-k", help="The most passages a request may ask for."),
+    max_tokens: int = typer.Option(1024, "--max-tokens", help="The most tokens a request may let the model write."),
+    max_body_kb: int = typer.Option(64, "--max-body-kb", help="The largest request body (KB); larger: 413."),
+    limits: list[str] = typer.Option(
+        [],
+        "--max",
+        metavar="KEY=N",
+        help="The most a request may ask for of another costly setting, e.g. --max retrieval.bm25_depth=200 "
+        "(repeatable; keys: retrieval.*_depth, evidence.*_sentences, evidence.per_passage, evidence.quote_words, "
+        "attribution.candidates, attribution.max_set).",
+    ),
+    allowed_hosts: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="Another name (or address) clients use for this server in the Host header (repeatable); "
+        "other names than localhost, 127.0.0.1, [::1] and --host get 421.",
+    ),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     *,
     pipeline: PipelineConfig,
@@ -200,11 +215,24 @@ def serve_cmd(
 
         # imported here so that `rag ask` and `rag index` do not load the web stack (fastapi, 0.3 s)
         from rag.serve.app import create_app
-        from rag.serve.state import ServeConfig, Server
+        from rag.serve.state import DEFAULT_LIMITS, ServeConfig, Server
 
+        caps: dict[str, int] = {}
+        for item in limits:
+            key, sep, value = item.partition("=")
+            if not sep or key.strip() not in DEFAULT_LIMITS or not value.strip().isdigit():
+                fail(f"--max takes KEY=N with KEY one of {', '.join(DEFAULT_LIMITS)}, got {item!r}")
+            caps[key.strip()] = int(value)
         if host not in ("127.0.0.1", "localhost", "::1") and token is None:
             typer.secho(
                 f"warning: serving on {host} without --token: anyone who can reach it can ask", fg="yellow", err=True
+            )
+        if host in ("0.0.0.0", "::") and not allowed_hosts:
+            typer.secho(
+                "warning: requests are answered only when their Host is localhost or a loopback address: "
+                "add --allowed-host NAME for each name or address clients use",
+                fg="yellow",
+                err=True,
             )
         where = resolve_index_path(index)  # a bad name or a missing index fails here, before anything loads
         if not is_index(where):
@@ -217,6 +245,11 @@ def serve_cmd(
             token=token,
             queue=queue,
             max_k=max_k,
+            max_tokens=max_tokens,
+            limits={**DEFAULT_LIMITS, **caps},
+            host=host,
+            allowed_hosts=tuple(allowed_hosts),
+            max_body_kb=max_body_kb,
         )
         logging.getLogger("rag.serve").setLevel(logging.INFO)
         typer.echo(f"rag serve: loading the models; the page will be at http://{host}:{port}/", err=True)

@@ -5,6 +5,7 @@
   traceback is logged too.
 - A missing optional package (``ModuleNotFoundError`` for a module outside ``rag``) says what to
   install, exit code 1.
+- A full disk or a read-only file system (``OSError`` ENOSPC, EDQUOT, EROFS) says so in one line.
 - Ctrl-C prints ``interrupted`` and exits with 130 (128 + SIGINT), without a traceback.
 - Anything else is a bug: it propagates with its traceback.
 """
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 from collections.abc import Iterator
 from typing import NoReturn
@@ -51,6 +53,12 @@ def errors_as_exit() -> Iterator[None]:
             raise  # the project's own module: a bug, not a missing install
         log.info("command failed", exc_info=True)
         fail(f"{exc} (is the package installed? see the README's install commands)")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        log.info("command failed", exc_info=True)
+        where = f" writing {exc.filename}" if exc.filename else ""
+        fail(f"{exc.strerror or exc}{where}: free some space, or write somewhere else")
     except KeyboardInterrupt:
         typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None

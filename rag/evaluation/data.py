@@ -25,6 +25,7 @@ from typing import Any
 
 from rag.errors import MissingFileError, RagError
 from rag.paths import benchmark_data_dir
+from rag.pipeline import MAX_QUESTION_CHARS
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,13 @@ def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
             f"{where}: not an ASQA item (needs id or sample_id, question, qa_pairs); "
             "pass an ASQA dev file or ALCE's asqa_eval_gtr_top100.json"
         )
+    if not isinstance(question, str):
+        raise RagError(f"{where}: the question must be a string, got {type(question).__name__}")
+    if not question.strip():
+        raise RagError(f"{where}: the question is empty")
+    if len(question.strip()) > MAX_QUESTION_CHARS:
+        length = len(question.strip())
+        raise RagError(f"{where}: the question is {length} characters long; at most {MAX_QUESTION_CHARS} are accepted")
     for qa in _objects(rec["qa_pairs"], where, "qa_pairs"):
         answers = qa.get("short_answers", [])
         if not isinstance(answers, list) or not all(isinstance(a, (str, int, float)) for a in answers):
@@ -117,7 +125,7 @@ def _parse_item(rec: Mapping[str, Any], where: str) -> AsqaItem:
     annotations = tuple(
         Annotation(
             long_answer=str(a.get("long_answer", "")),
-            knowledge=tuple(a.get("knowledge") or ()),
+            knowledge=tuple(_objects(a.get("knowledge") or [], where, "knowledge")),
         )
         for a in _objects(rec.get("annotations") or [], where, "annotations")
     )
@@ -158,6 +166,10 @@ def read_asqa_file(path: str | Path) -> list[AsqaItem]:
             data = json.load(f)
     except json.JSONDecodeError as e:
         raise RagError(f"{p} is not valid JSON ({e}); pass an ASQA or ALCE-format JSON file") from e
+    except UnicodeDecodeError as e:
+        raise RagError(f"{p} is not UTF-8 text (byte {e.start}): pass an ASQA or ALCE-format JSON file") from e
+    except RecursionError as e:
+        raise RagError(f"{p} is nested too deeply to be an ASQA or ALCE-format JSON file") from e
     records: list[Any]
     if isinstance(data, list):
         records = data

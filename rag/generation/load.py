@@ -19,6 +19,17 @@ HF_PREFIX = "hf"
 # Chosen by experiments/generator-choice/bench_generators.py on the 2-core CPU (see its README).
 DEFAULT_GENERATOR = "qwen2.5-0.5b"
 
+#: What loading a model that is not one (a name, a file, a folder of something else) raises.
+_LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def _cannot_load(name: str, reason: str) -> RagError:
+    return RagError(
+        f"cannot load the generator {name!r} ({reason}): give a packaged name (see `rag models`), a GGUF file, "
+        "a transformers model folder, or a Hugging Face id (needs the internet)"
+    )
+
+
 _CACHE: OrderedDict[tuple[str, int, str], Generator] = OrderedDict()
 _CACHE_SIZE = 3
 _CACHE_LOCK = threading.Lock()
@@ -44,12 +55,21 @@ def load_generator(name: str = DEFAULT_GENERATOR, *, n_ctx: int = 4096, device: 
             _CACHE.move_to_end(key)
             return cached
         gen: Generator
-        if resolved.lower().endswith(".gguf") and not on_transformers:
-            if not Path(resolved).is_file():
-                raise MissingFileError(f"GGUF model {resolved} not found")
-            gen = LlamaCppGenerator(resolved, name=name, n_ctx=n_ctx)
-        else:
-            gen = TransformersGenerator(resolved, name=name, n_ctx=n_ctx, device=device)
+        gguf = resolved.lower().endswith(".gguf")
+        try:
+            if gguf and not on_transformers:
+                if not Path(resolved).is_file():
+                    raise MissingFileError(f"GGUF model {resolved} not found")
+                gen = LlamaCppGenerator(resolved, name=name, n_ctx=n_ctx)
+            else:
+                if Path(resolved).is_file() and not gguf:
+                    raise _cannot_load(name, "a file, but not a GGUF model")
+                gen = TransformersGenerator(resolved, name=name, n_ctx=n_ctx, device=device)
+        except _LOAD_ERRORS as exc:
+            if isinstance(exc, RagError):
+                raise
+            text = str(exc).strip()
+            raise _cannot_load(name, text.splitlines()[0][:200] if text else type(exc).__name__) from exc
         _CACHE[key] = gen
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

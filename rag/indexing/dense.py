@@ -59,6 +59,26 @@ def _quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
 
 
 EMBEDDER_BACKENDS = ("auto", "torch", "numpy")
+#: What loading a model that is not one (a name, a file, a folder of something else) raises.
+LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError)
+
+
+class EmbedderLoadError(RagError):
+    """The embedder ``name`` cannot be loaded; ``reason`` says why, in one line."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(
+            f"cannot load the embedder {name!r} ({reason}): give a packaged name (see `rag models`), "
+            "a sentence-transformers folder, or a Hugging Face id (needs the internet)"
+        )
+        self.name = name
+        self.reason = reason
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:199] + "…"
 
 
 class Embedder:
@@ -85,6 +105,8 @@ class Embedder:
         self.name = name
         self.device = resolve_device(device)
         path = _resolve_embedder_path(name)
+        if Path(path).is_file():
+            raise EmbedderLoadError(name, "a file, not a model folder")
         self._path = path
         self._numpy: NumpyBertEncoder | None = None
         self._hf_tokenizer: Any = None
@@ -96,7 +118,12 @@ class Embedder:
                 f"{name!r} on {self.device} ({precision}) is not one: use backend='torch'"
             )
         if backend == "numpy" or (backend == "auto" and numpy_ok):
-            self._numpy = NumpyBertEncoder(path, shape)
+            try:
+                self._numpy = NumpyBertEncoder(path, shape)
+            except LOAD_ERRORS as exc:
+                if isinstance(exc, RagError):
+                    raise
+                raise EmbedderLoadError(name, _reason(exc)) from exc
             self.backend = "numpy"
             self.precision = "fp32"
             self.dimension = self._numpy.dimension
@@ -106,7 +133,12 @@ class Embedder:
         self.backend = "torch"
         from sentence_transformers import SentenceTransformer
 
-        self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
+        try:
+            self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
+        except LOAD_ERRORS as exc:
+            if isinstance(exc, RagError):
+                raise
+            raise EmbedderLoadError(name, _reason(exc)) from exc
         self._model.eval()
         if precision == "auto":
             if self.device == "cuda":
@@ -129,7 +161,12 @@ class Embedder:
         if self._hf_tokenizer is None:
             from transformers import AutoTokenizer
 
-            self._hf_tokenizer = AutoTokenizer.from_pretrained(self._path)
+            try:
+                self._hf_tokenizer = AutoTokenizer.from_pretrained(self._path)
+            except LOAD_ERRORS as exc:
+                if isinstance(exc, RagError):
+                    raise
+                raise EmbedderLoadError(self.name, _reason(exc)) from exc
         return self._hf_tokenizer
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:

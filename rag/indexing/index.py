@@ -11,7 +11,7 @@ from typing import Any
 from rag.errors import RagError
 from rag.indexing.bm25 import BM25Config, BM25Index
 from rag.indexing.chunking import index_text
-from rag.indexing.dense import DenseConfig, DenseIndex, Embedder
+from rag.indexing.dense import DenseConfig, DenseIndex, Embedder, EmbedderLoadError
 from rag.indexing.documents import ChunkConfig, Skipped
 from rag.types import Passage
 
@@ -79,7 +79,13 @@ class Index:
     def embedder(self) -> Embedder:
         """The index's embedder, loaded on first use on the index's device."""
         if self._embedder is None:
-            emb = Embedder(self.config.embedder, device=self.device)
+            try:
+                emb = Embedder(self.config.embedder, device=self.device)
+            except EmbedderLoadError as exc:
+                raise RagError(
+                    f"the index at {self.path} was built with the embedder {exc.name!r}, which cannot be loaded "
+                    f"({exc.reason}): rebuild the index (rag index PATH... --overwrite) with an embedder that loads"
+                ) from exc
             if emb.dimension != self.dense.dimension:
                 raise RagError(
                     f"embedder {self.config.embedder!r} gives {emb.dimension}-d vectors but the index at "

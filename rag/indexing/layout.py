@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+#: Written by every build beside the manifest: :data:`MARKER_FORMAT` and the manifest's sha256.
+#: rag replaces a folder only when it proves that rag wrote it (``store.check_replaceable``).
+MARKER = ".rag-index"
+MARKER_FORMAT = "rag-index 1"
 PASSAGES = "passages.jsonl"
 BM25_DIR = "bm25"
 METRIC = "inner_product"
@@ -43,6 +48,11 @@ def resolve_index_path(name_or_path: str) -> Path:
     if text.strip() in ("", ".", ".."):
         raise RagError(f"{text!r} is not an index name: give a name (e.g. --name docs) or a path with a slash")
     return indexes_dir() / text
+
+
+def marker_text(manifest: bytes) -> str:
+    """What :data:`MARKER` holds for an index whose manifest is the bytes ``manifest``."""
+    return f"{MARKER_FORMAT}\nmanifest-sha256 {hashlib.sha256(manifest).hexdigest()}\n"
 
 
 def is_index(path: Path) -> bool:
@@ -169,4 +179,7 @@ def recover(path: Path) -> None:
             left.remove(complete[0])
     for p in left:
         shutil.rmtree(p, ignore_errors=True)
-        logger.warning("removed %s, left by an interrupted write of %s", p, path)
+        if p.exists():
+            logger.warning("could not remove %s, left by an interrupted write of %s: remove it yourself", p, path)
+        else:
+            logger.warning("removed %s, left by an interrupted write of %s", p, path)

@@ -4,17 +4,20 @@ Layout of ``indexes/<name>/``::
 
     manifest.json     format version, package version, embedder, metric, settings, counts,
                       source files with sha256, sha256 of every index file
+    .rag-index        "rag-index 1" and the manifest's sha256: rag wrote this folder
     passages.jsonl    one passage per line (row i of both indexes is line i)
     bm25/             bm25s arrays (.npy) + vocabulary/params (JSON)
     dense.faiss       FAISS index of L2-normalised embeddings (inner product)
     dense.json        its kind and settings
 
 Writes go to a temporary directory beside the target, moved into place only when complete, under
-the locks of :mod:`rag.indexing.layout`.
+the locks of :mod:`rag.indexing.layout`. A folder is replaced (``--overwrite``, ``--add``,
+``--update``) only when it holds exactly what rag writes (:func:`check_replaceable`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -48,12 +51,14 @@ from rag.indexing.layout import (
     BM25_DIR,
     FORMAT_VERSION,
     MANIFEST,
+    MARKER,
     METRIC,
     PASSAGES,
     hold_lock,
     is_index,
     leftovers,
     lock_file,
+    marker_text,
     reading,
     resolve_index_path,
     writing,
@@ -109,6 +114,99 @@ def _check_target(out_dir: Path, overwrite: bool) -> None:
         raise RagError(
             f"an index already exists at {out_dir}: use --add to add documents to it, or --overwrite to rebuild it"
         )
+    check_replaceable(out_dir)
+
+
+def _written_by_rag(rel: str) -> bool:
+    """Whether rag writes a file of this name (relative, with ``/``) in an index folder."""
+    return rel in (PASSAGES, FAISS_FILE, DENSE_META) or (rel.startswith(f"{BM25_DIR}/") and rel.count("/") == 1)
+
+
+def _why_not_replaceable(path: Path) -> str | None:
+    """Why rag may not replace the folder at ``path``; None when it holds exactly an index rag wrote.
+
+    That is: a real folder (no link) whose manifest lists only files rag writes, holding those
+    files, the manifest and the marker and nothing else, with a marker that matches the manifest.
+    A folder without a marker (an index of an older rag) must moreover hold every listed file
+    with its listed sha256. (With a marker, a listed file may be missing or changed: that is a
+    damaged index, which ``--overwrite`` rebuilds.)
+    """
+    if path.is_symlink() or not path.is_dir():
+        return "it is a link or not a folder"
+    try:
+        raw = (path / MANIFEST).read_bytes()
+        manifest = json.loads(raw)
+    except (OSError, ValueError):
+        return f"its {MANIFEST} cannot be read"
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()):
+        return f"its {MANIFEST} does not list its files as rag does"
+    foreign = sorted(str(rel) for rel in files if not _written_by_rag(str(rel)))
+    if foreign:
+        return f"its {MANIFEST} lists {foreign[0]!r}, which rag never writes"
+    marker = path / MARKER
+    has_marker = marker.exists() or marker.is_symlink()
+    if has_marker:
+        try:
+            if marker.is_symlink() or marker.read_text(encoding="utf-8") != marker_text(raw):
+                return f"its {MARKER} does not match its {MANIFEST}"
+        except (OSError, UnicodeDecodeError):
+            return f"its {MARKER} cannot be read"
+    expected = {*files, MANIFEST, *((MARKER,) if has_marker else ())}
+    folders = {rel.rsplit("/", 1)[0] for rel in files if "/" in rel}
+    present: set[str] = set()
+    for here, dirnames, filenames in os.walk(path):
+        for name in sorted(dirnames + filenames):
+            full = Path(here) / name
+            rel = full.relative_to(path).as_posix()
+            if full.is_symlink():
+                return f"it holds a link, {rel!r}"
+            if full.is_dir() and rel not in folders:
+                return f"it holds a folder rag did not write, {rel!r}"
+            if not full.is_dir():
+                if rel not in expected:
+                    return f"it holds a file rag did not write, {rel!r}"
+                present.add(rel)
+    if not has_marker:  # an index of an older rag: exactly the files its manifest lists, unchanged
+        for rel in sorted(files):
+            if rel not in present:
+                return f"its file {rel!r} is missing"
+            if sha256_file(path / rel) != files[rel]:
+                return f"its file {rel!r} is not the one its {MANIFEST} lists"
+    return None
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise :class:`RagError` unless the folder at ``path`` is an index that rag wrote and holds
+    nothing else (see :func:`_why_not_replaceable`): the only folders rag deletes or replaces."""
+    why = _why_not_replaceable(path)
+    if why is not None:
+        raise RagError(
+            f"{path} looks like a rag index, but {why}: rag replaces only a folder it wrote, and leaves this one "
+            "as it is; choose another --name"
+        )
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Fail before any work when nothing can be written where the index goes (a read-only or
+    virtual file system such as /proc): the nearest existing folder above it takes a nameless
+    temporary file."""
+    folder = out_dir.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise RagError(f"cannot write the index at {out_dir} ({exc.strerror or exc}): nothing was changed") from exc
+
+
+def _not_written(out_dir: Path, exc: OSError) -> str:
+    """One line for a write of the index at ``out_dir`` that failed and was undone."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full" if exc.errno == errno.ENOSPC else "the disk quota is used up"
+        return f"{why}: the index at {out_dir} could not be written, and nothing was changed; free some space"
+    return f"cannot write the index at {out_dir} ({exc.strerror or exc}): nothing was changed"
 
 
 def check_skipped(skipped: Sequence[Skipped], strict: bool) -> None:
@@ -121,12 +219,14 @@ def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` in a fresh directory beside ``out_dir``, then move it into place.
 
     An existing ``out_dir`` is replaced only after the new one is complete; on any failure the
-    temporary directory is removed and ``out_dir`` is left as it was.
+    temporary directory is removed and ``out_dir`` is left as it was. A failure to write (a full
+    disk, say) is a :class:`RagError` that says so.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    tmp: Path | None = None
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
         tmp.chmod(0o755)  # mkdtemp makes it private; an index is an ordinary folder
         write(tmp)
         with hold_lock(
@@ -137,16 +237,25 @@ def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
                 os.replace(out_dir, old)
                 try:
                     os.replace(tmp, out_dir)
-                except BaseException:
-                    os.replace(old, out_dir)
+                except BaseException as exc:
+                    try:
+                        os.replace(old, out_dir)
+                    except OSError:
+                        raise RagError(
+                            f"cannot write the index at {out_dir} ({exc}); the old index is at {old}, and the next "
+                            "rag command that writes this index puts it back"
+                        ) from exc
                     raise
             else:
                 old = None
                 os.replace(tmp, out_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, RagError):
+            raise RagError(_not_written(out_dir, exc)) from exc
         raise
 
 
@@ -160,8 +269,10 @@ def save_all(
     dense.save(tmp)
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
     manifest["files"] = {f.relative_to(tmp).as_posix(): sha256_file(f) for f in files}
+    text = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+    (tmp / MARKER).write_text(marker_text(text), encoding="utf-8")
     # The manifest goes last: a directory with a manifest is a complete index.
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    (tmp / MANIFEST).write_bytes(text)
 
 
 def make_manifest(
@@ -213,9 +324,15 @@ def chunk_loaded(
 
 
 def _nothing_to_index(paths: Sequence[str | Path], skipped: Sequence[Skipped], verb: str) -> RagError:
+    """No passage came of ``paths``: "contain no text" only when that is why (an unsupported or
+    unreadable file is not empty), else how many inputs were skipped and the first reason."""
     where = ", ".join(shown_path(p) for p in paths)
-    why = f"; {len(skipped)} input(s) skipped, first: {skipped[0]}" if skipped else ""
-    return RagError(f"no passages to {verb}: the documents in {where} contain no text{why}")
+    if not skipped:
+        return RagError(f"no passages to {verb}: the documents in {where} contain no text")
+    first = f"{len(skipped)} input(s) skipped, first: {skipped[0]}"
+    if all(s.reason == "no text" for s in skipped):
+        return RagError(f"no passages to {verb}: the documents in {where} contain no text; {first}")
+    return RagError(f"no passages to {verb} from {where}: no text could be read; {first}")
 
 
 def build_index(
@@ -247,6 +364,7 @@ def build_index(
     """
     out_dir = Path(out_dir)
     _check_target(out_dir, overwrite)  # cheap checks first: nothing loaded yet
+    _check_writable(out_dir)
     loaded = read_documents(paths, limits=limits)
     skipped = list(loaded.skipped)
     check_skipped(skipped, strict)
@@ -301,14 +419,14 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     if not mpath.is_file():
         raise MissingFileError(
             f"{path} is not a rag index ({MANIFEST} is missing), and rag never replaces such a folder: "
-            f"remove it yourself, then build with `rag index PATH... --name {_name_for(path)}`"
+            "build the index under another name (rag index PATH... --name NAME)"
         )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RagError(
-            f"{mpath} is corrupted (not valid JSON: {exc}), so rag cannot tell that it wrote this folder: "
-            f"remove {path} yourself, then build with `rag index PATH... --name {_name_for(path)}`"
+            f"{mpath} is corrupted (not valid JSON: {exc}), so rag cannot tell that it wrote {path} and never "
+            "replaces it: build the index under another name (rag index PATH... --name NAME)"
         ) from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
@@ -428,7 +546,10 @@ def add_to_index(
     if path.exists() and not is_index(path):
         _read_manifest(path)  # says what is wrong with it
         raise RagError(f"{path} is not a rag index: rag adds only to an index it built")
+    if path.exists():
+        check_replaceable(path)  # before the lock: a refused folder gets nothing written beside it
     with writing(path):
+        check_replaceable(path)  # the folder is replaced whole: nothing else may be in it
         index = load_locked(path)
         known = {s["path"]: s["sha256"] for s in index.manifest.get("sources", [])}
         for file in gather_files(paths).files:

@@ -26,7 +26,15 @@ from rag.indexing.documents import Skipped, SourceFiles, gather_files, read_docu
 from rag.indexing.index import Index, index_texts_of
 from rag.indexing.layout import is_index, resolve_index_path, writing
 from rag.indexing.readers.base import ReadLimits
-from rag.indexing.store import check_skipped, chunk_loaded, load_locked, make_manifest, save_all, write_atomically
+from rag.indexing.store import (
+    check_replaceable,
+    check_skipped,
+    chunk_loaded,
+    load_locked,
+    make_manifest,
+    save_all,
+    write_atomically,
+)
 from rag.types import Passage
 
 
@@ -74,7 +82,9 @@ def update_index(
     path = path if isinstance(path, Path) else resolve_index_path(path)
     if not is_index(path):
         raise RagError(f"no rag index at {path}: build it first with `rag index PATH... --name {path.name}`")
+    check_replaceable(path)  # before the lock: a refused folder gets nothing written beside it
     with writing(path):
+        check_replaceable(path)  # the folder is replaced whole: nothing else may be in it
         index = load_locked(path)
         sources: list[dict[str, Any]] = list(index.manifest.get("sources", []))
         if any("documents" not in s for s in sources):

@@ -7,8 +7,11 @@
 - ``GET /indexes``, ``GET /health`` (200 only once the models are loaded, else 503),
   ``GET /`` (the page), FastAPI's ``/openapi.json`` and ``/docs``.
 
-Errors: a bad request is 422 with a ``detail`` that says what is wrong; a full queue or models
-still loading is 503 with ``Retry-After``; a missing or wrong token (``--token``) is 401.
+Errors: a bad request is 422 with a one-line ``detail`` that says what is wrong (the field and
+the problem, never the input echoed back); a full queue or models still loading is 503 with
+``Retry-After``; a missing or wrong token (``--token``) is 401; a ``Host`` the server does not
+answer for is 421; a body over ``--max-body-kb`` is 413 (:mod:`rag.serve.guard`). A client that
+goes away is dropped, whether its question waits or is being answered.
 """
 
 from __future__ import annotations
@@ -16,26 +19,32 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-import secrets
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag import __version__
 from rag.errors import RagError
 from rag.pipeline import MAX_QUESTION_CHARS, Pipeline, check_question
+from rag.serve.guard import Guard, allowed_hosts, page_csp
 from rag.serve.state import Cancelled, NotReady, QueueFull, Server
 
 #: Seconds a client is told to wait before asking again when the queue is full.
 RETRY_AFTER_S = 5
 #: How often a waiting request checks whether its client is still there.
 _POLL_S = 0.1
+#: The longest error detail sent back (a message may quote a setting's name or value).
+_MAX_DETAIL = 300
+#: Where the API docs page (/docs) loads Swagger UI from.
+_SWAGGER = "https://cdn.jsdelivr.net"
 
 
 class AskRequest(BaseModel):
@@ -53,7 +62,19 @@ class AskRequest(BaseModel):
 
 def _error(status: int, detail: str, retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[: _MAX_DETAIL - 1] + "…"
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    """What is wrong with a request, one line: each field's path and the problem (pydantic's
+    message), never the input (FastAPI's own handler echoes it all back)."""
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        parts.append(f"{where[:60]}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is not valid"
 
 
 def _sse(event: str, data: Any) -> str:
@@ -76,24 +97,21 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
         version=__version__,
         description="Answers from your documents with checked inline citations.",
         lifespan=lifespan,
+        docs_url=None,  # served below, with a Content-Security-Policy
+        redoc_url=None,
     )
     app.state.server = server
+    config = server.config
+    app.add_middleware(
+        Guard,
+        hosts=allowed_hosts(config.host, config.allowed_hosts),
+        token=config.token,
+        max_body_bytes=config.max_body_kb * 1024,
+    )
 
-    @app.middleware("http")
-    async def bearer_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        token = server.config.token
-        if token is not None:
-            given = request.headers.get("authorization", "")
-            given = given[7:] if given.lower().startswith("bearer ") else ""
-            if request.method == "GET" and request.url.path in ("/", "/docs"):
-                given = given or request.query_params.get("token", "")  # a browser cannot send the header
-            if not secrets.compare_digest(given.encode(), token.encode()):
-                return JSONResponse(
-                    {"detail": "missing or wrong token: send Authorization: Bearer <token>"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-        return await call_next(request)
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _validation_detail(exc))
 
     async def prepare(body: AskRequest) -> tuple[Pipeline, str] | JSONResponse:
         """The request's pipeline and question, and a slot for it; or the error response. (An
@@ -148,7 +166,7 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
         return server.with_links(pipe, answer.to_dict())
 
     @app.post("/ask/stream", response_model=None)
-    async def ask_stream(body: AskRequest) -> StreamingResponse | JSONResponse:
+    async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse | JSONResponse:
         """Server-sent events: ``token`` pieces of the first draft as they are generated, then
         ``answer`` (the final cited answer, as ``/ask`` returns it) or ``error``."""
         prepared = await prepare(body)
@@ -165,10 +183,25 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
         # submitted now, not when streaming starts, so the slot is freed whatever the client does
         work = loop.run_in_executor(server.executor, server.answer, pipe, question, cancel, on_token)
         work.add_done_callback(lambda _: pieces.put_nowait(None))
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen, even if never sent
+
+        async def next_piece() -> str | None:
+            """The next piece (None: the answer is done); raises :class:`Cancelled` as soon as the
+            client goes away, also while the question waits for the generator (nothing is sent
+            then, so nothing else would notice)."""
+            getter = asyncio.ensure_future(pieces.get())
+            try:
+                while not getter.done():
+                    await asyncio.wait({getter}, timeout=_POLL_S)
+                    if not getter.done() and await request.is_disconnected():
+                        raise Cancelled()
+                return getter.result()
+            finally:
+                getter.cancel()
 
         async def events() -> AsyncIterator[str]:
             try:
-                while (piece := await pieces.get()) is not None:
+                while (piece := await next_piece()) is not None:
                     yield _sse("token", {"text": piece})
                 try:
                     answer = work.result()
@@ -200,7 +233,17 @@ def create_app(server: Server, *, load: bool = True) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> HTMLResponse:
-        """The page: ask, watch the answer stream in, click a citation to see its passage."""
-        return HTMLResponse(resources.files("rag.serve").joinpath("page.html").read_text(encoding="utf-8"))
+        """The page: ask, watch the answer stream in, click a citation to see its passage. Its
+        inline script runs by its hash (the Content-Security-Policy allows no other)."""
+        html = resources.files("rag.serve").joinpath("page.html").read_text(encoding="utf-8")
+        return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html)})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """FastAPI's Swagger UI for the API (its script and styles come from a CDN)."""
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="rag - API")
+        html = bytes(page.body).decode("utf-8")
+        csp = page_csp(html, scripts=_SWAGGER, styles=f"{_SWAGGER} 'unsafe-inline'", images="'self' data: https:")
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
     return app

@@ -8,6 +8,7 @@ Nothing here knows HTTP; :mod:`rag.serve.app` maps its outcomes to status codes:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,8 +27,30 @@ from rag.types import Answer, Location
 
 logger = logging.getLogger(__name__)
 
-#: Pipeline settings a request may not change: they would load other models.
-FIXED_SETTINGS = ("attribution_judge",)
+#: Pipeline settings a request may not change: the first would load other models, the second
+#: would hand text from the network to the generator's native grammar parser.
+FIXED_SETTINGS = ("attribution_judge", "generation.grammar")
+
+#: The most a request may ask for of the settings whose cost grows with them, besides ``k`` and
+#: ``generation.max_tokens`` (``ServeConfig.max_k``, ``max_tokens``); ``rag serve --max KEY=N``
+#: raises them.
+DEFAULT_LIMITS: dict[str, int] = {
+    "retrieval.bm25_depth": 100,
+    "retrieval.dense_depth": 100,
+    "evidence.max_sentences": 32,
+    "evidence.per_passage": 32,
+    "evidence.prompt_sentences": 32,
+    "evidence.reader_sentences": 32,
+    "evidence.quote_words": 500,
+    "attribution.candidates": 10,
+    "attribution.max_set": 3,
+}
+#: Bounds on every other setting a request sends: whole numbers fit 32 bits, other numbers are
+#: finite and at most this large, texts and lists are short.
+_MAX_INT = 2**31 - 1
+_MAX_FLOAT = 1e6
+_MAX_TEXT = 200
+_MAX_ITEMS = 16
 
 
 class NotReady(Exception):
@@ -52,8 +75,12 @@ class ServeConfig:
 
     ``index``: the index loaded at start-up (requests may name any other index under the index
     home). ``queue``: questions that may wait while one is answered; one more gets a 503.
-    ``max_k``: the most passages a request may ask for. ``token``: when set, every request must
-    carry ``Authorization: Bearer <token>``.
+    ``max_k``: the most passages a request may ask for; ``max_tokens`` the most tokens it may
+    let the generator write; ``limits`` the most of the other costly settings
+    (:data:`DEFAULT_LIMITS`). ``token``: when set, every request must carry ``Authorization:
+    Bearer <token>``. ``host``: the address bound; only it, ``localhost``, ``127.0.0.1``,
+    ``[::1]`` and ``allowed_hosts`` are answered as ``Host`` (:mod:`rag.serve.guard`).
+    ``max_body_kb``: the largest request body.
     """
 
     index: str = "default"
@@ -63,12 +90,103 @@ class ServeConfig:
     token: str | None = None
     queue: int = 4
     max_k: int = 20
+    max_tokens: int = 1024
+    limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_kb: int = 64
 
     def __post_init__(self) -> None:
         if self.queue < 0:
             raise RagError(f"queue must be >= 0, got {self.queue}")
         if self.token is not None and len(self.token) < 8:
             raise RagError("a --token must be at least 8 characters long")
+        for name, value in (("max_k", self.max_k), ("max_tokens", self.max_tokens), ("max_body_kb", self.max_body_kb)):
+            if value < 1:
+                raise RagError(f"{name} must be at least 1, got {value}")
+        unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
+        if unknown:
+            raise RagError(f"no limit for {', '.join(unknown)}: limits are set for {', '.join(DEFAULT_LIMITS)}")
+        if any(value < 1 for value in self.limits.values()):
+            raise RagError("every limit must be at least 1")
+
+    @property
+    def caps(self) -> dict[str, int]:
+        """The most a request may ask for, by setting (``k``, ``generation.max_tokens``, ...)."""
+        return {"k": self.max_k, "generation.max_tokens": self.max_tokens, **DEFAULT_LIMITS, **self.limits}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "null"
+
+
+def _check_value(key: str, value: Any, like: Any) -> None:
+    """``value`` for the setting ``key`` has the type of its current value ``like`` and stays
+    within the general bounds; :class:`RagError` (naming the setting, never echoing the value)."""
+    if isinstance(like, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(like, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and abs(value) > _MAX_INT:
+            raise RagError(f"{key} is out of range (at most {_MAX_INT} in size)")
+    elif isinstance(like, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not (math.isfinite(value) and abs(value) <= _MAX_FLOAT):
+            raise RagError(f"{key} must be a finite number of at most {_MAX_FLOAT:g} in size")
+    elif isinstance(like, str) or like is None:
+        ok = isinstance(value, str) or (like is None and value is None)
+        if isinstance(value, str) and len(value) > _MAX_TEXT:
+            raise RagError(f"{key} is longer than {_MAX_TEXT} characters")
+    elif isinstance(like, (list, tuple)):
+        ok = isinstance(value, list)
+        if ok:
+            if len(value) > _MAX_ITEMS:
+                raise RagError(f"{key} has more than {_MAX_ITEMS} items")
+            item = like[0] if like else ""
+            for part in value:
+                _check_value(f"{key} item", part, item)
+    else:
+        ok = False
+    if not ok:
+        raise RagError(f"{key} must be {_kind(like)}, got {_kind(value)}")
+
+
+def check_options(options: Mapping[str, Any], current: Mapping[str, Any], caps: Mapping[str, int]) -> None:
+    """A request's pipeline ``options`` against the ``current`` settings (``PipelineConfig.to_dict``):
+    none of :data:`FIXED_SETTINGS`, each of the type of the setting it replaces and within
+    ``caps`` (and the general bounds); unknown names are left to ``PipelineConfig.from_dict``,
+    which names them. :class:`RagError` says what is wrong."""
+
+    def walk(values: Mapping[str, Any], like: Mapping[str, Any], prefix: str) -> None:
+        for key, value in values.items():
+            name = f"{prefix}{key}"
+            if name in FIXED_SETTINGS:
+                raise RagError(f"{name} cannot be changed per request: it is set when the server starts")
+            if key not in like:
+                continue
+            if isinstance(like[key], Mapping):
+                if not isinstance(value, Mapping):
+                    raise RagError(f"{name} must be an object of settings, got {_kind(value)}")
+                walk(value, like[key], f"{name}.")
+                continue
+            _check_value(name, value, like[key])
+            cap = caps.get(name)
+            if cap is not None and value > cap:
+                raise RagError(f"{name} must be at most {cap} on this server, got {value}")
+
+    walk(options, current, "")
 
 
 def _merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,15 +294,16 @@ class Server:
         settings with the request's ``options`` (fields of :class:`PipelineConfig`) over them."""
         base = self._ready_base()
         options = dict(options or {})
-        fixed = [key for key in FIXED_SETTINGS if key in options]
-        if fixed:
-            raise RagError(f"{', '.join(fixed)} cannot be changed per request: it is loaded at start-up")
         if k is not None:
             options["k"] = k
-        k_asked = int(options.get("k", base.config.k))
-        if k_asked > self.config.max_k:
-            raise RagError(f"k must be at most {self.config.max_k} on this server, got {k_asked}")
-        config = PipelineConfig.from_dict(_merged(base.config.to_dict(), options)) if options else base.config
+        current = base.config.to_dict()
+        check_options(options, current, self.config.caps)
+        try:
+            config = PipelineConfig.from_dict(_merged(current, options)) if options else base.config
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # a check tripped on a value
+            if isinstance(exc, RagError):
+                raise
+            raise RagError(f"a pipeline setting has a value this server cannot use ({type(exc).__name__})") from exc
         idx = base.index if index is None or (base.index is not None and index == base.index.path.name) else None
         if idx is None and index is not None:
             idx = self._index(index)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, fingerprint, write_docs
+from conftest import DOCS, fingerprint, rewrite_manifest, write_docs
 
 from rag.indexing.layout import recover, resolve_index_path
 from rag.indexing.store import build_index, load_index
@@ -85,7 +85,7 @@ def test_a_write_killed_between_its_renames_is_restored_or_finished(
     shutil.copytree(index_copy, partial)
     manifest = json.loads((partial / "manifest.json").read_text())
     manifest["updated"] = "the new one"
-    (partial / "manifest.json").write_text(json.dumps(manifest))
+    rewrite_manifest(partial, manifest)
     os.replace(index_copy, old)
     recover(index_copy)
     assert json.loads((index_copy / "manifest.json").read_text())["updated"] == "the new one"

@@ -1,6 +1,6 @@
 """rag.indexing.store: the index directory with the real packaged embedder: build, load, checks,
-add; and nothing lost (a folder that is not an index never replaced, two writers at once, a write
-killed between its renames) and a damaged index refused in one line."""
+add; a folder that is not an index never replaced, and a damaged index refused in one line (the
+locks and the recovery of a killed write are tests/indexing/test_layout.py's)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import fingerprint, one_error_line, rag, write_docs
+from conftest import fingerprint, one_error_line, rag, rewrite_manifest, write_docs
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -236,8 +236,8 @@ def test_rebuild_hints_name_an_index_given_as_a_path(index_copy: Path, tmp_path:
 
 def test_a_manifest_with_an_unknown_setting_is_one_line(index_copy: Path, tmp_path: Path) -> None:
     manifest = json.loads((index_copy / "manifest.json").read_text())
-    manifest["chunking"]["stride"] = 3
-    (index_copy / "manifest.json").write_text(json.dumps(manifest))
+    manifest["chunking"]["stride"] = 3  # written by a rag that knows a setting this one does not
+    rewrite_manifest(index_copy, manifest)
     before = fingerprint(index_copy)
     (tmp_path / "x.txt").write_text("Ants farm fungus.")
     result = runner.invoke(app, ["index", str(tmp_path / "x.txt"), "--add", "--name", str(index_copy)])

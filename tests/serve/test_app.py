@@ -48,8 +48,13 @@ def pipeline(home: Path) -> Pipeline:
     return Pipeline.from_names(str(home / "docs"), TINY, config=CONFIG, device="cpu")
 
 
+#: FastAPI's test client sends ``Host: testserver``: a name the server must be told to answer.
+TEST_HOST = ("testserver",)
+
+
 def make_server(pipeline: Pipeline, **kwargs: object) -> Server:
-    return Server(ServeConfig(index="docs", generator=TINY, pipeline=CONFIG, **kwargs), loader=lambda: pipeline)  # type: ignore[arg-type]
+    config = ServeConfig(index="docs", generator=TINY, pipeline=CONFIG, allowed_hosts=TEST_HOST, **kwargs)  # type: ignore[arg-type]
+    return Server(config, loader=lambda: pipeline)
 
 
 @pytest.fixture
@@ -92,7 +97,7 @@ def test_health_is_503_until_the_models_are_loaded(pipeline: Pipeline, home: Pat
         release.wait(30)
         return pipeline
 
-    server = Server(ServeConfig(index="docs", pipeline=CONFIG), loader=slow_loader)
+    server = Server(ServeConfig(index="docs", pipeline=CONFIG, allowed_hosts=TEST_HOST), loader=slow_loader)
     with TestClient(create_app(server)) as c:
         r = c.get("/health")
         assert r.status_code == 503 and r.json()["status"] == "loading" and r.headers["Retry-After"] == "5"
