@@ -10,7 +10,7 @@ import pytest
 from conftest import run_doctests
 
 import rag.indexing.readers as readers
-from rag.indexing.readers import SUPPORTED_SUFFIXES, clean_text, read_document, reader_for
+from rag.indexing.readers import SUPPORTED_SUFFIXES, clean_text, markup, read_document, reader_for
 from rag.indexing.readers import text as text_reader
 from rag.indexing.readers.base import Block, ReaderError, ReadLimits
 from rag.indexing.readers.text import read_text
@@ -253,3 +253,4 @@ def test_dispatch_by_suffix() -> None:
 def test_doctests() -> None:
     run_doctests(text_reader)
     run_doctests(readers)
+    run_doctests(markup)
