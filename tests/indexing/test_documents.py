@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.indexing.documents import (
+    SUPPORTED_SUFFIXES,
     ChunkConfig,
-    Document,
     list_source_files,
     load_documents,
     load_file,
@@ -29,7 +29,7 @@ def test_load_folder_of_all_types(tmp_path) -> None:
     (tmp_path / "a.txt").write_text("Plain text here.", encoding="utf-8")
     (tmp_path / "sub" / "b.md").write_text("intro\n# The Heading\nBody.", encoding="utf-8")
     (tmp_path / "c.md").write_text("No heading at all.", encoding="utf-8")
-    (tmp_path / "skip.pdf").write_bytes(b"%PDF")
+    (tmp_path / "skip.xyz").write_bytes(b"%PDF")  # a type no reader reads
     (tmp_path / ".hidden.txt").write_text("hidden", encoding="utf-8")
     lines = [
         {"id": "x1", "title": "T1", "text": "First.", "source": "wiki", "extra": 3},
@@ -39,7 +39,8 @@ def test_load_folder_of_all_types(tmp_path) -> None:
     docs = load_documents([tmp_path])
     by_id = {d.id: d for d in docs}
     assert [d.id for d in docs] == ["a.txt", "c.md", "x1", "d:2", "sub/b.md"]
-    assert by_id["a.txt"] == Document("a.txt", "Plain text here.", "a", str(tmp_path / "a.txt"))
+    a = by_id["a.txt"]
+    assert (a.id, a.text, a.title, a.source) == ("a.txt", "Plain text here.", "a", str(tmp_path / "a.txt"))
     assert by_id["sub/b.md"].title == "The Heading"
     assert by_id["c.md"].title == "c"
     assert by_id["x1"].source == "wiki" and by_id["x1"].title == "T1"
@@ -75,11 +76,12 @@ def test_bad_jsonl_lines_are_skipped_with_file_and_line(tmp_path, line: str, mat
 
 
 def test_bad_paths(tmp_path) -> None:
-    pdf = tmp_path / "x.pdf"
-    pdf.write_bytes(b"%PDF")
-    loaded = read_documents([pdf])
+    other = tmp_path / "x.xyz"  # a type no reader reads
+    other.write_bytes(b"%PDF")
+    loaded = read_documents([other])
     assert loaded.documents == [] and loaded.files == []
-    assert [str(s) for s in loaded.skipped] == [f"{pdf}: unsupported file type '.pdf': supported are .txt, .md, .jsonl"]
+    supported = ", ".join(SUPPORTED_SUFFIXES)
+    assert [str(s) for s in loaded.skipped] == [f"{other}: unsupported file type '.xyz': supported are {supported}"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         load_documents([tmp_path / "missing"])
     with pytest.raises(ValueError, match="holds no"):
@@ -142,7 +144,7 @@ def test_bad_documents_are_skipped_named_and_counted(tmp_path: Path) -> None:
         "docs/c.jsonl:3: missing or non-string 'text' field",
         "docs/c.jsonl:4: expected a JSON object with a 'text' field, got list",
         "docs/good.txt: same content as docs/copy.txt, which is indexed already",
-        "docs/latin1.txt: not valid UTF-8 text (byte 3): convert it to UTF-8",
+        "docs/latin1.txt: not valid UTF-8 text (byte 3)",
         "docs/name\\xff.txt: the file name is not valid UTF-8: rename the file",
         "docs/pipe.txt: not a regular file",
         "docs/zeros.txt: contains NUL bytes: a binary file, not text",

@@ -147,9 +147,9 @@ def test_empty_corpus_and_failed_build_leave_nothing(tmp_path, copy) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "empty"]
     with pytest.raises(ValueError, match="already exists.*overwrite"):
         build_index([empty], copy, device="cpu")
-    (tmp_path / "x.docx").write_text("?")
-    with pytest.raises(ValueError, match="no passages to index.*1 input.*skipped.*unsupported file type '.docx'"):
-        build_index([tmp_path / "x.docx"], tmp_path / "new", device="cpu")
+    (tmp_path / "x.xyz").write_text("?")  # a type no reader reads
+    with pytest.raises(ValueError, match="no passages to index.*1 input.*skipped.*unsupported file type '.xyz'"):
+        build_index([tmp_path / "x.xyz"], tmp_path / "new", device="cpu")
     assert not (tmp_path / "new").exists()
 
 

@@ -112,7 +112,9 @@ def test_ask_returns_what_rag_ask_json_prints(client: TestClient, pipeline: Pipe
     r = client.post("/ask", json={"question": QUESTION})
     assert r.status_code == 200, r.text
     body = r.json()
-    direct = pipeline.ask(QUESTION).to_dict()
+    # the same answer, each passage with its label and link to the original added
+    direct = Server.with_links(pipeline, pipeline.ask(QUESTION).to_dict())
+    assert all("label" in p["passage"] for p in body["passages"])
     assert set(body) == set(direct)
     timings = ("timings",)
     assert {k: v for k, v in body.items() if k not in timings} == {k: v for k, v in direct.items() if k not in timings}
