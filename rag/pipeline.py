@@ -249,7 +249,7 @@ class Pipeline:
 
     @property
     def attribution_judge(self) -> Judge:
-        """The judge that picks citations and samples (``config.attribution_judge``), loaded on
+        """The judge that picks citations and what to hide (``config.attribution_judge``), loaded on
         first use and cached on disk."""
         if self._attribution_judge is None:
             self._attribution_judge = load_judge(self.config.attribution_judge)

@@ -191,7 +191,8 @@ class Answer:
 
     ``passages`` are numbered as the citations in ``text`` number them (1-based). ``hidden`` are
     the statements left out of ``text`` because they were not supported (``hide_unsupported``).
-    ``samples`` answers were drawn and ``chosen_sample`` (0-based) was kept. ``quoted_fallback``:
+    ``samples`` / ``chosen_sample`` say how many answers were drawn and which was kept (one, the
+    first: kept in the JSON so that runs stay comparable). ``quoted_fallback``:
     no generated statement was supported, and the answer quotes the passages instead.
     ``answered`` is False when no passage bore on the question: ``text`` then says so and
     ``passages`` are the closest ones, not sources of an answer.

@@ -104,7 +104,7 @@ def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:
     if strict:  # nothing was streamed: show only what the citations support
         kept = [st.raw for st in answer.statements if st.verdict == "supported"]
         _echo(" ".join(kept) if kept else "(no statement of the answer is supported by its citations)")
-    elif not streamed:  # post-hoc citing / best-of-n: the final text is shown once made
+    elif not streamed:  # post-hoc citing: the final text is shown once made
         _echo(answer.text or "(no statement of the answer is supported by the passages)")
     if answer.quoted_fallback:
         _echo(

@@ -160,7 +160,7 @@ def _pipeline_from_run(d: Mapping[str, Any]) -> PipelineConfig:
     if "pipeline" in d:
         return PipelineConfig.from_dict(d["pipeline"])
     flat: dict[str, Any] = dict(_LEGACY_LEVERS) | {k: d[k] for k in _FLAT_PIPELINE if k in d}
-    return PipelineConfig(**flat)
+    return PipelineConfig.from_dict(flat)  # retired levers are refused unless at their only value
 
 
 def config_from_dict(d: Mapping[str, Any]) -> RunConfig:

@@ -52,11 +52,11 @@ def test_the_quick_start_reads_nothing_outside_the_package(tmp_path: Path) -> No
     assert "warning" not in built.stderr.lower()
 
     bare = ask(env | {"RAG_SHARED_DATA": str(empty), "NLTK_DATA": str(empty)}, project)
-    assert bare["statements"] and bare["text"].strip()
+    assert bare["statements"] and bare["answer"].strip()
 
     real = REPO.parent / "shared" / "data"
     if not real.is_dir():
         pytest.skip("the comparison with the benchmark data needs ../shared/data")
     with_data = ask(env | {"RAG_SHARED_DATA": str(real), "NLTK_DATA": str(real / "nltk_data")}, REPO)
-    assert with_data["text"] == bare["text"]
+    assert with_data["answer"] == bare["answer"]
     assert [s["text"] for s in with_data["statements"]] == [s["text"] for s in bare["statements"]]

@@ -106,9 +106,16 @@ def test_markdown_heading_becomes_title_not_text(tmp_path) -> None:
     docs = {d.id: d for d in load_documents([tmp_path])}
     assert docs["a.md"].title == "Tea"
     assert docs["a.md"].text == "Tea came from China."
-    # a heading that does not open the file names it but stays in the text
+    # a heading that does not open the file names it, and is a heading block: the passages after
+    # it are its section, the text before it has none
     assert docs["b.md"].title == "Later heading"
-    assert docs["b.md"].text.startswith("Intro line.\n# Later heading")
+    assert docs["b.md"].text == "Intro line.\nMore."
+    blocks = docs["b.md"].blocks or ()
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("text", "Intro line."),
+        ("heading", "Later heading"),
+        ("text", "More."),
+    ]
 
 
 runner = CliRunner()
