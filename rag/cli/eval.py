@@ -79,11 +79,12 @@ def _check_inputs(benchmark: str, data: Path | None, subset: str | None) -> None
 def _retrieval_only(data: Path | None, subset: str | None, index: str, k: int, out: Path) -> None:
     """recall@k of BM25, dense and hybrid retrieval on the index (``rag.evaluation.retrieval``): on
     the ``subset``'s questions only, or on all of them with pooled-300 reported apart."""
-    asqa = benchmark_data_dir() / "asqa"
-    if subset:
-        ids = asqa / SUBSETS[subset] if subset in SUBSETS else Path(subset)
+    if subset and subset not in SUBSETS:
+        ids: Path | None = Path(subset)
+    elif subset or data is None:  # a named subset, or the benchmark's own questions: from the data folder
+        ids = benchmark_data_dir() / "asqa" / SUBSETS[subset or "pooled300"]
     else:
-        ids = asqa / SUBSETS["pooled300"]
+        ids = None  # a data file of one's own: no subset reported apart
     result = retrieval.run(
         resolve_index_path(index),
         data or default_data_path(),

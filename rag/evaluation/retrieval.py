@@ -332,11 +332,10 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m rag.evaluation.retrieval --index DIR [--data F] --out DIR``."""
-    asqa = benchmark_data_dir() / "asqa"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", required=True, help="index directory (built from the ASQA corpus)")
-    ap.add_argument("--data", default=str(asqa / "asqa_dev.json"), help="ASQA dev JSON")
-    ap.add_argument("--subset", default=str(asqa / "pooled300_ids.txt"), help="ids to report apart")
+    ap.add_argument("--data", default=None, help="ASQA dev JSON (default: asqa/asqa_dev.json in $RAG_SHARED_DATA)")
+    ap.add_argument("--subset", default=None, help="ids to report apart (default: asqa/pooled300_ids.txt there)")
     ap.add_argument("--subset-only", action="store_true", help="evaluate only the subset")
     ap.add_argument("--ks", default="1,3,5,10,20", help="comma-separated k values")
     ap.add_argument("--out", default="results/retrieval", help="output directory")
@@ -347,10 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
     try:
+        data = args.data or str(benchmark_data_dir() / "asqa" / "asqa_dev.json")
+        subset = args.subset if (args.subset or args.data) else str(benchmark_data_dir() / "asqa" / "pooled300_ids.txt")
         ks = [int(x) for x in args.ks.split(",") if x.strip()]
         hybrid = parse_config(args.hybrid) if args.hybrid else None
-        out = run(args.index, args.data, args.out, args.subset or None, ks, args.subset_only, command, hybrid)
-    except (ValueError, FileNotFoundError) as e:
+        out = run(args.index, data, args.out, subset or None, ks, args.subset_only, command, hybrid)
+    except (ValueError, FileNotFoundError, RagError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(json.dumps({k: out[k] for k in ("all", "subset") if k in out}, indent=1))

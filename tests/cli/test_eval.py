@@ -156,3 +156,18 @@ def test_malformed_eval_data_is_one_line_and_leaves_no_run(
     assert result.exit_code == 1
     assert message in one_error_line(result.output)
     assert not results.exists() and not (tmp_path / "eval").exists()
+
+
+def test_retrieval_only_with_its_own_data_needs_no_benchmark_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--retrieval-only`` given the questions and the subset as files reads nothing else: the
+    error is the missing index, not the unset benchmark folder."""
+    monkeypatch.delenv("RAG_SHARED_DATA", raising=False)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("q1\n", encoding="utf-8")
+    args = ["eval", "--data", str(ASQA_TINY), "--retrieval-only", "--subset", str(ids)]
+    result = cli.invoke(app, [*args, "--index", str(tmp_path / "none"), "--run", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    line = one_error_line(result.output)
+    assert "RAG_SHARED_DATA" not in line and str(tmp_path / "none") in line

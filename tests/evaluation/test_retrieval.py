@@ -119,7 +119,10 @@ def test_evaluate_bad_input(index: FakeIndex) -> None:
         evaluate_retrieval(index, QUESTIONS, {"b": RetrievalConfig()}, ks=(0,))  # type: ignore[arg-type]
 
 
-def test_main_missing_data_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_missing_data_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAG_SHARED_DATA", raising=False)  # --data is given: the benchmark folder is not needed
     rc = main(["--index", str(tmp_path / "none"), "--data", str(tmp_path / "nope.json"), "--out", str(tmp_path)])
     assert rc == 1
     assert "nope.json" in capsys.readouterr().err
