@@ -32,11 +32,25 @@ def index_text(passage: Passage) -> str:
     return passage.text
 
 
+_COUNT_BATCH = 256
+
+
 def _count_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    if not texts:
-        return []
-    enc = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-    return [len(ids) for ids in enc]
+    """How many tokens each text is, tokenised ``_COUNT_BATCH`` texts at a time and keeping only
+    the counts, so that a document of many blocks never holds all its token ids at once."""
+    counts: list[int] = []
+    for start in range(0, len(texts), _COUNT_BATCH):
+        batch = list(texts[start : start + _COUNT_BATCH])
+        enc = tokenizer(
+            batch,
+            add_special_tokens=False,
+            truncation=False,
+            verbose=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        counts.extend(len(ids) for ids in enc)
+    return counts
 
 
 def _splitter(tokenizer: Any, chunk_size: int, chunk_overlap: int) -> Any:

@@ -6,9 +6,12 @@ faiss's GPU build when it loads, else exact search runs in torch (fp16 matmul + 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +36,44 @@ def _resolve_embedder_path(name: str) -> str:
     return str(resolve_embedder(name))
 
 
-def _cpu_bf16_supported() -> bool:
+def cpu_bf16_supported() -> bool:
+    """Whether this CPU runs bf16 matrix products natively (oneDNN says so: AVX-512 BF16 or AMX)."""
     import torch
 
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except Exception:  # noqa: BLE001 - an old or odd build: no bf16
         return False
+
+
+def _progress(items: range, show: bool, label: str) -> Any:
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=label, unit="batch")
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return getattr(libc, "malloc_trim", None)
+
+
+def release_freed_memory() -> None:
+    """Give memory that was freed back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    Embedding on CPU frees each batch's activations, but glibc keeps the freed pages and the
+    batches' different shapes fragment them: without this the peak memory of a build grows with
+    the number of passages instead of staying at one batch's worth."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
@@ -144,7 +178,7 @@ class Embedder:
             if self.device == "cuda":
                 precision = "fp16"
             else:
-                precision = "bf16" if _cpu_bf16_supported() else "fp32"
+                precision = "bf16" if cpu_bf16_supported() else "fp32"
         self.precision = precision
         if self.device == "cuda" and precision == "fp16":
             self._model.half()
@@ -174,7 +208,9 @@ class Embedder:
 
         Texts are sorted by length (less padding per batch) and the original order restored; on
         CPU with ``bf16`` precision the model runs under bf16 autocast, and rows are normalised
-        in fp32 afterwards. A progress bar (tqdm) shows when ``show_progress``.
+        in fp32 afterwards, one batch at a time; on CPU the memory each batch freed is given
+        back before the next (:func:`release_freed_memory`), so memory stays bounded however many
+        texts there are. A progress bar (tqdm) shows when ``show_progress``.
         """
         texts = list(texts)
         if not texts:
@@ -186,19 +222,23 @@ class Embedder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         sorted_texts = [texts[i] for i in order]
         use_bf16 = self.device == "cpu" and self.precision == "bf16"
+        parts = []
+        batches = range(0, len(sorted_texts), batch_size)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-            emb = self._model.encode(
-                sorted_texts,
-                batch_size=batch_size,
-                show_progress_bar=show_progress,
-                convert_to_tensor=True,
-                normalize_embeddings=False,
-            )
-        emb = emb.float()
-        emb = torch.nn.functional.normalize(emb, p=2, dim=1).cpu().numpy()
-        out = np.empty_like(emb)
-        out[order] = emb
-        return np.ascontiguousarray(out, dtype=np.float32)
+            for start in _progress(batches, show_progress, "embedding"):
+                emb = self._model.encode(
+                    sorted_texts[start : start + batch_size],
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                    convert_to_tensor=True,
+                    normalize_embeddings=False,
+                )
+                parts.append(torch.nn.functional.normalize(emb.float(), p=2, dim=1).cpu().numpy())
+                if self.device == "cpu":
+                    release_freed_memory()
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
         """Embed queries (the same model and normalisation as passages)."""

@@ -272,7 +272,7 @@ def read_file_bytes(path: Path, limits: ReadLimits) -> bytes:
     size = path.stat().st_size
     if size > limits.max_file_mb * 1_000_000:
         raise ReaderError(
-            f"is {size / 1_000_000:.1f} MB, over the limit of {limits.max_file_mb:g} MB: raise it with --max-file-mb"
+            f"is {size / 1_000_000:.3g} MB, over the limit of {limits.max_file_mb:g} MB: raise it with --max-file-mb"
         )
     return path.read_bytes()
 

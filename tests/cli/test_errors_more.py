@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,35 @@ def test_escapes_in_documents_never_reach_the_terminal(
             assert "\\u001b[2J" in output and "\\u009b31m" in output
         else:
             assert "PWNED" not in output and "Sources:" in output
+
+
+# ---------------------------------------------------------------- the per-file size limit
+
+
+def test_a_file_over_max_file_mb_is_one_warning_and_the_limit_can_be_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 2.4 kB file under ``--max-file-mb 0.002`` is skipped with one warning naming its size and
+    the option; the other files are indexed. Raised to 0.01, the same file is indexed. A limit of
+    0 is one error line. (The limit is in MB of 10^6 bytes; fractions make the test small.)"""
+    docs = write_docs(tmp_path / "docs", DOCS)
+    notes = " ".join(f"Note {i}: tea and coffee were traded along route {i}." for i in range(48))
+    (docs / "big.txt").write_text(notes, encoding="utf-8")
+    assert 2_000 < (docs / "big.txt").stat().st_size < 10_000
+    with caplog.at_level("WARNING"):
+        small = runner.invoke(app, ["index", str(docs), "--name", str(tmp_path / "ix"), "--max-file-mb", "0.002"])
+    assert small.exit_code == 0, small.output
+    assert "1 input(s) skipped" in small.output
+    warnings = [r.getMessage() for r in caplog.records if "big.txt" in r.getMessage()]
+    assert len(warnings) == 1
+    said = r"big\.txt: is 0\.00\d+ MB, over the limit of 0\.002 MB: raise it with --max-file-mb$"
+    assert re.search(said, warnings[0]), warnings
+    sources = json.loads((tmp_path / "ix" / "manifest.json").read_text())["sources"]
+    assert sorted(Path(s["path"]).name for s in sources) == ["bees.txt", "coffee.md", "tea.md"]
+    raised = runner.invoke(app, ["index", str(docs), "--name", str(tmp_path / "ix2"), "--max-file-mb", "0.01"])
+    assert raised.exit_code == 0, raised.output
+    sources = json.loads((tmp_path / "ix2" / "manifest.json").read_text())["sources"]
+    assert "big.txt" in {Path(s["path"]).name for s in sources}
+    zero = runner.invoke(app, ["index", str(docs), "--name", str(tmp_path / "ix3"), "--max-file-mb", "0"])
+    assert zero.exit_code != 0
+    assert "--max-file-mb must be positive" in one_error_line(zero.output)

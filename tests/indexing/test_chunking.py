@@ -22,6 +22,16 @@ def ntok(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
+def test_token_counts_in_batches_equal_one_by_one(tokenizer) -> None:
+    """Token counting goes ``_COUNT_BATCH`` texts at a time (a 50 MB file's blocks never all held
+    as ids): over a batch boundary, each count equals tokenising the text alone."""
+    from rag.indexing.chunking import _COUNT_BATCH, _count_tokens
+
+    texts = [f"Block {i}: " + "word " * (i % 7) + "naïve café" * (i % 3) for i in range(_COUNT_BATCH * 2 + 5)]
+    assert _count_tokens(tokenizer, texts) == [ntok(tokenizer, t) for t in texts]
+    assert _count_tokens(tokenizer, []) == []
+
+
 def test_short_doc_stays_whole(tokenizer) -> None:
     doc = Document("d1", "A short document.", "Title", "src")
     [p] = chunk_documents([doc], ChunkConfig(), tokenizer)

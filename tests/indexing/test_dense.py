@@ -129,6 +129,24 @@ def test_embedder_shapes_norms_and_order(embedders) -> None:
     assert int(np.argmax(batch @ q[0])) == 0
 
 
+def test_batches_of_any_size_give_the_same_rows(embedders) -> None:
+    """Embedding runs one batch at a time (memory given back between batches): a batch of one,
+    of two and of all must give the same row for each text, in the input order."""
+    fp32, _ = embedders
+    texts = TEXTS * 3
+    whole = fp32.encode(texts, batch_size=64)
+    for size in (1, 2):
+        np.testing.assert_allclose(fp32.encode(texts, batch_size=size), whole, atol=1e-4)
+    np.testing.assert_allclose(whole[: len(TEXTS)], whole[len(TEXTS) : 2 * len(TEXTS)], atol=1e-6)
+
+
+def test_release_freed_memory_is_harmless() -> None:
+    from rag.indexing.dense import release_freed_memory
+
+    release_freed_memory()
+    release_freed_memory()
+
+
 def test_bf16_close_to_fp32(embedders) -> None:
     fp32, bf16 = embedders
     a, b = fp32.encode(TEXTS), bf16.encode(TEXTS)

@@ -114,7 +114,7 @@ def read_document(data: bytes, path: Path, limits: ReadLimits | None = None) -> 
     size = len(data)
     if size > limits.max_file_mb * 1_000_000:
         raise ReaderError(
-            f"is {size / 1_000_000:.1f} MB, over the limit of {limits.max_file_mb:g} MB: raise it with --max-file-mb"
+            f"is {size / 1_000_000:.3g} MB, over the limit of {limits.max_file_mb:g} MB: raise it with --max-file-mb"
         )
     reader = reader_for(path)
     if reader is None:
