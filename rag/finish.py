@@ -11,7 +11,9 @@ passages given, the evidence selection (None without the evidence prompt) and th
    quoted evidence will fill it;
 3. **quote**: with evidence and ``quote_words`` > 0, the answer is followed by evidence sentences
    quoted word for word, cited to their passages, within that many words (:func:`with_quotes`);
-   an answer that is only quotes counts as the fallback;
+   an answer that is only quotes counts as the fallback, and one still empty (no evidence that
+   stands on its own) quotes the passage sentences nearest the question: never an empty answer
+   when passages were given and the fallback is on;
 4. **renumber**: with post-hoc citing, the cited passages come first, numbered in order of first
    citation; hidden statements lose their citations (they cite nothing shown).
 """
@@ -88,14 +90,19 @@ def finish(
             statements = fallback_quotes(question, plain, selection, embed)
             text, fallback = render(statements), bool(statements)
     if quotes and selection is not None and (statements or policy.quote_fallback):
-        quoted, added = with_quotes(statements, selection, policy.quote_words, policy.duplicate_overlap)
+        quoted, added = with_quotes(statements, selection, policy.quote_words, policy.duplicate_overlap, question)
         if added:
             statements, text, fallback = quoted, _text(quoted, policy), len(quoted) == added
+    if not statements and policy.hide_unsupported and policy.quote_fallback and plain:
+        # Never an empty answer when passages were given: quoted evidence added nothing (none
+        # chosen, or none that stands on its own), so quote the sentences nearest the question.
+        statements = fallback_quotes(question, plain, None, embed)
+        text, fallback = render(statements), bool(statements)
     passages = tuple(given)
     if policy.posthoc and plain:
         statements, order = renumber(statements, plain)
         text = render(statements)
-        hidden = tuple(replace(st, citations=()) for st in hidden)
+        hidden = tuple(replace(st, citations=(), raw=st.text) for st in hidden)  # no marker of an old number
         passages = tuple(given[old - 1] for old in order)
     return Finished(text, statements, hidden, fallback, passages)
 
@@ -134,6 +141,26 @@ def _mostly_within(words: set[str], earlier: set[str], share: float = 0.8) -> bo
     return len(words & earlier) >= share * len(words) and not any(ch.isdigit() for w in new for ch in w)
 
 
+def repeats_fact(words: set[str], earlier: set[str], question: set[str] | frozenset[str] = frozenset()) -> bool:
+    """True when a sentence with content words ``words`` states a fact of one with ``earlier``
+    again: it holds numbers, all of them are in ``earlier``, and so are at least two more of its
+    words that the question does not already name (the things the numbers are about).
+
+    >>> q = {"marie", "curie", "discover"}
+    >>> said = {"marie", "curie", "discovered", "polonium", "radium", "1898"}
+    >>> repeats_fact({"working", "pierre", "discovered", "new", "elements", "1898", "polonium", "radium"}, said, q)
+    True
+    >>> repeats_fact({"1911", "received", "nobel", "prize", "chemistry", "polonium", "radium"}, said, q)
+    False
+    >>> repeats_fact({"rangers", "lost", "final", "1994"}, {"rangers", "won", "cup", "1994"}, {"rangers", "cup"})
+    False
+    """
+    numbers = {w for w in words if any(ch.isdigit() for ch in w)}
+    if not numbers or not numbers <= earlier:
+        return False
+    return len((words & earlier) - numbers - question) >= 2
+
+
 def retells(words: set[str], earlier: set[str], duplicate_overlap: float = 0.7) -> bool:
     """True when a sentence with content words ``words`` adds nothing to one with ``earlier``: they
     share at least ``duplicate_overlap`` of their words (Jaccard), or 80% of ``words`` are in
@@ -146,6 +173,7 @@ def with_quotes(
     selection: EvidenceSelection,
     words: int,
     duplicate_overlap: float = 0.7,
+    question: str = "",
 ) -> tuple[tuple[Statement, ...], int]:
     """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
     and a list line with a full stop: :func:`rag.evidence.as_quote`), each cited to its passage (a
@@ -154,11 +182,13 @@ def with_quotes(
     (:func:`rag.evidence.leans_back`). An answer with no statement always gets the first quote,
     however long. A sentence already in the answer, or sharing at least ``duplicate_overlap`` of
     its content words (Jaccard) with a sentence in it, or with 80% of its content words in one and
-    no digit among the rest (:func:`retells`), is not quoted.
+    no digit among the rest (:func:`retells`), or stating again the numbers and what they are
+    about of one (:func:`repeats_fact`: no fact twice), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)
     bags = [content_words(st.text) for st in out]
+    asked = content_words(question)
     added = 0
     for e in selection.evidence:
         text = as_quote(e.text)
@@ -168,7 +198,9 @@ def with_quotes(
         if out and used + n_words > words:
             continue
         bag = content_words(text)
-        if any(text == st.text for st in out) or any(retells(bag, b, duplicate_overlap) for b in bags):
+        if any(text == st.text for st in out) or any(
+            retells(bag, b, duplicate_overlap) or repeats_fact(bag, b, asked) for b in bags
+        ):
             continue
         out.append(
             Statement(text=text, raw=with_markers(text, (e.passage,)), citations=(e.passage,), verdict="supported")

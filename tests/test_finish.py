@@ -26,7 +26,7 @@ def test_hides_unsupported_statements_and_keeps_them_apart() -> None:
     assert out.text == "Tea is from China [1]."
     assert [s.text for s in out.statements] == ["Tea is from China."]
     # hidden statements keep their text, lose their citations (they cite nothing shown)
-    assert [(s.text, s.citations) for s in out.hidden] == [("Tea is from Mars.", ())]
+    assert [(s.text, s.raw, s.citations) for s in out.hidden] == [("Tea is from Mars.", "Tea is from Mars.", ())]
     assert out.fallback is False
     assert [sp.passage.id for sp in out.passages] == ["tea", "bees", "coffee"]
 
@@ -64,6 +64,16 @@ def selection(*pieces: tuple[int, str]) -> EvidenceSelection:
         start = passages[n].text.index(text)
         out.append(Evidence(n, start, start + len(text), text, 0.0))
     return EvidenceSelection(tuple(out), 1.0, True)
+
+
+def test_never_empty_when_no_evidence_stands_on_its_own() -> None:
+    """Every statement hidden and the only evidence opens on a pronoun (not quoted alone): the
+    answer still quotes the passage sentences nearest the question, as the fallback."""
+    chosen = selection((1, "It is hot."))
+    draft = Draft("…", (st("Tea is from Mars.", (2,), "unsupported"),))
+    out = finish("Where was tea first drunk?", draft, GIVEN, chosen, FinishPolicy(quote_words=80))
+    assert [s.text for s in out.statements] == ["Tea was first drunk in China.", "Coffee was first drunk in Yemen."]
+    assert out.fallback is True and out.text
 
 
 def test_evidence_quotes_follow_the_answer_within_the_word_budget() -> None:
@@ -200,6 +210,24 @@ def test_with_quotes_skips_a_sentence_that_retells_one_already_in_the_answer() -
     again = "The Rangers won the Stanley Cup in 1940."
     statements, added = with_quotes([won], _selection(again), words=100)
     assert added == 1 and statements[-1].text == again
+
+
+def test_no_fact_twice() -> None:
+    """A quote holding a kept statement's numbers and what they are about (beyond the question's
+    own words) is not quoted; one with a new number, or only the question's words in common, is."""
+    said = Statement(text="Marie Curie discovered polonium and radium in 1898.", raw="", verdict="supported")
+    again = "Working with Pierre, she discovered two new elements in 1898: polonium and radium."
+    nobel = "In 1911 she received the Nobel Prize in Chemistry for the discovery of polonium and radium."
+    becquerel = "In 1896 Henri Becquerel found rays coming from uranium."
+    question = "What did Marie Curie discover, and who first found radioactivity?"
+    statements, added = with_quotes([said], _selection(again, becquerel, nobel), words=100, question=question)
+    assert [s.text for s in statements] == [said.text, becquerel, nobel] and added == 2
+    # the same year, but nothing else in common beyond the question's words: a different fact
+    won = Statement(text="The Rangers won the cup in 1994.", raw="")
+    statements, _ = with_quotes(
+        [won], _selection("The Rangers lost the final in 1994."), words=100, question="Rangers cup"
+    )
+    assert len(statements) == 2
 
 
 def test_quotes_lose_the_footnote_markers_of_the_page_they_come_from() -> None:

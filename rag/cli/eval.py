@@ -149,7 +149,7 @@ def eval_main(
     closed_book: bool = typer.Option(False, "--closed-book", help="Also answer closed-book with each generator."),
     baseline: str = typer.Option("qwen2.5-1.5b", "--baseline", help="Closed-book baseline model."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Run no closed-book baseline."),
-    judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true, or none."),
+    judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, verifier, nli:<id>, true, none."),
     run: str | None = typer.Option(None, "--run", "-r", help="Run name (under results/) or directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue a run: skip the questions already answered."),
     alce_output: bool = typer.Option(False, "--alce-output", help="Also write ALCE-format JSON per system."),
@@ -245,7 +245,7 @@ def report_cmd(
 
 @eval_app.command("judge-check")
 def judge_check_cmd(
-    judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, nli:<id>, true."),
+    judge: str = typer.Option("llm", "--judge", "-j", help="Judge: llm, llm:<model>, verifier, nli:<id>, true."),
     pairs: Path = typer.Option(
         judge_check.DEFAULT_PAIRS, "--pairs", help="Labelled (premise, hypothesis, label) JSONL."
     ),

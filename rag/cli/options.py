@@ -33,8 +33,16 @@ class SharedOption:
 
 # typer reads these annotations at run time, so they are real types, not strings.
 PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
-    SharedOption("k", int, typer.Option(_DEFAULT.k, "--k", "-k", help="Passages retrieved for the answer.")),
-    SharedOption("mode", str, typer.Option(_RETRIEVAL.mode, "--mode", help="Retrieval: hybrid | bm25 | dense.")),
+    SharedOption(
+        "k",
+        int | None,
+        typer.Option(None, "--k", "-k", help=f"Passages retrieved for the answer (default {_DEFAULT.k})."),
+    ),
+    SharedOption(
+        "mode",
+        str | None,
+        typer.Option(None, "--mode", help=f"Retrieval: hybrid | bm25 | dense (default {_RETRIEVAL.mode})."),
+    ),
     SharedOption(
         "settings",
         list[str],
@@ -50,14 +58,14 @@ PIPELINE_OPTIONS: tuple[SharedOption, ...] = (
 _NAMES = tuple(o.name for o in PIPELINE_OPTIONS)
 
 
-def pipeline_config(*, k: int, mode: str, settings: list[str]) -> PipelineConfig:
+def pipeline_config(*, k: int | None, mode: str | None, settings: list[str]) -> PipelineConfig:
     """The pipeline configuration the shared options describe: ``--set`` settings applied first
-    (:meth:`PipelineConfig.with_settings`, validated), then ``-k`` and ``--mode`` when they differ
-    from the defaults."""
+    (:meth:`PipelineConfig.with_settings`, validated), then ``-k`` and ``--mode`` whenever they are
+    given (None: not given), so that a flag always wins over ``--set``."""
     config = _DEFAULT.with_settings(settings or [])
-    if k != _DEFAULT.k:
+    if k is not None:
         config = replace(config, k=k)
-    if mode != _RETRIEVAL.mode:
+    if mode is not None:
         config = replace(config, retrieval=replace(config.retrieval, mode=mode))
     return config
 

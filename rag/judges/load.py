@@ -1,4 +1,4 @@
-"""Judges by name: ``llm``, ``llm:<model>``, ``hf:<model>``, ``nli:<id>``, ``true``, ``true:<id>``."""
+"""Judges by name: ``verifier``, ``llm``, ``llm:<model>``, ``hf:<model>``, ``nli:<id>``, ``true``, ``true:<id>``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from rag.judges.cache import CachedJudge
 from rag.judges.causal import TransformersJudge
 from rag.judges.hf import TRUE_MODEL, NLIJudge, TrueJudge
 from rag.judges.llm import DEFAULT_LLM_JUDGE_MODEL, LLMJudge
+from rag.judges.verifier import VerifierJudge
 from rag.models import get_spec
 
 DEFAULT_JUDGE = "llm"
 JUDGE_FORMS = (
+    '"verifier"',
     '"llm"',
     '"llm:<model name or GGUF path>"',
     '"hf:<model name, GGUF path, HF folder or id>"',
@@ -47,7 +49,8 @@ def same_judge(a: str, b: str) -> bool:
 
 
 def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path | None = None) -> Judge:
-    """A judge by name: ``llm``, ``llm:<model>``, ``hf:<model>`` (the LLM judge's question on
+    """A judge by name: ``verifier`` (the cross-encoder trained here, :mod:`rag.judges.verifier`),
+    ``llm``, ``llm:<model>``, ``hf:<model>`` (the LLM judge's question on
     transformers, batched: the GPU path), ``nli:<hf id or path>``, ``true``, ``true:<id>``.
 
     Nothing loads until the first verdict. With ``cache`` the judge is wrapped in
@@ -59,7 +62,9 @@ def load_judge(name: str = DEFAULT_JUDGE, *, cache: bool = True, cache_dir: Path
     judge: Judge
     if sep and not arg:
         raise RagError(f"judge {name!r} names no model after ':'; use one of {', '.join(JUDGE_FORMS)}")
-    if kind == "llm":
+    if kind == "verifier" and not sep:
+        judge = VerifierJudge()
+    elif kind == "llm":
         judge = LLMJudge(arg or DEFAULT_LLM_JUDGE_MODEL)
     elif kind == "hf":
         judge = TransformersJudge(arg or DEFAULT_LLM_JUDGE_MODEL)

@@ -142,8 +142,11 @@ def test_weights_that_are_not_a_pair_are_refused(text: str, message: str) -> Non
 def test_k_and_mode_apply_after_the_settings() -> None:
     config = pipeline_config(k=8, mode="bm25", settings=["retrieval.mode=dense", "k=3", "retrieval.rrf_k=10"])
     assert (config.k, config.retrieval.mode, config.retrieval.rrf_k) == (8, "bm25", 10)
-    # at their defaults they leave what --set said
-    config = pipeline_config(k=5, mode="hybrid", settings=["retrieval.mode=dense", "k=3"])
+    # given at their default values they still win ("-k 5 --set k=8" is k=5) ...
+    config = pipeline_config(k=5, mode="hybrid", settings=["retrieval.mode=dense", "k=8"])
+    assert (config.k, config.retrieval.mode) == (5, "hybrid")
+    # ... and not given (None) they leave what --set said
+    config = pipeline_config(k=None, mode=None, settings=["retrieval.mode=dense", "k=3"])
     assert (config.k, config.retrieval.mode) == (3, "dense")
 
 

@@ -8,8 +8,6 @@ real packaged ones: MiniLM for the index and the tiny SmolLM2 as generator and a
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from rag.indexing.store import build_index
 from rag.pipeline import MAX_QUESTION_CHARS, Pipeline, PipelineConfig
 from rag.serve.app import create_app
 from rag.serve.state import Cancelled, QueueFull, ServeConfig, Server
+from serve.live import NO_BROWSER, chromium, free_port, running
 
 TINY = "smollm2-135m"
 # the defaults, with the tiny model as attribution judge too (the 0.5B would only be slower)
@@ -241,39 +240,13 @@ def test_a_cancelled_question_frees_its_slot_and_the_model(pipeline: Pipeline) -
 # ---------------------------------------------------------------- a real server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(pipeline: Pipeline, home: Path) -> Iterator[str]:
     """uvicorn serving the app on 127.0.0.1 in a thread; yields its base URL."""
-    import uvicorn
-
     mp = pytest.MonkeyPatch()
     mp.setenv("RAG_INDEXES", str(home))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(make_server(pipeline)), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=120) as c:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if c.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(30)
+    with running(create_app(make_server(pipeline)), ready_within=60) as url:
+        yield url
     mp.undo()
 
 
@@ -319,13 +292,7 @@ def test_a_client_that_goes_away_frees_its_slot(live: str) -> None:
         assert c.post("/ask", json={"question": QUESTION}).status_code == 200
 
 
-def _chromium() -> tuple[str, str] | None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-@pytest.mark.skipif(_chromium() is None, reason="no chromium + chromedriver here (.ci/run installs Debian's)")
+@pytest.mark.skipif(chromium() is None, reason=NO_BROWSER)
 def test_the_page_in_a_real_browser(live: str) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -334,7 +301,7 @@ def test_the_page_in_a_real_browser(live: str) -> None:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser, driver_path = _chromium()  # type: ignore[misc]
+    browser, driver_path = chromium()  # type: ignore[misc]
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):

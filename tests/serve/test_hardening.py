@@ -13,9 +13,9 @@ import hashlib
 import json
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from rag.serve.app import create_app
 from rag.serve.guard import host_name, page_csp
 from rag.serve.state import DEFAULT_LIMITS, ServeConfig, Server
 from rag.types import Passage
+from serve.live import running
 
 QUESTION = "Where was tea first drunk?"
 ANSWER = "Tea was first drunk in China [1]."
@@ -88,44 +89,23 @@ def make_server(pipe: Pipeline, **kwargs: Any) -> Server:
     return Server(ServeConfig(index="tea", pipeline=CONFIG, **kwargs), loader=lambda: pipe)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def serve(home: Path) -> Iterator[Callable[..., str]]:
     """``serve(pipeline, **ServeConfig fields)``: uvicorn serving it on 127.0.0.1 in a thread,
     ready; returns its base URL. Every server is stopped when the module's tests are done."""
-    import uvicorn
-
     mp = pytest.MonkeyPatch()
     mp.setenv("RAG_INDEXES", str(home / "indexes"))
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+    started: list[AbstractContextManager[str]] = []
 
     def start(pipe: Pipeline, **kwargs: Any) -> str:
-        port = _free_port()
-        config = uvicorn.Config(create_app(make_server(pipe, **kwargs)), host="127.0.0.1", port=port, log_level="error")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    return url
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.05)
+        served = running(create_app(make_server(pipe, **kwargs)), ready_within=30)
+        url = served.__enter__()
+        started.append(served)
+        return url
 
     yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(10)
+    for served in started:
+        served.__exit__(None, None, None)
     mp.undo()
 
 

@@ -5,9 +5,6 @@ opens the PDF at its page. Real packaged models (MiniLM, the tiny SmolLM2); real
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from rag.indexing.store import build_index, load_index
 from rag.pipeline import Pipeline, PipelineConfig
 from rag.serve.app import create_app
 from rag.serve.state import ServeConfig, Server
+from serve.live import NO_BROWSER, chromium, running
 
 TINY = "smollm2-135m"
 CONFIG = PipelineConfig(attribution_judge=f"llm:{TINY}")
@@ -63,38 +61,14 @@ def test_one_index_over_mixed_formats_knows_where_each_passage_is(home: Path) ->
     assert any(p.location and p.location.anchor for p in html)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(home: Path) -> Iterator[str]:
-    import uvicorn
-
     mp = pytest.MonkeyPatch()
     mp.setenv("RAG_INDEXES", str(home))
     pipeline = Pipeline.from_names(str(home / "mixed"), TINY, config=CONFIG, device="cpu")
     server = Server(ServeConfig(index="mixed", generator=TINY, pipeline=CONFIG), loader=lambda: pipeline)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(server), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=120) as c:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if c.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
-    yield url
-    uv.should_exit = True
-    thread.join(30)
+    with running(create_app(server)) as url:
+        yield url
     mp.undo()
 
 
@@ -118,13 +92,7 @@ def test_sources_link_to_the_original_at_its_page(live: str) -> None:
         assert c.get("/source/nothing/0").status_code == 404
 
 
-def _chromium() -> tuple[str, str] | None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-@pytest.mark.skipif(_chromium() is None, reason="no chromium + chromedriver here (.ci/run installs Debian's)")
+@pytest.mark.skipif(chromium() is None, reason=NO_BROWSER)
 def test_the_pages_link_opens_the_pdf_at_its_page(live: str) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -133,7 +101,7 @@ def test_the_pages_link_opens_the_pdf_at_its_page(live: str) -> None:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser, driver_path = _chromium()  # type: ignore[misc]
+    browser, driver_path = chromium()  # type: ignore[misc]
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
