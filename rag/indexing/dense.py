@@ -76,7 +76,7 @@ def release_freed_memory() -> None:
         trim(0)
 
 
-def _quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
+def quietly(load):  # noqa: ANN001, ANN202 - a loader callable and its result
     """Run a model loader without transformers' "Loading weights" bar (it would mix into output
     such as ``rag ask --json``); the setting is restored afterwards."""
     try:
@@ -168,7 +168,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         try:
-            self._model = _quietly(lambda: SentenceTransformer(path, device=self.device))
+            self._model = quietly(lambda: SentenceTransformer(path, device=self.device))
         except LOAD_ERRORS as exc:
             if isinstance(exc, RagError):
                 raise

@@ -24,7 +24,7 @@ from typing import Any
 
 from rag.device import resolve_device
 from rag.errors import MissingFileError, RagError
-from rag.indexing.dense import cpu_bf16_supported
+from rag.indexing.dense import cpu_bf16_supported, quietly
 from rag.judges.base import Judge
 from rag.models import resolve_embedder
 
@@ -87,19 +87,6 @@ class Card:
             raise RagError(f"cannot read the verifier's card {path}: {exc}") from exc
 
 
-def _without_progress_bar(load: Any) -> Any:
-    """``load()`` without transformers' "Loading weights" bar on the terminal."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        return load()
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 class VerifierModel:
     """The cross-encoder: base encoder (frozen) + adapters + head, on ``device``.
 
@@ -115,7 +102,7 @@ class VerifierModel:
         base = resolve_embedder(BASE_MODEL)
         torch.manual_seed(seed)
         self.tokenizer = AutoTokenizer.from_pretrained(str(base))
-        self.encoder = _without_progress_bar(lambda: AutoModel.from_pretrained(str(base))).to(device)
+        self.encoder = quietly(lambda: AutoModel.from_pretrained(str(base))).to(device)
         self.encoder.requires_grad_(False)
         self.adapters = torch.nn.ParameterDict()
         self._dropout = torch.nn.Dropout(0.1)
