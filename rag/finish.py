@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from rag.citing.attribution import drop_unsupported, quote_fallback, render, renumber, with_markers
-from rag.evidence import EvidenceSelection, as_quote, leans_back
+from rag.evidence import EvidenceSelection, evidence_quote, leans_back
 from rag.text import content_words, jaccard
 from rag.types import Passage, ScoredPassage, Statement
 
@@ -121,7 +121,7 @@ def fallback_quotes(
     evidence selection the passage sentences nearest the question (``quote_fallback``)."""
     if selection is None:
         return quote_fallback(question, passages, embed=embed)
-    texts = [(as_quote(e.text), e.passage) for e in selection.evidence[:2]]
+    texts = [(evidence_quote(e), e.passage) for e in selection.evidence[:2]]
     return tuple(Statement(text=t, raw=with_markers(t, (n,)), citations=(n,), verdict="supported") for t, n in texts)
 
 
@@ -176,8 +176,9 @@ def with_quotes(
     question: str = "",
 ) -> tuple[tuple[Statement, ...], int]:
     """``statements`` followed by evidence sentences quoted word for word (less footnote markers,
-    and a list line with a full stop: :func:`rag.evidence.as_quote`), each cited to its passage (a
-    quote is supported by the passage it is copied from), in the order evidence was chosen, while
+    a list line with a full stop, code in backticks: :func:`rag.evidence.evidence_quote`), each
+    cited to its passage (a quote is supported by the passage it is copied from), in the order
+    evidence was chosen, while
     the answer stays within ``words`` words. A sentence opening on a pronoun is not quoted
     (:func:`rag.evidence.leans_back`). An answer with no statement always gets the first quote,
     however long. A sentence already in the answer, or sharing at least ``duplicate_overlap`` of
@@ -191,7 +192,7 @@ def with_quotes(
     asked = content_words(question)
     added = 0
     for e in selection.evidence:
-        text = as_quote(e.text)
+        text = evidence_quote(e)
         if leans_back(text):
             continue
         n_words = len(text.split())

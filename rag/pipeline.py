@@ -298,7 +298,7 @@ class Pipeline:
         clock.timings["time_to_first_token"] = generation.time_to_first_token
         clock.timings["generation"] = generation.total_time
         with clock.stage("attribution"):
-            draft = self._cite(draft, context, plain)
+            draft = self._cite(question, draft, context, plain)
         if not self.config.needs_attribution_judge:
             del clock.timings["attribution"]
         shown = finish(question, draft, given, context.selection, self.config.finish_policy, self._embed)
@@ -350,7 +350,7 @@ class Pipeline:
         text = gen.text if unchanged else " ".join(st.raw for st in statements)
         return Draft(text, statements), gen
 
-    def _cite(self, draft: Draft, context: Context, plain: Sequence[Passage]) -> Draft:
+    def _cite(self, question: str, draft: Draft, context: Context, plain: Sequence[Passage]) -> Draft:
         """The citing stage: post-hoc attribution against the given passages, or (keeping the
         generator's citations) a verdict for each statement when unsupported ones are hidden."""
         if self.config.cite == "posthoc" and plain:
@@ -360,6 +360,7 @@ class Pipeline:
                 self.attribution_judge,
                 config=self.config.attribution,
                 embed=self._embed,
+                question=question,
             )
             return Draft(att.text, att.statements)
         if self.config.hide_unsupported:

@@ -121,6 +121,7 @@ CHANGED = PipelineConfig(
         prompt_sentences=3,
         reader=False,
         reader_sentences=5,
+        code_bonus=1.0,
     ),
 )
 

@@ -12,6 +12,8 @@ until its line is removed.
     python experiments/own-documents/answer.py \
         --questions experiments/own-documents/questions.jsonl \
         --out experiments/own-documents/answers.jsonl --index-pdf dev-pdf --index-html dev-html
+
+``--set key=value`` (repeatable) changes a pipeline setting, as ``rag ask --set`` does.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from rag import Pipeline, load_index
+from rag import Pipeline, PipelineConfig, load_index
 
 HERE = Path(__file__).resolve().parent
 
@@ -78,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "answers.jsonl"))
     ap.add_argument("--index-pdf", default="dev-pdf", help="index name or path for collection 'pdf'")
     ap.add_argument("--index-html", default="dev-html", help="index name or path for collection 'html'")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a pipeline setting, as rag's --set")
     args = ap.parse_args(argv)
+    config = PipelineConfig().with_settings(args.set)
 
     questions = [json.loads(line) for line in Path(args.questions).read_text().splitlines() if line.strip()]
     out = Path(args.out)
@@ -90,13 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         return 0
 
-    names = {"pdf": args.index_pdf, "html": args.index_html}
+    names = {q["collection"]: q["index"] for q in questions}  # each question names its index
+    names.update({"pdf": args.index_pdf, "html": args.index_html})
     pipelines: dict[str, Pipeline] = {}
 
     def pipeline(collection: str) -> Pipeline:
         if collection not in pipelines:
             if not pipelines:
-                pipelines[collection] = Pipeline.from_names(names[collection])
+                pipelines[collection] = Pipeline.from_names(names[collection], config=config)
             else:
                 first = next(iter(pipelines.values()))
                 pipelines[collection] = Pipeline(

@@ -16,6 +16,7 @@ its grader grades itself. The default, :data:`DEFAULT_ATTRIBUTION_JUDGE`, is a d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -40,8 +41,9 @@ EmbedFn = Callable[[Sequence[str]], "np.ndarray"]
 class AttributionConfig:
     """How post-hoc attribution searches: ``candidates`` passages pre-selected per statement,
     citation sets of at most ``max_set`` passages tried (smallest first). With ``quotes``, a
-    statement copied from a candidate (``quote_coverage`` >= ``QUOTE_COVERAGE``) is cited to it
-    without asking the judge (lexical evidence: a passage entails what it says word for word)."""
+    statement copied from a candidate (``quote_coverage`` >= ``QUOTE_COVERAGE``), or showing code
+    the candidate holds word for word (:func:`code_quoted`), is cited to it without asking the
+    judge (lexical evidence: a passage entails what it says word for word)."""
 
     candidates: int = 3
     max_set: int = 2
@@ -105,6 +107,60 @@ def quote_coverage(statement: str, passage: Passage) -> float:
         return 0.0  # a word the passage never uses (a changed date, name, number): not a quote
     blocks = SequenceMatcher(None, said, source, autojunk=False).get_matching_blocks()
     return sum(b.size for b in blocks if b.size >= QUOTE_MIN_RUN) / len(said)
+
+
+# Code as a statement writes it: `set logscale y`.
+_BACKTICKED_RE = re.compile(r"`([^`]+)`")
+#: A statement that shows code is cited to a passage holding every piece of its code when at least
+#: this share of its content words (less the words of instructions) are in the passage or the question.
+CODE_OVERLAP = 0.6
+# Words that say how to do something, not what is done: "you can use the following command".
+_INSTRUCTION_WORDS = frozenset(
+    "use using used run running type enter write call add specify set command commands option options "
+    "can could you your need want must should may might following example instance statement keyword "
+    "syntax function".split()
+)
+
+
+def _looks_like_code(piece: str) -> bool:
+    """Whether a backticked piece is code rather than a word set in code type: two words or more
+    (`set key off`), a sign a word has not (`f(x)`, `journal_mode=WAL`), or a keyword in capitals
+    (`STRICT`).
+
+    >>> _looks_like_code("set key off"), _looks_like_code("f(x)"), _looks_like_code("STRICT")
+    (True, True, True)
+    >>> _looks_like_code("errorbars"), _looks_like_code("Key")
+    (False, False)
+    """
+    return " " in piece or piece.isupper() or any(not (ch.isalnum() or ch == "_") for ch in piece)
+
+
+def code_quoted(statement: str, passage: Passage, question: str = "") -> bool:
+    """Whether ``statement`` shows code (in backticks, at least one piece more than a plain word:
+    `set key off`, `f(x)`, `STRICT`) that ``passage`` holds word for word, every piece of it, and says little
+    else: at least :data:`CODE_OVERLAP` of its content words are in
+    the passage (title included) or the question, leaving out the words of instructions ("you can
+    use the following command"). Code is lexical evidence, as a quote is: a
+    command the passage does not hold ("`set ylog`") is left to the judge.
+
+    >>> p = Passage(id="1", title="Key", text="The key may be turned off by requesting set key off or unset key.")
+    >>> code_quoted("To turn off the key, use `set key off`.", p, "How do I turn off the key?")
+    True
+    >>> code_quoted("To turn off the key, use `set nokey`.", p), code_quoted("Use set key off.", p)
+    (False, False)
+    """
+    pieces = [" ".join(m.group(1).split()) for m in _BACKTICKED_RE.finditer(statement)]
+    pieces = [piece for piece in pieces if len(piece) >= 2]
+    if not any(_looks_like_code(piece) for piece in pieces):
+        return False
+    text = " ".join(passage.text.split())
+    if not all(piece in text for piece in pieces):
+        return False
+    said = content_words(_BACKTICKED_RE.sub(" ", statement)) - _INSTRUCTION_WORDS
+    if not said:
+        return True
+    known = content_words(f"{passage.title} {passage.text} {question}")
+    return len(said & known) / len(said) >= CODE_OVERLAP
 
 
 def rank_candidates(
@@ -184,11 +240,14 @@ def attribute(
     *,
     config: AttributionConfig | None = None,
     embed: EmbedFn | None = None,
+    question: str = "",
 ) -> Attribution:
     """Re-cite every statement with the smallest supporting set of given passages.
 
     ``embed`` (texts -> unit-length rows) adds cosine similarity to the cheap pre-selection;
-    without it, word overlap alone ranks the candidates.
+    without it, word overlap alone ranks the candidates. With ``config.quotes`` a statement copied
+    from a candidate, or showing code a candidate holds (:func:`code_quoted`, the ``question``'s
+    words counted as known), is cited to it without asking the judge.
     """
     cfg = config or AttributionConfig()
     sims = None
@@ -201,7 +260,12 @@ def attribute(
         ranked = rank_candidates(st, passages, None if sims is None else sims[i])[: cfg.candidates]
         found: tuple[int, ...] | None = None
         if cfg.quotes:
-            quoted = [n for n in ranked if quote_coverage(st.text, passages[n - 1]) >= QUOTE_COVERAGE]
+            quoted = [
+                n
+                for n in ranked
+                if quote_coverage(st.text, passages[n - 1]) >= QUOTE_COVERAGE
+                or code_quoted(st.text, passages[n - 1], question)
+            ]
             found = (quoted[0],) if quoted else None
         if found is None and st.text.strip() and ranked:
             found, n = minimal_support(st.text, ranked, passages, judge, min(cfg.max_set, len(ranked)))

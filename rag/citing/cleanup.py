@@ -38,7 +38,8 @@ def is_repeat(statement: Statement, earlier: Sequence[Statement], overlap: float
 def drop_junk(statements: Sequence[Statement], *, truncated: bool, overlap: float = 0.8) -> Cleaned:
     """``statements`` without the cut-off ones and the repeats.
 
-    A statement is cut off when it ends on a word no sentence ends on; the last one also when the
+    A statement is cut off when it ends on a word no sentence ends on or on a colon (what it
+    introduces is missing); the last one also when the
     generation stopped at its token limit (``truncated``) without closing the sentence. A repeat
     is a statement whose content words (near-)duplicate an earlier kept one (:func:`is_repeat`).
     """
@@ -47,7 +48,7 @@ def drop_junk(statements: Sequence[Statement], *, truncated: bool, overlap: floa
     repeated: list[Statement] = []
     for i, st in enumerate(statements):
         last = i == len(statements) - 1
-        if ends_dangling(st.text) or (last and truncated and is_cut_off(st.text)):
+        if ends_dangling(st.text) or st.text.rstrip(" .").endswith(":") or (last and truncated and is_cut_off(st.text)):
             cut.append(st)
         elif is_repeat(st, kept, overlap):
             repeated.append(st)

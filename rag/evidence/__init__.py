@@ -6,6 +6,9 @@ answer the question at all. One concern a module:
 
 - :mod:`rag.evidence.config`: the settings and result types;
 - :mod:`rag.evidence.candidates`: the quotable pieces of the passages, and which are whole;
+- :mod:`rag.evidence.code`: code examples with the sentence that introduces them;
+- :mod:`rag.evidence.tables`: table rows, read with their header;
+- :mod:`rag.evidence.quoting`: how a chosen piece reads in the prompt and in the answer;
 - :mod:`rag.evidence.features`: what the question asks for and each piece's cheap features;
 - :mod:`rag.evidence.scorer`: the learned scorer and the reader's part (weights in ``weights.json``);
 - :mod:`rag.evidence.choice`: the choice (maximal marginal relevance) and the passages cut to it.
@@ -32,6 +35,7 @@ from rag.evidence.choice import (
     evidence_premises,
     select_evidence,
 )
+from rag.evidence.code import asks_how, code_candidates, code_text, with_code_bonus
 from rag.evidence.config import Evidence, EvidenceConfig, EvidenceSelection
 from rag.evidence.features import (
     ANSWER_TYPES,
@@ -43,6 +47,7 @@ from rag.evidence.features import (
     matches_type,
     sentence_features,
 )
+from rag.evidence.quoting import evidence_quote, prompt_text, with_verbatim
 from rag.evidence.scorer import (
     WEIGHTS_FILE,
     ScorerWeights,
@@ -52,6 +57,7 @@ from rag.evidence.scorer import (
     read_weights,
     with_reader,
 )
+from rag.evidence.tables import is_table, row_text, table_candidates
 
 __all__ = [
     "ANSWER_TYPES",
@@ -66,15 +72,20 @@ __all__ = [
     "answer_pieces",
     "answer_type",
     "as_quote",
+    "asks_how",
     "candidate_evidence",
     "choose_evidence",
+    "code_candidates",
+    "code_text",
     "clean_spans",
     "cut_at_start",
     "evidence_passages",
     "evidence_premises",
+    "evidence_quote",
     "holds_answer",
     "is_fragment",
     "is_list_line",
+    "is_table",
     "is_whole",
     "learned_eligible",
     "learned_scores",
@@ -82,11 +93,16 @@ __all__ = [
     "lexical_scores",
     "load_weights",
     "matches_type",
+    "prompt_text",
     "read_weights",
+    "row_text",
     "select_evidence",
+    "table_candidates",
     "sentence_features",
     "title_heading",
     "titled",
+    "with_code_bonus",
     "with_reader",
+    "with_verbatim",
     "without_footnotes",
 ]

@@ -20,9 +20,11 @@ from rag.types import Passage
 
 # Where punkt splits or glues wrongly: after an abbreviation that goes before a number or a name,
 # "No." in "No. 1 hit" or "Mt." in "Mt. Everest" (the sentence ends on the abbreviation and the
-# next begins "1 hit, …"), and not at all before a piece starting in lower case ("… between
-# Shinobi 20 and 21. was released in …").
-_ENDS_ON_ABBREVIATION_RE = re.compile(r"\b(?:[Nn]o|Mt|Ft|St|Dr|Mrs?|Ms|Lt|Col|Gen|Capt|Sgt|Rev|Prof|vs)\.$")
+# next begins "1 hit, …"), or before an example ("e.g.", "i.e."), and not at all before a piece
+# starting in lower case ("… between Shinobi 20 and 21. was released in …").
+_ENDS_ON_ABBREVIATION_RE = re.compile(
+    r"(?:\b(?:[Nn]o|Mt|Ft|St|Dr|Mrs?|Ms|Lt|Col|Gen|Capt|Sgt|Rev|Prof|vs)|\b[Ee]\.g|\b[Ii]\.e)\.$"
+)
 _GLUED_RE = re.compile(r"\d\. [a-z,;]")
 _EMPTY_HEAD_RE = re.compile(r"(?:\([^()]*\)\s*[,;:]|\(\s*\)|[\"\u201c\u201d']?\s*[,;:]|\d+[\"\u201d] )")
 # The first piece of a passage cut out of longer text can open with the capitalised end of a
@@ -308,7 +310,11 @@ def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 def is_whole(piece: Evidence, passage: Passage) -> bool:
     """Whether a candidate may be chosen as evidence: not a fragment (:func:`is_fragment`,
-    :func:`cut_at_start`), or else a whole line of a list (:func:`is_list_line`)."""
+    :func:`cut_at_start`), or else a whole line of a list (:func:`is_list_line`); a code example
+    with its introduction (:mod:`rag.evidence.code`) or a table row (:mod:`rag.evidence.tables`)
+    always."""
+    if piece.code_start is not None or piece.header is not None:
+        return True
     return not (is_fragment(piece.text) or cut_at_start(piece, passage)) or is_list_line(piece, passage)
 
 

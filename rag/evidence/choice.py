@@ -18,10 +18,12 @@ prompt and for the attribution judge.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.evidence.candidates import candidate_evidence, is_whole, titled
-from rag.evidence.config import Evidence, EvidenceConfig, EvidenceSelection
+from rag.evidence.code import code_candidates, with_code_bonus
+from rag.evidence.config import EvidenceConfig, EvidenceSelection
 from rag.evidence.features import (
     answer_pieces,
     answer_type,
@@ -30,7 +32,9 @@ from rag.evidence.features import (
     matches_type,
     sentence_features,
 )
+from rag.evidence.quoting import prompt_text, with_verbatim
 from rag.evidence.scorer import learned_eligible, learned_scores, with_reader
+from rag.evidence.tables import table_candidates
 from rag.text import content_words, jaccard
 from rag.types import Passage
 
@@ -89,7 +93,8 @@ def select_evidence(
     ``config.reader``), the learned scorer's best ``config.reader_sentences`` whole candidates are
     read for the short answer, and the sentences that hold it score higher (:func:`with_reader`)."""
     config = config or EvidenceConfig()
-    cands = candidate_evidence(passages, config.min_words)
+    verbatim = code_candidates(passages, config.min_words) + table_candidates(passages, config.min_words)
+    cands = with_verbatim(candidate_evidence(passages, config.min_words), verbatim)
     if not cands:
         return EvidenceSelection((), 0.0, False)
     texts = [c.text for c in cands]
@@ -117,7 +122,7 @@ def select_evidence(
     similar = vectors[1:] @ vectors[1:].T if vectors is not None else None
     reader_answer = None
     features = sentence_features(question, passages, cands, cosine, lexical, title_cosine)
-    scores = learned_scores(features).tolist()
+    scores = with_code_bonus(learned_scores(features).tolist(), cands, question, config.code_bonus)
     # a question the passages do not answer is not read
     if read is not None and config.reader and answered:
         ranked = sorted((i for i in range(len(cands)) if whole[i]), key=lambda i: -scores[i])
@@ -125,23 +130,24 @@ def select_evidence(
         scores = with_reader(scores, holds_answer(answer_pieces(question, reader_answer), texts))
     eligible = learned_eligible(scores, whole, config.min_probability)
     chosen = choose_evidence(scores, [c.passage for c in cands], similar, bags, eligible, config)
-    evidence = tuple(Evidence(cands[i].passage, cands[i].start, cands[i].end, cands[i].text, scores[i]) for i in chosen)
+    evidence = tuple(replace(cands[i], score=scores[i]) for i in chosen)
     return EvidenceSelection(evidence, max(relevance), answered, reader_answer)
 
 
 def evidence_passages(
     passages: Sequence[Passage], selection: EvidenceSelection, limit: int | None = None
 ) -> tuple[list[Passage], list[int]]:
-    """The passages reduced to their evidence sentences (in text order; the first ``limit``
-    chosen, or all), for the prompt, and for each the number of the full passage it came from
-    (1-based), in passage order."""
+    """The passages reduced to their evidence sentences (in text order, a table row read with its
+    header: :func:`rag.evidence.quoting.prompt_text`; the first ``limit`` chosen, or all), for the
+    prompt, and for each the number of the full passage it came from (1-based), in passage order."""
     reduced: list[Passage] = []
     numbers: list[int] = []
     shown = selection.evidence[:limit]
     for n in sorted({e.passage for e in shown}):
-        spans = sorted((e.start, e.end) for e in shown if e.passage == n)
+        pieces = sorted((e for e in shown if e.passage == n), key=lambda e: (e.start, e.end))
         p = passages[n - 1]
-        reduced.append(Passage(id=p.id, title=p.title, text=" ".join(p.text[a:b] for a, b in spans), source=p.source))
+        text = " ".join(prompt_text(e) for e in pieces)
+        reduced.append(Passage(id=p.id, title=p.title, text=text, source=p.source))
         numbers.append(n)
     return reduced, numbers
 

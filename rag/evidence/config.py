@@ -49,6 +49,9 @@ class EvidenceConfig:
     # answer gain the reader's weights (:mod:`rag.evidence.scorer`).
     reader: bool = True
     reader_sentences: int = 8
+    # Added to a code example's log-odds when the question asks how to do something
+    # (rag.evidence.code.with_code_bonus); chosen on the own-documents dev set.
+    code_bonus: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_probability < 1.0:
@@ -70,13 +73,18 @@ class EvidenceConfig:
 @dataclass(frozen=True)
 class Evidence:
     """One chosen sentence: ``passage`` is its 1-based number among the given passages and
-    ``passage.text[start:end] == text``; ``score`` is its relevance to the question."""
+    ``passage.text[start:end] == text``; ``score`` is its relevance to the question. For a code
+    example (:mod:`rag.evidence.code`) ``code_start`` is where in the passage its code begins,
+    after the sentence that introduces it; for a table row (:mod:`rag.evidence.tables`)
+    ``header`` is its table's header line; both None for prose."""
 
     passage: int
     start: int
     end: int
     text: str
     score: float
+    code_start: int | None = None
+    header: str | None = None
 
 
 @dataclass(frozen=True)

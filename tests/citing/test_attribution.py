@@ -14,6 +14,7 @@ import pytest
 from rag.citing.attribution import (
     AttributionConfig,
     attribute,
+    code_quoted,
     drop_unsupported,
     overlap,
     quote_coverage,
@@ -211,6 +212,25 @@ def test_quotes_are_cited_without_asking_the_judge(rule_judge: type[RuleJudge]) 
     assert att.statements[1].verdict == "unsupported"
     off = attribute([st(quote)], PASSAGES, judge, config=AttributionConfig(quotes=False))
     assert off.statements[0].verdict == "unsupported"  # the scripted judge says no to everything
+
+
+def test_code_the_passage_holds_is_cited_without_asking_the_judge(rule_judge: type[RuleJudge]) -> None:
+    judge = rule_judge({})  # says no to everything
+    manual = [
+        Passage("k", "The key may be turned off by requesting set key off or unset key.", "Key"),
+        Passage("w", "To convert to WAL mode, use the following pragma:\nPRAGMA journal_mode=WAL;", "WAL"),
+    ]
+    right = "To turn off the legend, use the command `set key off`."
+    wal = "Run `PRAGMA journal_mode=WAL;` to switch to WAL mode."
+    invented = "To turn off the key, use `set nokey`."
+    wordy = "Use `set key off` to save the plot as a PNG file in another directory."
+    att = attribute([st(right), st(wal), st(invented), st(wordy)], manual, judge, question="How do I turn off the key?")
+    assert [s.verdict for s in att.statements] == ["supported", "supported", "unsupported", "unsupported"]
+    assert [s.citations for s in att.statements[:2]] == [(1,), (2,)]
+    assert code_quoted(right, manual[0], "How do I turn off the legend?")
+    assert not code_quoted(right, manual[0])  # "legend" is neither in the passage nor the question
+    # one word in code type is no code: a style named as a "command" is left to the judge
+    assert not code_quoted("Use the `key` command to turn it off.", manual[0], "How do I turn off the key?")
 
 
 # ---------------------------------------------------------------- support_spans

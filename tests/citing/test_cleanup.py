@@ -246,3 +246,10 @@ def test_is_repeat_without_content_words_is_never_a_repeat_of_something_else() -
 def test_an_exact_copy_made_of_stop_words_is_a_repeat() -> None:
     kept, _, repeated = _clean("He did it [1]. He did it [1].")
     assert (kept, repeated) == (["He did it."], ["He did it."])
+
+
+def test_a_sentence_ending_on_a_colon_is_cut_off() -> None:
+    # what it introduces (a command, a list) is missing: "use the following pragma: [1]."
+    text = "To switch to WAL, use the following pragma: [1]. WAL mode is persistent [2]."
+    assert _clean(text, truncated=False)[0] == ["WAL mode is persistent."]
+    assert _clean("Use the following command:. It is fast [1].", truncated=False)[0] == ["It is fast."]

@@ -131,6 +131,9 @@ def test_fragments_where_a_passage_was_cut_are_never_evidence() -> None:
     assert not is_fragment(YEAR) and not is_fragment('"Radium" glows.')
     # the rest of a sentence cut at the passage's start, behind a bracket or quote
     assert is_fragment("(by the President) to either house of Parliament are referred to as MPs.")
+    # punkt ends a sentence on "e.g." before the example it introduces
+    assert is_fragment("Gnuplot reads a few binary file types that are self-describing, e.g.")
+    assert not is_fragment("Gnuplot reads binary files, e.g. PNG images.")
     assert is_fragment('"the song was a hit," he said.') and not is_fragment("(Radium) was found in 1898.")
 
 

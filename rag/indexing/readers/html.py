@@ -167,6 +167,17 @@ def _main_content(tree: Any) -> Any:
     return tree.body or tree.root
 
 
+def _is_exponent(node: Any) -> bool:
+    """A ``sup`` that holds an exponent: a short signed number or letter ("64", "-5", "n"), not a
+    footnote marker ("[1]") or a word.
+
+    >>> from selectolax.lexbor import LexborHTMLParser
+    >>> [_is_exponent(LexborHTMLParser(f"<sup>{t}</sup>").css_first("sup")) for t in ("64", "-5", "[1]", "note")]
+    [True, True, False, False]
+    """
+    return re.fullmatch(r"[-+\u2212]?(?:\d{1,4}|[a-zA-Z])", node.text(deep=True).strip()) is not None
+
+
 @dataclass
 class _Walker:
     """Walks the content in document order, gathering inline text into paragraphs."""
@@ -191,6 +202,10 @@ class _Walker:
             self.parts_anchor = self.anchor
         if self.parts or text.strip():
             self.parts.append(text)
+
+    def after_digit(self) -> bool:
+        """Whether the text gathered so far ends in a digit (no space before it)."""
+        return bool(self.parts) and self.parts[-1][-1:].isdigit()
 
     def flush(self) -> None:
         text = " ".join("".join(self.parts).split())
@@ -233,6 +248,9 @@ class _Walker:
                 self.table(child)
             elif name == "br":
                 self.add_text(" ")
+            elif name == "sup" and self.after_digit() and _is_exponent(child):
+                self.add_text("^")  # 2<sup>64</sup> is 2^64, not "264"
+                self.walk(child)
             elif name == "li":
                 self.flush()
                 outer, self.kind = self.kind, "list"

@@ -171,5 +171,13 @@ def test_encoding_title_fallbacks_and_xhtml() -> None:
     assert read(xhtml, "page.xhtml").blocks == (Block("text", "One two."), Block("text", "Three.", anchor="here"))
 
 
+def test_an_exponent_keeps_its_caret_and_a_footnote_stays_as_it_is() -> None:
+    # SQLite's limits page writes 2<sup>64</sup>: flattened it reads "264", a wrong number
+    page = "<p>At most 2<sup>64</sup> rows, or 2<sup>31</sup>-1 bytes; 10<sup>-5</sup>. See Hipp<sup>[1]</sup>.</p>"
+    assert read(page, "limits.html").blocks == (
+        Block("text", "At most 2^64 rows, or 2^31-1 bytes; 10^-5. See Hipp[1]."),
+    )
+
+
 def test_doctests() -> None:
     run_doctests(html_reader)
