@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "answers.jsonl"))
     ap.add_argument("--index-pdf", default="dev-pdf", help="index name or path for collection 'pdf'")
     ap.add_argument("--index-html", default="dev-html", help="index name or path for collection 'html'")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a pipeline setting, as rag's --set")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting, as rag's --set")
     args = ap.parse_args(argv)
     config = PipelineConfig().with_settings(args.set)
 

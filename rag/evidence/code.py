@@ -1,9 +1,10 @@
 """Code examples as evidence: the sentence that introduces a code block, with the block's first lines.
 
 Contract: :func:`code_candidates` takes the passages and returns, for every code block (a
-``verbatim`` span that is not a table) right after a sentence ending in a colon ("To enable
-scaling log base 2 of the y axis:", "For example:", "Syntax:") or a short line of its own ending
-in a full stop ("Compute the last day of the current month."), one candidate spanning that
+``verbatim`` span that is not a table) right after a sentence that introduces it, ending in a
+colon ("To enable scaling log base 2 of the y axis:", "Syntax:"), going on into the block ("To
+set up a vector x, use the R command"), or a short line of its own ending in a full stop
+("Compute the last day of the current month."), one candidate spanning that
 sentence and the block's first lines, with ``code_start`` where the code begins. Passages keep
 code as verbatim spans, never sentences of prose (:func:`rag.evidence.candidate_evidence`), yet in
 a manual the answer to "how do I …" is often such a block. :func:`code_text` renders one as the
@@ -94,21 +95,22 @@ def code_candidates(passages: Sequence[Passage], min_words: int = 1) -> list[Evi
 
 def _intro_start(text: str, code: int, verbatim: Sequence[tuple[int, int]]) -> int | None:
     """Where the sentence before the block at ``code`` begins, when it is prose (no verbatim span
-    in its line) and introduces the block: it ends in a colon and has at most
-    :data:`INTRO_WORDS` words, or it is a line of its own of at most :data:`CAPTION_WORDS` words
-    ending in a full stop (a caption: "Compute the current date.")."""
+    in its line) and introduces the block: it ends in a colon or goes on into the block ("use the
+    R command", "for example,") and has at most :data:`INTRO_WORDS` words, or it is a line of its
+    own of at most :data:`CAPTION_WORDS` words ending in a full stop (a caption: "Compute the
+    current date.")."""
     head = text[:code].rstrip()
     line = head.rfind("\n") + 1
-    if not head.endswith((":", ".")) or any(a < len(head) and line < b for a, b in verbatim if a < code):
+    if head.endswith(("!", "?")) or any(a < len(head) and line < b for a, b in verbatim if a < code):
         return None
     spans = sentence_spans(head[line:])
     if not spans:
         return None
     start = line + spans[-1][0]
     n_words = len(head[start:].split())
-    if head.endswith(":"):
-        return start if n_words <= INTRO_WORDS else None
-    return start if start == line and n_words <= CAPTION_WORDS else None
+    if head.endswith("."):
+        return start if start == line and n_words <= CAPTION_WORDS else None
+    return start if n_words <= INTRO_WORDS else None
 
 
 def _code_end(text: str, a: int, b: int) -> int | None:

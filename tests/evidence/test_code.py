@@ -54,6 +54,13 @@ def test_the_quote_puts_each_line_of_code_in_backticks() -> None:
     assert evidence_quote(prose) == "It rained."
 
 
+def test_a_sentence_going_on_into_its_block_introduces_it() -> None:
+    # PDF manuals write "use the R command" with the command on the next line and no colon
+    p = _passage([("To set up a vector x, use the R command", False), ("> x <- c(10.4, 5.6)", True)])
+    (c,) = code_candidates([p])
+    assert evidence_quote(c) == "To set up a vector x, use the R command `> x <- c(10.4, 5.6)`."
+
+
 def test_a_caption_line_introduces_its_block() -> None:
     caption = _passage([("Compute the current date.", False), ("SELECT date('now');", True)])
     (c,) = code_candidates([caption])
@@ -63,10 +70,10 @@ def test_a_caption_line_introduces_its_block() -> None:
 def test_no_candidate_without_an_introduction_or_for_a_table() -> None:
     in_paragraph = _passage([("Pragmas set options. Here is the pragma.", False), ("PRAGMA x;", True)])
     long_caption = _passage([(" ".join(["word"] * 21) + ".", False), ("PRAGMA x;", True)])
-    no_stop = _passage([("Here is the pragma", False), ("PRAGMA x;", True)])
+    question = _passage([("Which pragma is it?", False), ("PRAGMA x;", True)])
     first = _passage([("PRAGMA x;", True), ("It sets x.", False)])
     table = _passage([("The limits are:", False), ("Limit | Default\nLENGTH | 1000000000", True)])
-    assert code_candidates([in_paragraph, long_caption, no_stop, first, table]) == []
+    assert code_candidates([in_paragraph, long_caption, question, first, table]) == []
     piped = _passage([("To count the lines:", False), ("cat notes.txt | wc -l\nls", True)])
     assert [c.text for c in code_candidates([piped])] == ["To count the lines:\ncat notes.txt | wc -l\nls"]
 
