@@ -137,11 +137,11 @@ def _looks_like_code(piece: str) -> bool:
 
 def code_quoted(statement: str, passage: Passage, question: str = "") -> bool:
     """Whether ``statement`` shows code (in backticks, at least one piece more than a plain word:
-    `set key off`, `f(x)`, `STRICT`) that ``passage`` holds word for word, every piece of it, and says little
-    else: at least :data:`CODE_OVERLAP` of its content words are in
-    the passage (title included) or the question, leaving out the words of instructions ("you can
-    use the following command"). Code is lexical evidence, as a quote is: a
-    command the passage does not hold ("`set ylog`") is left to the judge.
+    `set key off`, `f(x)`, `STRICT`) that ``passage`` holds word for word, every piece of it, and
+    says little else: at least :data:`CODE_OVERLAP` of its content words are in the passage (title
+    included) or the question, leaving out the words of instructions ("you can use the following
+    command"). Code is lexical evidence, as a quote is: a command the passage does not hold
+    ("`set ylog`") is left to the judge.
 
     >>> p = Passage(id="1", title="Key", text="The key may be turned off by requesting set key off or unset key.")
     >>> code_quoted("To turn off the key, use `set key off`.", p, "How do I turn off the key?")
