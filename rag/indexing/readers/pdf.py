@@ -11,12 +11,13 @@ their page (the matching line becomes the heading, else the title is placed wher
 points; ``level`` = depth + 1), numbered lines in a larger or bold font ("2.3 Simple
 manipulations", ``level`` = number of parts), other lines in a clearly larger font (levels by size).
 Lines that repeat at the top or bottom of most pages, modulo page numbers (running heads, footers,
-bare page numbers), are dropped. Lines in a monospace font, or R / shell / Python prompts
-("> x <- c(1,2)"), are ``code`` blocks with their line breaks and indentation; bullet items are
-``list`` blocks. The title is the metadata ``Title``, else the first heading, else the file name
-without its suffix. :class:`ReaderError`: "encrypted PDF: decrypt it first" (no empty password
-opens it), "no text layer: scanned? OCR is not supported", "not a readable PDF (...)" (no header,
-truncated, corrupt). PDFium is not thread-safe: threads of one process read PDFs one at a time.
+bare page numbers), are dropped, and so are the pages of a table of contents or an index. Lines in
+a monospace font, or R / shell / Python prompts ("> x <- c(1,2)"), are ``code`` blocks with their
+line breaks and indentation; bullet items are ``list`` blocks. The title is the metadata ``Title``,
+else the first heading, else the file name without its suffix. :class:`ReaderError`: "encrypted
+PDF: decrypt it first" (no empty password opens it), "no text layer: scanned? OCR is not
+supported", "not a readable PDF (...)" (no header, truncated, corrupt). PDFium is not thread-safe:
+threads of one process read PDFs one at a time.
 This module extracts the lines; :mod:`rag.indexing.readers.pdf_layout` drops running heads and
 marks headings and code, :mod:`rag.indexing.readers.pdf_paragraphs` joins the lines into blocks.
 """
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.indexing.readers.base import ReadDocument, ReaderError, ReadLimits
-from rag.indexing.readers.pdf_layout import Line, classify, drop_running_heads, place_outline
+from rag.indexing.readers.pdf_layout import Line, classify, drop_contents_pages, drop_running_heads, place_outline
 from rag.indexing.readers.pdf_paragraphs import paragraph_blocks
 
 _MONO_FONT = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|fixed|cmtt|sftt|lmtt|txtt|\btt|code", re.I)
@@ -161,6 +162,7 @@ def read_pdf(data: bytes, path: Path, limits: ReadLimits) -> ReadDocument:
     with _PDFIUM:  # PDFium is not thread-safe: one document at a time per process
         pages, outline, metadata_title = _extract(data, raw)
     drop_running_heads(pages)
+    drop_contents_pages(pages)
     place_outline(pages, outline)
     classify(pages, outlined=bool(outline))
     blocks = paragraph_blocks(pages)

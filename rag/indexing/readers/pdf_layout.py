@@ -16,6 +16,9 @@ headings the fonts show: numbered lines in a larger or bold font (``heading`` = 
 lines at least 1.2 times the body size (levels by size, at most 2 when the PDF has an outline),
 short upper-case lines in a larger or bold font (a manual page's sections); bold says nothing when
 most lines are bold. Lines already marked as headings keep their level.
+:func:`drop_contents_pages` empties the pages of a table of contents or a back-of-book index (at
+least 8 lines, 60% of them words followed by page numbers, in the first or last fifth of the
+pages): they hold every heading's words and would win retrieval with no text to quote.
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ _PROMPT = re.compile(r"^(?:>|\+|\$|#|>>>|\.\.\.|R>|In \[\d+\]:|octave:\d+>)\s+\S
 _CODE_CHARS = re.compile(r"<-|[=(){}\[\];]|->|::|\$\w")
 _ROMAN = re.compile(r"^(?=[mdclxvi])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
 _PAGE_NUMBER_ONLY = re.compile(r"^(?:page\s*)?[-–— ]*#[-–— ]*(?:\s*(?:/|of)\s*#)?$")
+# A line of a table of contents or an index: a word, then page numbers at its end ("Copyright 21",
+# "Recycling rule . . . . 9, 22", "vfill, 24, 85, 231").
+_LISTS_PAGES = re.compile(r"[A-Za-z]{3,}.*?(?:\s|\.|…|,)\s*\d{1,4}(?:\s*[,–-]\s*\d{1,4})*\s*$")
+#: A contents or index page: at least this many lines, this share of them listing page numbers,
+#: among the first or the last ``CONTENTS_EDGE`` of the pages.
+CONTENTS_MIN_LINES = 8
+CONTENTS_SHARE = 0.6
+CONTENTS_EDGE = 0.2
 
 
 @dataclass
@@ -217,3 +228,24 @@ def classify(pages: list[list[Line]], outlined: bool) -> None:
             and not re.search(r"[.,;:]$", line.text)
         ):  # "NAME", "DESCRIPTION": a manual page's sections
             line.heading = min(len(big_sizes) + 1, 6)
+
+
+def drop_contents_pages(pages: list[list[Line]]) -> None:
+    """Empty the pages of a table of contents or an index (see the module's contract).
+
+    >>> toc = [Line(f"Section {i} . . . . {i + 2}", 1) for i in range(9)]
+    >>> body = [Line("Plots are drawn with the plot command, 3 at a time.", 2)] * 9
+    >>> pages = [list(toc), list(body), list(body), list(body), list(body), list(toc)]
+    >>> drop_contents_pages(pages)
+    >>> [len(lines) for lines in pages]
+    [0, 9, 9, 9, 9, 0]
+    """
+    n = len(pages)
+    edge = max(1, math.ceil(CONTENTS_EDGE * n))
+    for index, lines in enumerate(pages):
+        if edge <= index < n - edge:
+            continue
+        texts = [line.text.strip() for line in lines if line.text.strip()]
+        listed = sum(1 for text in texts if _LISTS_PAGES.search(text))
+        if len(texts) >= CONTENTS_MIN_LINES and listed >= CONTENTS_SHARE * len(texts):
+            lines.clear()

@@ -106,6 +106,26 @@ def test_paragraphs_headings_lists_code_and_pages() -> None:
     assert not any("Field Notes" in b.text or b.text.startswith("Page") for b in doc.blocks)
 
 
+def test_contents_and_index_pages_are_left_out() -> None:
+    # a manual's first page lists its sections with page numbers, its last page is an index;
+    # a page of figures in the middle, with numbers at its lines' ends too, stays
+    contents = [Text(72, 760 - 20 * i, f"Section {name} . . . . . {i + 2}") for i, name in enumerate("ABCDEFGHIJ")]
+    body = [
+        Text(72, 760 - 20 * i, f"Hives are kept in apiaries of many kinds, line {w}.") for i, w in enumerate("abcdefgh")
+    ]
+    figures = [Text(72, 760 - 20 * i, f"Colony weight in kilograms {i + 20}") for i in range(10)]
+    index = [
+        Text(72, 760 - 20 * i, f"{word}, {i + 3}, {i + 7}")
+        for i, word in enumerate("apiary bee brood comb drone hive honey queen wax".split())
+    ]
+    pages = [contents, body, body, figures, body, body, body, body, body, index]
+    doc = read(make_pdf(pages))
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "Section A" not in text and "brood, 5" not in text
+    assert "Hives are kept in apiaries" in text and "Colony weight in kilograms 20" in text
+    assert {b.page for b in doc.blocks} == {2, 3, 4, 5, 6, 7, 8, 9}
+
+
 def test_without_an_outline_the_fonts_still_make_headings() -> None:
     doc = read(make_pdf(PAGES))
     assert doc.blocks == EXPECTED[:-1]  # the bookmark-only heading aside, the same blocks
