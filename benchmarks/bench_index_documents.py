@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from runinfo import opening_lines
 
 from rag import ChunkConfig, Embedder
 from rag.indexing.chunking import chunk_documents
@@ -61,10 +62,7 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     embedder = Embedder()
     embedder.encode(["warm up"])
-    out = [
-        "$ python benchmarks/bench_index_documents.py " + " ".join(sys.argv[1:]),
-        f"# {platform.machine()}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}",
-    ]
+    out = opening_lines()
     for folder in args.folders:
         out += bench(folder, embedder, args.sample)
     text = "\n".join(out) + "\n"

@@ -18,13 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from runinfo import opening_lines
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = {"10mb": "one 10 MB text file", "50mb": "one 50 MB text file", "files": "a folder of 5,000 small files"}
@@ -94,11 +95,8 @@ def main() -> int:
         print("skipped: no corpus (set RAG_SHARED_DATA to the benchmark data folder, or give --corpus)")
         return 0
     paragraphs = corpus_text(args.corpus)
-    load = os.getloadavg()[0]
     lines = [
-        "$ python benchmarks/bench_index_memory.py " + " ".join(sys.argv[1:]),
-        f"# {platform.machine()}, {os.cpu_count()} CPUs, load average at start {load:.1f}; "
-        f"text: {len(paragraphs)} passages of {args.corpus.name}",
+        *opening_lines(f"text: {len(paragraphs)} passages of {args.corpus.name}"),
         f"{'case':<32} {'input MB':>9} {'passages':>9} {'seconds':>8} {'passages/s':>11} "
         f"{'peak RSS MiB':>13} {'ratio to baseline':>18}",
     ]

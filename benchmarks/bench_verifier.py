@@ -12,11 +12,10 @@ pairs per second as a ratio to it. Run it alone: it times models on the CPU.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import sys
 import time
 from pathlib import Path
+
+from runinfo import opening_lines
 
 from rag.evaluation.judge_check import DEFAULT_PAIRS, judge_check, load_pairs, select_split
 from rag.judges.load import load_judge
@@ -34,9 +33,7 @@ def main() -> int:
     args = ap.parse_args()
     pairs = select_split(load_pairs(args.pairs), args.split)
     lines = [
-        "$ python benchmarks/bench_verifier.py " + " ".join(sys.argv[1:]),
-        f"# {platform.machine()}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}; "
-        f"{len(pairs)} pairs ({args.split} split of {args.pairs.name})",
+        *opening_lines(f"{len(pairs)} pairs ({args.split} split of {args.pairs.name})"),
         f"{'judge':<20} {'accuracy':>9} {'precision':>10} {'recall':>7} {'seconds':>8} {'pairs/s':>8} "
         f"{'ratio to ' + BASELINE:>26}",
     ]

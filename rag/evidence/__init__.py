@@ -35,13 +35,14 @@ from rag.evidence.choice import (
     evidence_premises,
     select_evidence,
 )
-from rag.evidence.code import asks_how, code_candidates, code_text, with_code_bonus
+from rag.evidence.code import code_candidates, code_text, with_code_bonus
 from rag.evidence.config import Evidence, EvidenceConfig, EvidenceSelection
 from rag.evidence.features import (
     ANSWER_TYPES,
     FEATURE_NAMES,
     answer_pieces,
     answer_type,
+    asks_how,
     holds_answer,
     lexical_scores,
     matches_type,

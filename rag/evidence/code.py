@@ -13,10 +13,10 @@ answer quotes it: the introduction, then the code in backticks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rag.evidence.config import Evidence
+from rag.evidence.features import asks_how
 from rag.evidence.tables import is_table
 from rag.text import sentence_spans
 from rag.types import Passage
@@ -30,26 +30,6 @@ FIRST_LINE_CHARS = 240
 INTRO_WORDS = 40
 #: The longest caption (a line of its own, ending in a full stop, right before the block).
 CAPTION_WORDS = 20
-
-
-# A question that asks how to do something, or for a command or an option by name.
-_ASKS_HOW_RE = re.compile(
-    r"\bhow (?:do|can|could|should|would|shall|does) (?:i|you|we|one)\b|\bhow to\b|"
-    r"\b(?:what|which) (?:command|option|setting|pragma|function|syntax|statement|flag|keyword)s?\b",
-    re.IGNORECASE,
-)
-
-
-def asks_how(question: str) -> bool:
-    """Whether ``question`` asks how to do something, or which command or option does it: the
-    questions a code example answers.
-
-    >>> asks_how("How do I save a plot as PNG?"), asks_how("Which pragma turns on WAL?")
-    (True, True)
-    >>> asks_how("How many columns can a table have?"), asks_how("Who discovered radium?")
-    (False, False)
-    """
-    return _ASKS_HOW_RE.search(question) is not None
 
 
 def with_code_bonus(scores: Sequence[float], cands: Sequence[Evidence], question: str, bonus: float) -> list[float]:

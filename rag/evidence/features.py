@@ -7,7 +7,8 @@ candidate (a float matrix): cosine similarity to the question, the cosine of "ti
 holds (:func:`lexical_scores`), whether it holds the kind of thing the question asks for
 (:func:`answer_type`, :func:`matches_type`), the names and numbers it holds that the question does
 not, its passage's rank, title overlap and best cosine, and its place in the passage. What a
-reader answered is matched against sentences by :func:`answer_pieces` and :func:`holds_answer`.
+reader answered is matched against sentences by :func:`answer_pieces` and :func:`holds_answer`;
+whether a question asks how to do something (what a code example answers) by :func:`asks_how`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,26 @@ def answer_type(question: str) -> str | None:
     if re.search(r"\bhow (many|much|long|old|tall|far|big|high|deep|fast)\b", q):
         return "number"
     return None
+
+
+# A question that asks how to do something, or for a command or an option by name.
+_ASKS_HOW_RE = re.compile(
+    r"\bhow (?:do|can|could|should|would|shall|does) (?:i|you|we|one)\b|\bhow to\b|"
+    r"\b(?:what|which) (?:command|option|setting|pragma|function|syntax|statement|flag|keyword)s?\b",
+    re.IGNORECASE,
+)
+
+
+def asks_how(question: str) -> bool:
+    """Whether ``question`` asks how to do something, or which command or option does it: the
+    questions a code example answers.
+
+    >>> asks_how("How do I save a plot as PNG?"), asks_how("Which pragma turns on WAL?")
+    (True, True)
+    >>> asks_how("How many columns can a table have?"), asks_how("Who discovered radium?")
+    (False, False)
+    """
+    return _ASKS_HOW_RE.search(question) is not None
 
 
 def matches_type(kind: str | None, sentence: str) -> bool:
