@@ -8,7 +8,7 @@ no script is run, nothing is fetched) and returns the blocks of the page's main 
 complementary / search, hidden elements, and blocks whose class or id names navigation, a menu, a
 sidebar, breadcrumbs, a cookie banner, a footer, related links, a tagline, or says "noprint" /
 "nosearch". ``h1``–``h6`` become ``heading`` blocks (``level`` 1–6), ``pre`` a ``code`` block (its
-lines kept), a ``table`` a ``table`` block
+lines kept), so does a ``blockquote`` of code lines (:func:`_quoted_code`), a ``table`` a ``table`` block
 (one row a line, cells joined by ``" | "``), each ``li`` a ``list`` block, ``dt`` and paragraphs
 ``text`` blocks (whitespace collapsed). Each block's ``anchor`` is the id of the nearest element
 with an id (or ``a name``) at or above it in document order: the heading's own id, its section's,
@@ -167,6 +167,41 @@ def _main_content(tree: Any) -> Any:
     return tree.body or tree.root
 
 
+_CODE_SIGN = re.compile(r"[;(){}\[\]=<>$\\]|^(?:-{1,2}|\.)[A-Za-z]")
+_PROSE_END = re.compile(r"[a-z]{2,}[.!?:](?:\s|$)")
+_NOT_INLINE = frozenset((*_BLOCK, *_HEADINGS, *_TABLE_PARTS, "table", "pre", "li", "dt", "dd"))
+
+
+def _quoted_code(node: Any) -> str | None:
+    """The lines of a ``blockquote`` that sets code rather than a quotation, else None: inline
+    content only (``br`` ends a line), every line showing a sign of code (``;``, brackets, ``=``,
+    ``<``, ``$``, a leading option or dot command) and none ending a prose word with ``.``, ``!``,
+    ``?`` or ``:``. Older hand-written manuals (SQLite's) indent their examples this way.
+
+    >>> from selectolax.lexbor import LexborHTMLParser
+    >>> def quoted(html):
+    ...     return _quoted_code(LexborHTMLParser(html).css_first("blockquote"))
+    >>> quoted("<blockquote>SELECT date('now','-1 day');<br>SELECT unixepoch();</blockquote>").splitlines()
+    ["SELECT date('now','-1 day');", 'SELECT unixepoch();']
+    >>> [quoted(h) for h in ("<blockquote>Data dominates. Show me your tables.</blockquote>",
+    ...                      "<blockquote><p>f(x) = 1;</p></blockquote>")]
+    [None, None]
+    """
+    parts: list[str] = []
+    for child in node.traverse(include_text=True):
+        tag = child.tag
+        if tag in _NOT_INLINE and child.mem_id != node.mem_id:
+            return None
+        if tag == "-text":
+            parts.append(child.text_content or "")
+        elif tag == "br":
+            parts.append("\n")
+    lines = [line.strip() for line in "".join(parts).replace("\xa0", " ").split("\n") if line.strip()]
+    if not lines or not all(_CODE_SIGN.search(line) and not _PROSE_END.search(line) for line in lines):
+        return None
+    return "\n".join(lines)
+
+
 def _is_exponent(node: Any) -> bool:
     """A ``sup`` that holds an exponent: a short signed number or letter ("64", "-5", "n"), not a
     footnote marker ("[1]") or a word.
@@ -246,6 +281,9 @@ class _Walker:
             elif name == "table":
                 self.flush()
                 self.table(child)
+            elif name == "blockquote" and (code := _quoted_code(child)) is not None:
+                self.flush()
+                self.emit("code", code)
             elif name == "br":
                 self.add_text(" ")
             elif name == "sup" and self.after_digit() and _is_exponent(child):

@@ -179,5 +179,23 @@ def test_an_exponent_keeps_its_caret_and_a_footnote_stays_as_it_is() -> None:
     )
 
 
+def test_an_example_set_in_a_blockquote_is_code_and_a_quotation_stays_prose() -> None:
+    # SQLite's pages (lang_datefunc.html) indent their SQL examples in <blockquote>, not <pre>
+    page = (
+        "<p>Compute the last day of the current month.</p>\n"
+        "<blockquote>SELECT date('now','start of month','+1 month','-1 day');\n</blockquote>\n"
+        "<blockquote>\n    SELECT unixepoch();<br>\n  SELECT strftime('%s');\n</blockquote>\n"
+        "<blockquote><i>Data dominates. Show me your tables.</i></blockquote>\n"
+        "<blockquote><p>PRAGMA foreign_keys = ON;</p></blockquote>"
+    )
+    assert read(page, "lang_datefunc.html").blocks == (
+        Block("text", "Compute the last day of the current month."),
+        Block("code", "SELECT date('now','start of month','+1 month','-1 day');"),
+        Block("code", "SELECT unixepoch();\nSELECT strftime('%s');"),
+        Block("text", "Data dominates. Show me your tables."),
+        Block("text", "PRAGMA foreign_keys = ON;"),  # a paragraph inside: the author's prose block
+    )
+
+
 def test_doctests() -> None:
     run_doctests(html_reader)
