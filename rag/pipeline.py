@@ -34,7 +34,7 @@ from rag.indexing.dense import Embedder
 from rag.indexing.store import Index, load_index, resolve_index_path
 from rag.judges import Judge, load_judge
 from rag.retrieval import Retriever
-from rag.text import load_sentence_splitter
+from rag.text import load_sentence_splitter, topic_words
 from rag.types import Answer, Passage, ScoredPassage, Statement
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,12 @@ class Pipeline:
             self._retriever = Retriever(self.index, self.config.retrieval)
         return self._retriever
 
+    def missing_words(self, question: str) -> tuple[str, ...]:
+        """The words naming what ``question`` is about (:func:`rag.text.topic_words`) that no passage
+        of the index holds, so no answer can speak of them
+        (:meth:`rag.indexing.bm25.BM25Index.unknown_words`); none without an index."""
+        return tuple(self.index.bm25.unknown_words(topic_words(question))) if self.index is not None else ()
+
     def retrieve(self, question: str) -> list[ScoredPassage]:
         """The top ``k`` passages for a question, fused from BM25 and dense search."""
         return self.retriever.retrieve(question, self.config.k)
@@ -290,10 +296,20 @@ class Pipeline:
         clock = _Clock()
         with clock.stage("retrieval"):
             given = self.retrieve(question) if passages is None else self._given(passages)
+        missing = self.missing_words(question) if passages is None else ()
         plain = [sp.passage for sp in given]
         context = self._evidence(question, plain, clock)
         if context.selection is not None and not context.selection.answered:
-            return Answer(question, NOT_ANSWERED, (), tuple(given), self.generator.name, clock.done(), answered=False)
+            return Answer(
+                question,
+                NOT_ANSWERED,
+                (),
+                tuple(given),
+                self.generator.name,
+                clock.done(),
+                answered=False,
+                missing_words=missing,
+            )
         draft, generation = self._generate(question, context, on_token)
         clock.timings["time_to_first_token"] = generation.time_to_first_token
         clock.timings["generation"] = generation.total_time
@@ -316,6 +332,7 @@ class Pipeline:
             clock.done(),
             hidden=shown.hidden,
             quoted_fallback=shown.fallback,
+            missing_words=missing,
         )
 
     @staticmethod

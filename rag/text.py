@@ -29,6 +29,10 @@ STOPWORDS = frozenset(
     "these those as which who whom whose what when where why how he she they them his her their there "
     "also not no has have had do does did than then so such into over after before about".split()
 )
+#: Words a question is phrased with that name nothing it is about ("How much can I …").
+QUESTION_WORDS = frozenset(
+    "i me my you your we our us can could should would will shall may might must much many".split()
+)
 _PUNCT_TABLE = str.maketrans("", "", string.punctuation)
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 _NOT_WORD_RE = re.compile(r"[^\w\s]")
@@ -40,6 +44,16 @@ _splitter_lock = threading.Lock()
 def words(text: str) -> list[str]:
     """The lower-cased words of ``text`` in order (runs of letters and digits)."""
     return WORD_RE.findall(text.lower())
+
+
+def topic_words(question: str) -> list[str]:
+    """The words of ``question`` that name what it is about, each once, in order: neither
+    function words nor the words a question is phrased with (:data:`QUESTION_WORDS`).
+
+    >>> topic_words("How much RAM can I give to an HDF5 reader, and how much to HDF5 writers?")
+    ['ram', 'give', 'hdf5', 'reader', 'writers']
+    """
+    return [w for w in dict.fromkeys(words(question)) if w not in STOPWORDS and w not in QUESTION_WORDS]
 
 
 def content_words(text: str) -> set[str]:

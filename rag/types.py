@@ -195,7 +195,8 @@ class Answer:
     first: kept in the JSON so that runs stay comparable). ``quoted_fallback``:
     no generated statement was supported, and the answer quotes the passages instead.
     ``answered`` is False when no passage bore on the question: ``text`` then says so and
-    ``passages`` are the closest ones, not sources of an answer.
+    ``passages`` are the closest ones, not sources of an answer. ``missing_words`` are the
+    question's words that no passage of the index holds (the documents never mention them).
     """
 
     question: str
@@ -209,6 +210,7 @@ class Answer:
     chosen_sample: int = 0
     quoted_fallback: bool = False
     answered: bool = True
+    missing_words: tuple[str, ...] = ()
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -252,5 +254,6 @@ class Answer:
             "samples": self.samples,
             "chosen_sample": self.chosen_sample,
             "quoted_fallback": self.quoted_fallback,
+            "missing_words": list(self.missing_words),
             "timings": dict(self.timings),
         }

@@ -257,8 +257,15 @@ class _Ranked:
 
 
 class FakeBM25(_Ranked):
+    """``unknown`` are the words no indexed text holds (none unless a test sets them)."""
+
+    unknown: frozenset[str] = frozenset()
+
     def search_many(self, queries: list[str], k: int) -> list[list[Hit]]:
         return self._hits(queries, k)
+
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        return [w for w in words if w in self.unknown]
 
 
 class FakeDense(_Ranked):

@@ -162,6 +162,22 @@ def test_retrieves_from_the_index_when_no_passages_are_given(
     assert [c.passage.id for c in answer.citations] == ["p2"]
 
 
+def test_the_words_no_indexed_passage_holds_are_named_and_the_answer_is_still_given(
+    scripted_generator: type[ScriptedGenerator], fake_index: type[FakeIndex]
+) -> None:
+    rows = [Passage(f"p{i}", f"text {i}") for i in range(3)]
+    index = fake_index(rows, [0, 1], [1, 0])
+    index.bm25.unknown = frozenset({"hdf5", "zarr"})
+    pipe = Pipeline(scripted_generator("Text one [1]."), index, PipelineConfig(k=2, **MODEL_CITES))  # type: ignore[arg-type]
+    answer = pipe.ask("How much can I read from Zarr and HDF5 files, and from zarr stores?")
+    # the question's topic words in order, once each; only those the index never saw are named
+    assert answer.missing_words == ("zarr", "hdf5")
+    assert answer.to_dict()["missing_words"] == ["zarr", "hdf5"]
+    assert answer.text == "Text one [1]." and answer.answered
+    # passages given by the caller are not the index's: nothing is said of the index's words
+    assert pipe.ask("Where is HDF5 read?", passages=rows).missing_words == ()
+
+
 def test_no_index_and_no_passages_is_an_error(scripted_generator: type[ScriptedGenerator]) -> None:
     gen = scripted_generator(ANSWER)
     with pytest.raises(RagError, match="no index"):

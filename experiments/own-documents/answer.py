@@ -64,6 +64,7 @@ def record(question: dict[str, Any], answer: Any, seconds: float) -> dict[str, A
         "answer": answer.text,
         "answered": answer.answered,
         "quoted_fallback": answer.quoted_fallback,
+        "missing_words": list(answer.missing_words),
         "statements": statements,
         "hidden": [{"text": st.text, "verdict": st.verdict, "citations": list(st.citations)} for st in answer.hidden],
         "cited": cited,

@@ -93,12 +93,19 @@ def _closest(answer: Answer, n: int = 3) -> None:
         _echo(f"  {i}. {source_line(p)}\n      {snippet}")
 
 
+def _missing(answer: Answer) -> None:
+    """Say which of the question's words no indexed document holds (an answer cannot be about them)."""
+    if answer.missing_words:
+        _echo(f"(No indexed document mentions: {', '.join(answer.missing_words)}.)", fg=typer.colors.YELLOW)
+
+
 def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:
-    """Print the answer (unless it was streamed), each statement's verdict, what was hidden, the
-    cited sources, dropped citations and the timings; or, when no passage bore on the question,
-    that plainly and the closest passages."""
+    """Print the answer (unless it was streamed), the question's words no indexed document holds,
+    each statement's verdict, what was hidden, the cited sources, dropped citations and the
+    timings; or, when no passage bore on the question, that plainly and the closest passages."""
     if not answer.answered:
         _echo(answer.text, fg=typer.colors.YELLOW)
+        _missing(answer)
         _closest(answer)
         return
     if strict:  # nothing was streamed: show only what the citations support
@@ -111,6 +118,7 @@ def render_answer(answer: Answer, strict: bool, streamed: bool) -> None:
             "(Quoted from the passages: nothing the model wrote itself was supported by them.)",
             fg=typer.colors.YELLOW,
         )
+    _missing(answer)
     _echo("")
     _statements(answer.statements, strict)
     for st in answer.hidden:

@@ -120,6 +120,14 @@ class BM25Index:
         """The tokens this index uses for ``texts`` (same for documents and queries)."""
         return self._tokenizer(texts)
 
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        """Those of ``words`` whose token no indexed text holds, in order: what the documents never
+        mention ("hdf5", a misspelt "tounge"). A word whose stem is indexed is known ("indentation"
+        where the texts say "indent"), and so is a stopword or a one-letter word (no token)."""
+        vocabulary = self._retriever.vocab_dict
+        tokens = self._tokenizer([w.lower() for w in words])
+        return [w for w, token in zip(words, tokens, strict=True) if token and token[0] not in vocabulary]
+
     def __len__(self) -> int:
         return int(self._retriever.scores["num_docs"])
 

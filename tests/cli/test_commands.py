@@ -119,6 +119,18 @@ def test_ask_text_shows_sources(built_index: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Sources:" in result.output
     assert "first token" in result.output
+    assert "No indexed document mentions" not in result.output
+
+
+def test_ask_names_the_words_no_indexed_document_holds(built_index: Path) -> None:
+    args = ["ask", "How much caffeine is in matcha?", "--index", str(built_index), "-g", "smollm2-135m", "--k", "2"]
+    judge = ["--set", "attribution_judge=llm:smollm2-135m"]
+    result = runner.invoke(app, args + judge)
+    assert result.exit_code == 0, result.output
+    assert "(No indexed document mentions: matcha.)" in result.output.splitlines()
+    as_json = runner.invoke(app, [*args, *judge, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["missing_words"] == ["matcha"]
 
 
 def test_index_refuses_to_overwrite_silently(built_index: Path, tmp_path: Path) -> None:

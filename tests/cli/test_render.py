@@ -3,6 +3,8 @@ an answer the passages do not give (the closest passages listed instead)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.cli.render import render_answer
@@ -53,6 +55,14 @@ def test_a_quoted_fallback_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     render_answer(answer, strict=False, streamed=False)
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == [quote.raw, "(Quoted from the passages: nothing the model wrote itself was supported by them.)"]
+
+
+def test_the_words_no_document_mentions_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    answer = Answer("How do I read HDF5?", "Use plot [1].", (), (), "scripted", {"total": 1.0}, missing_words=("hdf5",))
+    render_answer(answer, strict=False, streamed=False)
+    assert capsys.readouterr().out.splitlines()[:2] == ["Use plot [1].", "(No indexed document mentions: hdf5.)"]
+    render_answer(replace(_unanswered(), missing_words=("hdf5", "zarr")), strict=False, streamed=False)
+    assert capsys.readouterr().out.splitlines()[:2] == [NOT_ANSWERED, "(No indexed document mentions: hdf5, zarr.)"]
 
 
 # ---------------------------------------------------------------- not answered

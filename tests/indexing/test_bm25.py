@@ -103,6 +103,17 @@ def test_save_load_round_trip(tmp_path, mmap: bool) -> None:
         assert loaded.search(q, 5) == index.search(q, 5)
 
 
+def test_unknown_words_are_those_whose_stem_no_text_holds(tmp_path) -> None:
+    index = BM25Index.build(CORPUS)
+    # "runs" stems as "run", like "Running"; "mathematical" as "mathemat", like "mathematics";
+    # "the" is a stopword; "x" makes no token
+    words = ["Zebras", "runs", "mathematical", "the", "x", "Louvre", "cats", "louvre"]
+    assert index.unknown_words(words) == ["Zebras", "Louvre", "louvre"]
+    index.save(tmp_path / "bm25")
+    assert BM25Index.load(tmp_path / "bm25").unknown_words(words) == ["Zebras", "Louvre", "louvre"]
+    assert index.unknown_words([]) == []
+
+
 def test_bad_config_and_input(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown BM25 method"):
         BM25Config(method="okapi++")

@@ -328,6 +328,11 @@ def test_the_page_in_a_real_browser(live: str) -> None:
         assert driver.find_elements(By.CSS_SELECTOR, "#sources li")
         driver.switch_to.active_element.send_keys(Keys.ESCAPE)
         wait.until(ec.invisibility_of_element_located((By.ID, "passage")))
+        # a word no indexed document holds is named under the answer
+        box = driver.find_element(By.ID, "question")
+        box.clear()
+        box.send_keys("How much caffeine is in matcha?", Keys.ENTER)
+        wait.until(ec.text_to_be_present_in_element((By.ID, "answer"), "No indexed document mentions: matcha."))
     finally:
         driver.quit()
 
