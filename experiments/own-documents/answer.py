@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index-pdf", default="dev-pdf", help="index name or path for collection 'pdf'")
     ap.add_argument("--index-html", default="dev-html", help="index name or path for collection 'html'")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting, as rag's --set")
+    ap.add_argument("--generator", default=None, help="generator short name (default: the package's default)")
     args = ap.parse_args(argv)
     config = PipelineConfig().with_settings(args.set)
 
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     def pipeline(collection: str) -> Pipeline:
         if collection not in pipelines:
             if not pipelines:
-                pipelines[collection] = Pipeline.from_names(names[collection], config=config)
+                pipelines[collection] = Pipeline.from_names(names[collection], args.generator, config=config)
             else:
                 first = next(iter(pipelines.values()))
                 pipelines[collection] = Pipeline(
