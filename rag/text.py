@@ -33,6 +33,7 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(
     "i me my you your we our us can could should would will shall may might must much many".split()
 )
+_UNICODE_WORD_RE = re.compile(r"[^\W_]+")
 _PUNCT_TABLE = str.maketrans("", "", string.punctuation)
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 _NOT_WORD_RE = re.compile(r"[^\w\s]")
@@ -52,8 +53,11 @@ def topic_words(question: str) -> list[str]:
 
     >>> topic_words("How much RAM can I give to an HDF5 reader, and how much to HDF5 writers?")
     ['ram', 'give', 'hdf5', 'reader', 'writers']
+    >>> topic_words("Where did Skłodowska work?")  # a letter outside ASCII stays inside its word
+    ['skłodowska', 'work']
     """
-    return [w for w in dict.fromkeys(words(question)) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    found = _UNICODE_WORD_RE.findall(question.lower())
+    return [w for w in dict.fromkeys(found) if w not in STOPWORDS and w not in QUESTION_WORDS]
 
 
 def content_words(text: str) -> set[str]:
