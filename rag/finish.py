@@ -180,10 +180,10 @@ def with_quotes(
     cited to its passage (a quote is supported by the passage it is copied from), in the order
     evidence was chosen, while the answer stays within ``words`` words. A sentence opening on a
     pronoun is not quoted (:func:`rag.evidence.leans_back`). An answer with no statement always
-    gets the first quote, however long. A sentence already in the answer, or sharing at least ``duplicate_overlap`` of
-    its content words (Jaccard) with a sentence in it, or with 80% of its content words in one and
-    no digit among the rest (:func:`retells`), or stating again the numbers and what they are
-    about of one (:func:`repeats_fact`: no fact twice), is not quoted.
+    gets the first quote, however long. A sentence already in the answer, or sharing at least
+    ``duplicate_overlap`` of its content words (Jaccard) with a sentence in it, or with 80% of its
+    content words in one and no digit among the rest (:func:`retells`), or stating again the
+    numbers and what they are about of one (:func:`repeats_fact`: no fact twice), is not quoted.
     Returns the statements and how many quotes were added."""
     out = list(statements)
     used = sum(len(st.text.split()) for st in out)

@@ -40,8 +40,8 @@ def drop_junk(statements: Sequence[Statement], *, truncated: bool, overlap: floa
 
     A statement is cut off when it ends on a word no sentence ends on or on a colon (what it
     introduces is missing); the last one also when the generation stopped at its token limit
-    (``truncated``) without closing the sentence. A repeat
-    is a statement whose content words (near-)duplicate an earlier kept one (:func:`is_repeat`).
+    (``truncated``) without closing the sentence. A repeat is a statement whose content words
+    (near-)duplicate an earlier kept one (:func:`is_repeat`).
     """
     kept: list[Statement] = []
     cut: list[Statement] = []

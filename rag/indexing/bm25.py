@@ -125,7 +125,7 @@ class BM25Index:
         mention ("hdf5", a misspelt "tounge"). A word whose stem is indexed is known ("indentation"
         where the texts say "indent"), and so is a stopword or a one-letter word (no token)."""
         vocabulary = self._retriever.vocab_dict
-        tokens = self._tokenizer([w.lower() for w in words])
+        tokens = self._tokenizer(list(words))  # lower-cased there, as every text is
         return [w for w, token in zip(words, tokens, strict=True) if token and token[0] not in vocabulary]
 
     def __len__(self) -> int:
